@@ -1,0 +1,82 @@
+namespace Parley.Conversations;
+
+public enum ConversationStatus
+{
+    Open,
+    Closed,
+}
+
+public enum ParticipantRole
+{
+    Consumer,
+    Agent,
+    Bot,
+    System,
+}
+
+/// <summary>
+/// A conversation between one consumer and the brand. <see cref="LastSeq"/> is the sequence
+/// number of its newest message; sequence numbers start at 1 and increase by one per message.
+/// </summary>
+public sealed record Conversation(
+    Guid Id,
+    Guid TenantId,
+    Guid DeploymentId,
+    Guid ConsumerId,
+    ConversationStatus Status,
+    string? Queue,
+    Guid? AssignedAgentId,
+    long LastSeq,
+    EngagementAttributes Attributes,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? ClosedAt)
+{
+    public bool IsOpen => Status == ConversationStatus.Open;
+}
+
+/// <summary>Whether a stored message is text someone wrote or an event Parley recorded.</summary>
+public enum MessageKind
+{
+    Text,
+    Event,
+}
+
+/// <summary>
+/// A stored message. For <see cref="MessageKind.Event"/> messages, <see cref="Text"/> holds the
+/// event name (for example <c>conversation.closed</c>).
+/// </summary>
+public sealed record Message(
+    Guid ConversationId,
+    long Seq,
+    MessageKind Kind,
+    ParticipantRole SenderRole,
+    Guid? SenderId,
+    string? ClientMessageId,
+    string Text,
+    DateTimeOffset SentAt);
+
+/// <summary>A message to append; the store assigns its sequence number.</summary>
+public sealed record NewMessage(
+    Guid ConversationId,
+    MessageKind Kind,
+    ParticipantRole SenderRole,
+    Guid? SenderId,
+    string? ClientMessageId,
+    string Text,
+    DateTimeOffset SentAt);
+
+/// <summary>
+/// The outcome of appending one message: the stored message, and whether it was stored by this
+/// call (<c>false</c> means the client message id had been stored before and this is the original).
+/// </summary>
+public sealed record AppendResult(Message Message, bool Created);
+
+/// <summary>How far one participant has received and read a conversation.</summary>
+public sealed record Receipt(
+    Guid ConversationId,
+    Guid ParticipantId,
+    ParticipantRole Role,
+    long DeliveredSeq,
+    long ReadSeq,
+    DateTimeOffset UpdatedAt);

@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+
+namespace Parley;
+
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[JsonSerializable(typeof(List<string>))]
+internal sealed partial class DomainJsonContext : JsonSerializerContext;

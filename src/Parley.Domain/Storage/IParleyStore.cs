@@ -1,0 +1,140 @@
+using Parley.Agents;
+using Parley.Consumers;
+using Parley.Conversations;
+using Parley.Tenants;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// Parley's durable state. One implementation per database provider (SQLite, PostgreSQL), each
+/// with its own schema migrations; all implementations pass the same test suite.
+/// </summary>
+/// <remarks>
+/// Methods throw <see cref="StorageUnavailableException"/> when the database cannot be reached or
+/// refuses writes; callers treat that as retryable. A completed write is durable.
+/// </remarks>
+public interface IParleyStore
+{
+    /// <summary>Creates or upgrades the schema to the newest version. Safe to call on every start.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>The schema version currently applied.</summary>
+    Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary>True when the database answers a trivial query.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a new tenant.</summary>
+    Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken);
+
+    /// <summary>A tenant by id, or null.</summary>
+    Task<Tenant?> GetTenantAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new deployment of an existing tenant.</summary>
+    Task CreateDeploymentAsync(Deployment deployment, CancellationToken cancellationToken);
+
+    /// <summary>A deployment by id, or null.</summary>
+    Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new consumer.</summary>
+    Task CreateConsumerAsync(Consumer consumer, CancellationToken cancellationToken);
+
+    /// <summary>A consumer by id, or null.</summary>
+    Task<Consumer?> GetConsumerAsync(Guid consumerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The authenticated consumer for tenant + issuer + subject, created on first use. Concurrent
+    /// callers get the same consumer.
+    /// </summary>
+    Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
+        Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Links a device to a consumer.</summary>
+    Task CreateConsumerSessionAsync(ConsumerSession session, CancellationToken cancellationToken);
+
+    /// <summary>The device session with this token hash, or null (expired ones included; callers check).</summary>
+    Task<ConsumerSession?> GetConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Unlinks a device. Returns false when there was no such session.</summary>
+    Task<bool> DeleteConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new agent. Emails are unique across Parley (case-insensitive).</summary>
+    /// <exception cref="DuplicateKeyException">The email is taken.</exception>
+    Task CreateAgentAsync(Agent agent, CancellationToken cancellationToken);
+
+    /// <summary>An agent by id, or null.</summary>
+    Task<Agent?> GetAgentAsync(Guid agentId, CancellationToken cancellationToken);
+
+    /// <summary>An agent by email (case-insensitive), or null.</summary>
+    Task<Agent?> FindAgentByEmailAsync(string email, CancellationToken cancellationToken);
+
+    /// <summary>Stores a signed-in agent session.</summary>
+    Task CreateAgentSessionAsync(AgentSession session, CancellationToken cancellationToken);
+
+    /// <summary>The agent session with this token hash, or null.</summary>
+    Task<AgentSession?> GetAgentSessionAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Signs an agent session out. Returns false when there was no such session.</summary>
+    Task<bool> DeleteAgentSessionAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Stores a new conversation (its <see cref="Conversation.LastSeq"/> must be 0).</summary>
+    Task CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken);
+
+    /// <summary>A conversation by id, or null.</summary>
+    Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken);
+
+    /// <summary>A consumer's conversations, newest first.</summary>
+    Task<IReadOnlyList<Conversation>> ListConversationsByConsumerAsync(
+        Guid consumerId, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's conversations, optionally only those with <paramref name="status"/>, oldest first.</summary>
+    Task<IReadOnlyList<Conversation>> ListConversationsByTenantAsync(
+        Guid tenantId, ConversationStatus? status, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Assigns an open, unassigned conversation to an agent. Returns false, changing nothing, when
+    /// it is closed or already assigned: of concurrent callers exactly one succeeds.
+    /// </summary>
+    Task<bool> TryAssignConversationAsync(
+        Guid conversationId, Guid agentId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens or closes a conversation. Returns false, changing nothing, when it already had that status.
+    /// Closing unassigns it.
+    /// </summary>
+    Task<bool> SetConversationStatusAsync(
+        Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a conversation's engagement attributes.</summary>
+    Task SetEngagementAttributesAsync(
+        Guid conversationId, EngagementAttributes attributes, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Appends messages in one transaction and returns one result per input, in order. A message
+    /// whose (conversation, sender, client message id) was stored before is not stored again; its
+    /// result carries the original. Sequence numbers are assigned per conversation with no gaps.
+    /// When this method returns, every message in the batch is durable.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(
+        IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken);
+
+    /// <summary>Messages with seq greater than <paramref name="afterSeq"/>, in seq order, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<Message>> GetMessagesAsync(
+        Guid conversationId, long afterSeq, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Raises a participant's delivered/read marks (never lowers them) and returns the stored receipt.
+    /// </summary>
+    Task<Receipt> UpsertReceiptAsync(Receipt receipt, CancellationToken cancellationToken);
+
+    /// <summary>Every participant's receipt for a conversation.</summary>
+    Task<IReadOnlyList<Receipt>> GetReceiptsAsync(Guid conversationId, CancellationToken cancellationToken);
+}
+
+/// <summary>The database cannot be reached or refuses writes. Retryable.</summary>
+public sealed class StorageUnavailableException(string message, Exception? inner = null)
+    : Exception(message, inner);
+
+/// <summary>A unique key is already taken.</summary>
+public sealed class DuplicateKeyException(string message, Exception? inner = null)
+    : Exception(message, inner);

@@ -1,0 +1,586 @@
+using System.Data.Common;
+using System.Text.Json;
+using Parley.Agents;
+using Parley.Consumers;
+using Parley.Conversations;
+using Parley.Tenants;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// The SQL shared by the relational providers. A provider supplies its connections, its
+/// migrations, how it stores ids and times, its locking and its error classification; the SQL
+/// here is the subset both SQLite and PostgreSQL accept (ON CONFLICT, RETURNING, partial indexes).
+/// </summary>
+public abstract class SqlParleyStore : IParleyStore
+{
+    private const string ConversationColumns =
+        "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at";
+
+    private const string MessageColumns =
+        "conversation_id, seq, kind, sender_role, sender_id, client_message_id, body, sent_at";
+
+    /// <summary>The provider's schema steps, in version order.</summary>
+    protected abstract IReadOnlyList<SqlMigration> Migrations { get; }
+
+    /// <summary>Opens a connection configured for this provider.</summary>
+    protected abstract Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Starts a transaction that will write; SQLite takes the write lock at once.</summary>
+    protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>SQL run first in each migration transaction so that concurrent nodes migrate one at a time, or null.</summary>
+    protected abstract string? MigrationLockSql { get; }
+
+    /// <summary>SELECT last_seq of conversation @id, locking the row until the transaction ends.</summary>
+    protected abstract string LockConversationSql { get; }
+
+    /// <summary>The SQL for the larger of two values.</summary>
+    protected abstract string Greatest(string left, string right);
+
+    protected abstract object ToDb(Guid value);
+
+    protected abstract Guid ReadGuid(DbDataReader reader, int ordinal);
+
+    protected abstract object ToDb(DateTimeOffset value);
+
+    protected abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>True when the error says a unique key is taken.</summary>
+    protected abstract bool IsUniqueViolation(DbException exception);
+
+    /// <summary>True when the error is the database being unreachable, locked, read-only or full.</summary>
+    protected abstract bool IsUnavailable(Exception exception);
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await RunAsync(async connection =>
+        {
+            foreach (var migration in Migrations.OrderBy(m => m.Version))
+            {
+                // One transaction per step, holding the migration lock, so that nodes starting
+                // together apply each step exactly once.
+                await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+                if (MigrationLockSql is { } lockSql)
+                {
+                    await using var lockCommand = Command(connection, transaction, lockSql);
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using (var create = Command(connection, transaction,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"))
+                {
+                    await create.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                if (await ReadSchemaVersionAsync(connection, transaction, cancellationToken) >= migration.Version)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    continue;
+                }
+
+                await using (var step = Command(connection, transaction, migration.Sql))
+                {
+                    await step.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using (var record = Command(connection, transaction,
+                    "INSERT INTO schema_migrations (version, description, applied_at) VALUES (@v, @d, @at)",
+                    ("v", migration.Version), ("d", migration.Description), ("at", DateTimeOffset.UtcNow.ToString("O"))))
+                {
+                    await record.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var exists = Command(connection, null, SchemaMigrationsExistsSql);
+            return Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken)) == 0
+                ? 0
+                : await ReadSchemaVersionAsync(connection, null, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>A query returning 1 when the schema_migrations table exists, else 0.</summary>
+    protected abstract string SchemaMigrationsExistsSql { get; }
+
+    private static async Task<int> ReadSchemaVersionAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(async connection =>
+            {
+                await using var command = Command(connection, null, "SELECT 1");
+                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken)) == 1;
+            }, cancellationToken);
+        }
+        catch (StorageUnavailableException)
+        {
+            return false;
+        }
+    }
+
+    public Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO tenants (id, name, created_at) VALUES (@id, @name, @at)",
+            cancellationToken,
+            ("id", ToDb(tenant.Id)), ("name", tenant.Name), ("at", ToDb(tenant.CreatedAt)));
+
+    public Task<Tenant?> GetTenantAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT id, name, created_at FROM tenants WHERE id = @id",
+            r => new Tenant(ReadGuid(r, 0), r.GetString(1), ReadTime(r, 2)),
+            cancellationToken,
+            ("id", ToDb(tenantId)));
+
+    public Task CreateDeploymentAsync(Deployment deployment, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at) VALUES (@id, @tenant, @name, @origins, @at)",
+            cancellationToken,
+            ("id", ToDb(deployment.Id)),
+            ("tenant", ToDb(deployment.TenantId)),
+            ("name", deployment.Name),
+            ("origins", JsonSerializer.Serialize(deployment.AllowedOrigins.ToList(), DomainJsonContext.Default.ListString)),
+            ("at", ToDb(deployment.CreatedAt)));
+
+    public Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT id, tenant_id, name, allowed_origins, created_at FROM deployments WHERE id = @id",
+            r => new Deployment(
+                ReadGuid(r, 0),
+                ReadGuid(r, 1),
+                r.GetString(2),
+                JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
+                ReadTime(r, 4)),
+            cancellationToken,
+            ("id", ToDb(deploymentId)));
+
+    public Task CreateConsumerAsync(Consumer consumer, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO consumers (id, tenant_id, issuer, subject, created_at) VALUES (@id, @tenant, @iss, @sub, @at)",
+            cancellationToken,
+            ("id", ToDb(consumer.Id)),
+            ("tenant", ToDb(consumer.TenantId)),
+            ("iss", consumer.Issuer),
+            ("sub", consumer.Subject),
+            ("at", ToDb(consumer.CreatedAt)));
+
+    public Task<Consumer?> GetConsumerAsync(Guid consumerId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT id, tenant_id, issuer, subject, created_at FROM consumers WHERE id = @id",
+            ReadConsumer,
+            cancellationToken,
+            ("id", ToDb(consumerId)));
+
+    public async Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
+        Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var candidate = new Consumer(Guid.NewGuid(), tenantId, issuer, subject, now);
+        return await RunAsync(async connection =>
+        {
+            // ON CONFLICT DO NOTHING makes concurrent first logins race safely to one row.
+            await using (var insert = Command(connection, null,
+                "INSERT INTO consumers (id, tenant_id, issuer, subject, created_at) VALUES (@id, @tenant, @iss, @sub, @at) " +
+                "ON CONFLICT (tenant_id, issuer, subject) WHERE issuer IS NOT NULL DO NOTHING",
+                ("id", ToDb(candidate.Id)), ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject), ("at", ToDb(now))))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var select = Command(connection, null,
+                "SELECT id, tenant_id, issuer, subject, created_at FROM consumers WHERE tenant_id = @tenant AND issuer = @iss AND subject = @sub",
+                ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return ReadConsumer(reader);
+        }, cancellationToken);
+    }
+
+    private Consumer ReadConsumer(DbDataReader r) =>
+        new(ReadGuid(r, 0), ReadGuid(r, 1), NullableString(r, 2), NullableString(r, 3), ReadTime(r, 4));
+
+    public Task CreateConsumerSessionAsync(ConsumerSession session, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO consumer_sessions (token_hash, consumer_id, tenant_id, deployment_id, created_at, expires_at) " +
+            "VALUES (@hash, @consumer, @tenant, @deployment, @at, @expires)",
+            cancellationToken,
+            ("hash", session.TokenHash),
+            ("consumer", ToDb(session.ConsumerId)),
+            ("tenant", ToDb(session.TenantId)),
+            ("deployment", ToDb(session.DeploymentId)),
+            ("at", ToDb(session.CreatedAt)),
+            ("expires", ToDb(session.ExpiresAt)));
+
+    public Task<ConsumerSession?> GetConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT token_hash, consumer_id, tenant_id, deployment_id, created_at, expires_at FROM consumer_sessions WHERE token_hash = @hash",
+            r => new ConsumerSession(r.GetString(0), ReadGuid(r, 1), ReadGuid(r, 2), ReadGuid(r, 3), ReadTime(r, 4), ReadTime(r, 5)),
+            cancellationToken,
+            ("hash", tokenHash));
+
+    public async Task<bool> DeleteConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM consumer_sessions WHERE token_hash = @hash", cancellationToken, ("hash", tokenHash)) > 0;
+
+    public Task CreateAgentAsync(Agent agent, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO agents (id, tenant_id, email, email_normalized, display_name, password_hash, role, capacity, created_at) " +
+            "VALUES (@id, @tenant, @email, @normalized, @name, @hash, @role, @capacity, @at)",
+            cancellationToken,
+            ("id", ToDb(agent.Id)),
+            ("tenant", ToDb(agent.TenantId)),
+            ("email", agent.Email),
+            ("normalized", agent.Email.ToUpperInvariant()),
+            ("name", agent.DisplayName),
+            ("hash", agent.PasswordHash),
+            ("role", agent.Role.ToString().ToLowerInvariant()),
+            ("capacity", agent.Capacity),
+            ("at", ToDb(agent.CreatedAt)));
+
+    private const string AgentColumns = "id, tenant_id, email, display_name, password_hash, role, capacity, created_at";
+
+    public Task<Agent?> GetAgentAsync(Guid agentId, CancellationToken cancellationToken) =>
+        QuerySingleAsync($"SELECT {AgentColumns} FROM agents WHERE id = @id", ReadAgent, cancellationToken, ("id", ToDb(agentId)));
+
+    public Task<Agent?> FindAgentByEmailAsync(string email, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            $"SELECT {AgentColumns} FROM agents WHERE email_normalized = @email",
+            ReadAgent,
+            cancellationToken,
+            ("email", email.ToUpperInvariant()));
+
+    private Agent ReadAgent(DbDataReader r) =>
+        new(ReadGuid(r, 0), ReadGuid(r, 1), r.GetString(2), r.GetString(3), r.GetString(4),
+            Enum.Parse<AgentRole>(r.GetString(5), ignoreCase: true), r.GetInt32(6), ReadTime(r, 7));
+
+    public Task CreateAgentSessionAsync(AgentSession session, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO agent_sessions (token_hash, agent_id, tenant_id, created_at, expires_at) VALUES (@hash, @agent, @tenant, @at, @expires)",
+            cancellationToken,
+            ("hash", session.TokenHash),
+            ("agent", ToDb(session.AgentId)),
+            ("tenant", ToDb(session.TenantId)),
+            ("at", ToDb(session.CreatedAt)),
+            ("expires", ToDb(session.ExpiresAt)));
+
+    public Task<AgentSession?> GetAgentSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT token_hash, agent_id, tenant_id, created_at, expires_at FROM agent_sessions WHERE token_hash = @hash",
+            r => new AgentSession(r.GetString(0), ReadGuid(r, 1), ReadGuid(r, 2), ReadTime(r, 3), ReadTime(r, 4)),
+            cancellationToken,
+            ("hash", tokenHash));
+
+    public async Task<bool> DeleteAgentSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM agent_sessions WHERE token_hash = @hash", cancellationToken, ("hash", tokenHash)) > 0;
+
+    public Task CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken)
+    {
+        if (conversation.LastSeq != 0)
+        {
+            throw new ArgumentException("A new conversation has no messages (LastSeq must be 0).", nameof(conversation));
+        }
+
+        return ExecuteAsync(
+            $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL)",
+            cancellationToken,
+            ("id", ToDb(conversation.Id)),
+            ("tenant", ToDb(conversation.TenantId)),
+            ("deployment", ToDb(conversation.DeploymentId)),
+            ("consumer", ToDb(conversation.ConsumerId)),
+            ("status", StatusName(conversation.Status)),
+            ("queue", conversation.Queue),
+            ("agent", conversation.AssignedAgentId is { } agent ? ToDb(agent) : null),
+            ("attributes", conversation.Attributes.ToJson()),
+            ("at", ToDb(conversation.CreatedAt)));
+    }
+
+    public Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            $"SELECT {ConversationColumns} FROM conversations WHERE id = @id",
+            ReadConversation,
+            cancellationToken,
+            ("id", ToDb(conversationId)));
+
+    public Task<IReadOnlyList<Conversation>> ListConversationsByConsumerAsync(Guid consumerId, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            $"SELECT {ConversationColumns} FROM conversations WHERE consumer_id = @consumer ORDER BY created_at DESC, id",
+            ReadConversation,
+            cancellationToken,
+            ("consumer", ToDb(consumerId)));
+
+    public Task<IReadOnlyList<Conversation>> ListConversationsByTenantAsync(
+        Guid tenantId, ConversationStatus? status, int limit, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            $"SELECT {ConversationColumns} FROM conversations WHERE tenant_id = @tenant " +
+            (status is null ? "" : "AND status = @status ") +
+            "ORDER BY created_at, id LIMIT @limit",
+            ReadConversation,
+            cancellationToken,
+            ("tenant", ToDb(tenantId)),
+            ("status", status is { } s ? StatusName(s) : null),
+            ("limit", limit));
+
+    public async Task<bool> TryAssignConversationAsync(
+        Guid conversationId, Guid agentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            "UPDATE conversations SET assigned_agent_id = @agent, updated_at = @at " +
+            "WHERE id = @id AND status = 'open' AND assigned_agent_id IS NULL",
+            cancellationToken,
+            ("agent", ToDb(agentId)), ("at", ToDb(now)), ("id", ToDb(conversationId))) == 1;
+
+    public async Task<bool> SetConversationStatusAsync(
+        Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var sql = status == ConversationStatus.Closed
+            ? "UPDATE conversations SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @id AND status = 'open'"
+            : "UPDATE conversations SET status = 'open', closed_at = NULL, assigned_agent_id = NULL, updated_at = @at WHERE id = @id AND status = 'closed'";
+        return await ExecuteAsync(sql, cancellationToken, ("at", ToDb(now)), ("id", ToDb(conversationId))) == 1;
+    }
+
+    public Task SetEngagementAttributesAsync(
+        Guid conversationId, EngagementAttributes attributes, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "UPDATE conversations SET attributes = @attributes, updated_at = @at WHERE id = @id",
+            cancellationToken,
+            ("attributes", attributes.ToJson()), ("at", ToDb(now)), ("id", ToDb(conversationId)));
+
+    private Conversation ReadConversation(DbDataReader r) =>
+        new(
+            ReadGuid(r, 0),
+            ReadGuid(r, 1),
+            ReadGuid(r, 2),
+            ReadGuid(r, 3),
+            r.GetString(4) == "open" ? ConversationStatus.Open : ConversationStatus.Closed,
+            NullableString(r, 5),
+            r.IsDBNull(6) ? null : ReadGuid(r, 6),
+            r.GetInt64(7),
+            EngagementAttributes.FromJson(NullableString(r, 8)),
+            ReadTime(r, 9),
+            ReadTime(r, 10),
+            r.IsDBNull(11) ? null : ReadTime(r, 11));
+
+    private static string StatusName(ConversationStatus status) => status == ConversationStatus.Open ? "open" : "closed";
+
+    public async Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(
+        IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
+    {
+        foreach (var message in messages)
+        {
+            if (message.ClientMessageId is not null && message.SenderId is null)
+            {
+                throw new ArgumentException("A message with a client message id needs a sender id.", nameof(messages));
+            }
+        }
+
+        if (messages.Count == 0)
+        {
+            return [];
+        }
+
+        return await RunAsync(async connection =>
+        {
+            var results = new AppendResult[messages.Count];
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+
+            // Conversations are locked in id order so that concurrent batches on several nodes cannot deadlock.
+            var byConversation = Enumerable.Range(0, messages.Count)
+                .GroupBy(i => messages[i].ConversationId)
+                .OrderBy(g => g.Key);
+            foreach (var group in byConversation)
+            {
+                var conversationId = group.Key;
+                long lastSeq;
+                await using (var lockCommand = Command(connection, transaction, LockConversationSql, ("id", ToDb(conversationId))))
+                {
+                    var value = await lockCommand.ExecuteScalarAsync(cancellationToken);
+                    lastSeq = value is null or DBNull
+                        ? throw new KeyNotFoundException($"Conversation {conversationId} does not exist.")
+                        : Convert.ToInt64(value);
+                }
+
+                var firstSeq = lastSeq;
+                foreach (var index in group)
+                {
+                    var message = messages[index];
+                    if (message.ClientMessageId is not null &&
+                        await FindByClientIdAsync(connection, transaction, message, cancellationToken) is { } original)
+                    {
+                        results[index] = new AppendResult(original, Created: false);
+                        continue;
+                    }
+
+                    var stored = new Message(
+                        conversationId, ++lastSeq, message.Kind, message.SenderRole, message.SenderId,
+                        message.ClientMessageId, message.Text, message.SentAt);
+                    await using (var insert = Command(connection, transaction,
+                        $"INSERT INTO messages ({MessageColumns}) VALUES (@conversation, @seq, @kind, @role, @sender, @client, @body, @at)",
+                        ("conversation", ToDb(conversationId)),
+                        ("seq", stored.Seq),
+                        ("kind", (int)stored.Kind),
+                        ("role", (int)stored.SenderRole),
+                        ("sender", stored.SenderId is { } sender ? ToDb(sender) : null),
+                        ("client", stored.ClientMessageId),
+                        ("body", stored.Text),
+                        ("at", ToDb(stored.SentAt))))
+                    {
+                        await insert.ExecuteNonQueryAsync(cancellationToken);
+                    }
+
+                    results[index] = new AppendResult(stored, Created: true);
+                }
+
+                if (lastSeq != firstSeq)
+                {
+                    await using var update = Command(connection, transaction,
+                        "UPDATE conversations SET last_seq = @seq, updated_at = @at WHERE id = @id",
+                        ("seq", lastSeq), ("at", ToDb(messages[group.Last()].SentAt)), ("id", ToDb(conversationId)));
+                    await update.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return (IReadOnlyList<AppendResult>)results;
+        }, cancellationToken);
+    }
+
+    private async Task<Message?> FindByClientIdAsync(
+        DbConnection connection, DbTransaction transaction, NewMessage message, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            $"SELECT {MessageColumns} FROM messages WHERE conversation_id = @conversation AND sender_id = @sender AND client_message_id = @client",
+            ("conversation", ToDb(message.ConversationId)),
+            ("sender", ToDb(message.SenderId!.Value)),
+            ("client", message.ClientMessageId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadMessage(reader) : null;
+    }
+
+    public Task<IReadOnlyList<Message>> GetMessagesAsync(
+        Guid conversationId, long afterSeq, int limit, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            $"SELECT {MessageColumns} FROM messages WHERE conversation_id = @conversation AND seq > @after ORDER BY seq LIMIT @limit",
+            ReadMessage,
+            cancellationToken,
+            ("conversation", ToDb(conversationId)), ("after", afterSeq), ("limit", limit));
+
+    private Message ReadMessage(DbDataReader r) =>
+        new(
+            ReadGuid(r, 0),
+            r.GetInt64(1),
+            (MessageKind)r.GetInt32(2),
+            (ParticipantRole)r.GetInt32(3),
+            r.IsDBNull(4) ? null : ReadGuid(r, 4),
+            NullableString(r, 5),
+            r.GetString(6),
+            ReadTime(r, 7));
+
+    public async Task<Receipt> UpsertReceiptAsync(Receipt receipt, CancellationToken cancellationToken) =>
+        (await QuerySingleAsync(
+            "INSERT INTO receipts (conversation_id, participant_id, role, delivered_seq, read_seq, updated_at) " +
+            "VALUES (@conversation, @participant, @role, @delivered, @read, @at) " +
+            "ON CONFLICT (conversation_id, participant_id) DO UPDATE SET " +
+            $"delivered_seq = {Greatest("receipts.delivered_seq", "excluded.delivered_seq")}, " +
+            $"read_seq = {Greatest("receipts.read_seq", "excluded.read_seq")}, updated_at = excluded.updated_at " +
+            "RETURNING conversation_id, participant_id, role, delivered_seq, read_seq, updated_at",
+            ReadReceipt,
+            cancellationToken,
+            ("conversation", ToDb(receipt.ConversationId)),
+            ("participant", ToDb(receipt.ParticipantId)),
+            ("role", (int)receipt.Role),
+            ("delivered", Math.Max(receipt.DeliveredSeq, receipt.ReadSeq)),
+            ("read", receipt.ReadSeq),
+            ("at", ToDb(receipt.UpdatedAt))))!;
+
+    public Task<IReadOnlyList<Receipt>> GetReceiptsAsync(Guid conversationId, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            "SELECT conversation_id, participant_id, role, delivered_seq, read_seq, updated_at FROM receipts " +
+            "WHERE conversation_id = @conversation ORDER BY role, participant_id",
+            ReadReceipt,
+            cancellationToken,
+            ("conversation", ToDb(conversationId)));
+
+    private Receipt ReadReceipt(DbDataReader r) =>
+        new(ReadGuid(r, 0), ReadGuid(r, 1), (ParticipantRole)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), ReadTime(r, 5));
+
+    private static string? NullableString(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>Builds a command with named parameters (written <c>@name</c> in the SQL).</summary>
+    protected static DbCommand Command(
+        DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Command(connection, null, sql, parameters);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    private Task<T?> QuerySingleAsync<T>(
+        string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters)
+        where T : class =>
+        RunAsync(async connection =>
+        {
+            await using var command = Command(connection, null, sql, parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken) ? read(reader) : null;
+        }, cancellationToken);
+
+    private Task<IReadOnlyList<T>> QueryListAsync<T>(
+        string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Command(connection, null, sql, parameters);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var list = new List<T>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                list.Add(read(reader));
+            }
+
+            return (IReadOnlyList<T>)list;
+        }, cancellationToken);
+
+    /// <summary>Runs an operation on a fresh connection, translating provider errors to storage errors.</summary>
+    protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken);
+            return await operation(connection);
+        }
+        catch (DbException exception) when (IsUniqueViolation(exception))
+        {
+            throw new DuplicateKeyException("A unique key is already taken.", exception);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException && IsUnavailable(exception))
+        {
+            throw new StorageUnavailableException("The database is unavailable.", exception);
+        }
+    }
+}

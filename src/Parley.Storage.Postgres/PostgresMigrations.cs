@@ -1,0 +1,87 @@
+namespace Parley.Storage.Postgres;
+
+internal static class PostgresMigrations
+{
+    public static readonly IReadOnlyList<SqlMigration> All =
+    [
+        new(1, "tenants, deployments, consumers, agents, conversations, messages, receipts", """
+            CREATE TABLE tenants (
+                id uuid PRIMARY KEY,
+                name text NOT NULL,
+                created_at timestamptz NOT NULL);
+            CREATE TABLE deployments (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                name text NOT NULL,
+                allowed_origins text NOT NULL,
+                created_at timestamptz NOT NULL);
+            CREATE INDEX deployments_tenant ON deployments (tenant_id);
+            CREATE TABLE consumers (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                issuer text,
+                subject text,
+                created_at timestamptz NOT NULL);
+            CREATE UNIQUE INDEX consumers_identity ON consumers (tenant_id, issuer, subject) WHERE issuer IS NOT NULL;
+            CREATE TABLE consumer_sessions (
+                token_hash text PRIMARY KEY,
+                consumer_id uuid NOT NULL REFERENCES consumers (id),
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                deployment_id uuid NOT NULL REFERENCES deployments (id),
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL);
+            CREATE INDEX consumer_sessions_consumer ON consumer_sessions (consumer_id);
+            CREATE TABLE agents (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                email text NOT NULL,
+                email_normalized text NOT NULL UNIQUE,
+                display_name text NOT NULL,
+                password_hash text NOT NULL,
+                role text NOT NULL,
+                capacity integer NOT NULL,
+                created_at timestamptz NOT NULL);
+            CREATE TABLE agent_sessions (
+                token_hash text PRIMARY KEY,
+                agent_id uuid NOT NULL REFERENCES agents (id),
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL);
+            CREATE TABLE conversations (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                deployment_id uuid NOT NULL REFERENCES deployments (id),
+                consumer_id uuid NOT NULL REFERENCES consumers (id),
+                status text NOT NULL CHECK (status IN ('open', 'closed')),
+                queue text,
+                assigned_agent_id uuid REFERENCES agents (id),
+                last_seq bigint NOT NULL,
+                attributes text NOT NULL,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL,
+                closed_at timestamptz);
+            CREATE INDEX conversations_consumer ON conversations (consumer_id, created_at);
+            CREATE INDEX conversations_tenant ON conversations (tenant_id, status, created_at);
+            CREATE TABLE messages (
+                conversation_id uuid NOT NULL REFERENCES conversations (id),
+                seq bigint NOT NULL,
+                kind integer NOT NULL,
+                sender_role integer NOT NULL,
+                sender_id uuid,
+                client_message_id text,
+                body text NOT NULL,
+                sent_at timestamptz NOT NULL,
+                PRIMARY KEY (conversation_id, seq));
+            CREATE UNIQUE INDEX messages_client_id ON messages (conversation_id, sender_id, client_message_id)
+                WHERE client_message_id IS NOT NULL;
+            CREATE TABLE receipts (
+                conversation_id uuid NOT NULL REFERENCES conversations (id),
+                participant_id uuid NOT NULL,
+                role integer NOT NULL,
+                delivered_seq bigint NOT NULL,
+                read_seq bigint NOT NULL,
+                updated_at timestamptz NOT NULL,
+                PRIMARY KEY (conversation_id, participant_id));
+            """),
+    ];
+}

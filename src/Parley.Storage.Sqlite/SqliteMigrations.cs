@@ -1,0 +1,88 @@
+namespace Parley.Storage.Sqlite;
+
+internal static class SqliteMigrations
+{
+    // Ids are TEXT (canonical GUID form); times are INTEGER microseconds since the Unix epoch.
+    public static readonly IReadOnlyList<SqlMigration> All =
+    [
+        new(1, "tenants, deployments, consumers, agents, conversations, messages, receipts", """
+            CREATE TABLE tenants (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE deployments (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                name TEXT NOT NULL,
+                allowed_origins TEXT NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE INDEX deployments_tenant ON deployments (tenant_id);
+            CREATE TABLE consumers (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                issuer TEXT,
+                subject TEXT,
+                created_at INTEGER NOT NULL);
+            CREATE UNIQUE INDEX consumers_identity ON consumers (tenant_id, issuer, subject) WHERE issuer IS NOT NULL;
+            CREATE TABLE consumer_sessions (
+                token_hash TEXT PRIMARY KEY,
+                consumer_id TEXT NOT NULL REFERENCES consumers (id),
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                deployment_id TEXT NOT NULL REFERENCES deployments (id),
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL);
+            CREATE INDEX consumer_sessions_consumer ON consumer_sessions (consumer_id);
+            CREATE TABLE agents (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                email TEXT NOT NULL,
+                email_normalized TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL,
+                capacity INTEGER NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE agent_sessions (
+                token_hash TEXT PRIMARY KEY,
+                agent_id TEXT NOT NULL REFERENCES agents (id),
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL);
+            CREATE TABLE conversations (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                deployment_id TEXT NOT NULL REFERENCES deployments (id),
+                consumer_id TEXT NOT NULL REFERENCES consumers (id),
+                status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                queue TEXT,
+                assigned_agent_id TEXT REFERENCES agents (id),
+                last_seq INTEGER NOT NULL,
+                attributes TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                closed_at INTEGER);
+            CREATE INDEX conversations_consumer ON conversations (consumer_id, created_at);
+            CREATE INDEX conversations_tenant ON conversations (tenant_id, status, created_at);
+            CREATE TABLE messages (
+                conversation_id TEXT NOT NULL REFERENCES conversations (id),
+                seq INTEGER NOT NULL,
+                kind INTEGER NOT NULL,
+                sender_role INTEGER NOT NULL,
+                sender_id TEXT,
+                client_message_id TEXT,
+                body TEXT NOT NULL,
+                sent_at INTEGER NOT NULL,
+                PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;
+            CREATE UNIQUE INDEX messages_client_id ON messages (conversation_id, sender_id, client_message_id)
+                WHERE client_message_id IS NOT NULL;
+            CREATE TABLE receipts (
+                conversation_id TEXT NOT NULL REFERENCES conversations (id),
+                participant_id TEXT NOT NULL,
+                role INTEGER NOT NULL,
+                delivered_seq INTEGER NOT NULL,
+                read_seq INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (conversation_id, participant_id));
+            """),
+    ];
+}

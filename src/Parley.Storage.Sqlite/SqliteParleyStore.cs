@@ -1,0 +1,91 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Storage.Sqlite;
+
+/// <summary>
+/// SQLite storage: one file in WAL mode with <c>synchronous=FULL</c>, so a committed transaction
+/// survives a process kill and a power loss. Writers serialise on SQLite's write lock
+/// (<c>BEGIN IMMEDIATE</c>); readers never block them.
+/// </summary>
+public sealed class SqliteParleyStore : SqlParleyStore
+{
+    private readonly string _connectionString;
+    private readonly SqliteStoreOptions _options;
+
+    static SqliteParleyStore() => SQLitePCL.Batteries_V2.Init();
+
+    public SqliteParleyStore(SqliteStoreOptions options)
+    {
+        _options = options;
+        var fullPath = System.IO.Path.GetFullPath(options.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout; 0 would mean forever.
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        }.ToString();
+    }
+
+    protected override IReadOnlyList<SqlMigration> Migrations => SqliteMigrations.All;
+
+    protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = string.Create(
+                CultureInfo.InvariantCulture,
+                $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};");
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        // Serializable is not deferred: BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies
+        // instead of a lock-upgrade deadlock failing at the first write.
+        await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+
+    protected override string? MigrationLockSql => null;
+
+    protected override string SchemaMigrationsExistsSql =>
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+
+    protected override string LockConversationSql => "SELECT last_seq FROM conversations WHERE id = @id";
+
+    protected override string Greatest(string left, string right) => $"max({left}, {right})";
+
+    protected override object ToDb(Guid value) => value.ToString("D");
+
+    protected override Guid ReadGuid(DbDataReader reader, int ordinal) => Guid.Parse(reader.GetString(ordinal));
+
+    // Microseconds since the Unix epoch: the same precision PostgreSQL's timestamptz keeps.
+    protected override object ToDb(DateTimeOffset value) => (value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        new(DateTimeOffset.UnixEpoch.UtcTicks + (reader.GetInt64(ordinal) * 10), TimeSpan.Zero);
+
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
+
+    protected override bool IsUnavailable(Exception exception) => exception switch
+    {
+        // BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN: the database cannot take the operation now.
+        SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 or 14 } => true,
+        IOException or UnauthorizedAccessException => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,71 @@
+using Parley.Storage.Postgres;
+using Parley.Testing;
+
+namespace Parley.Storage.Tests;
+
+/// <summary>One throwaway PostgreSQL server for the whole test run; a new database per test.</summary>
+public sealed class PostgresServerFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServerFixture>
+{
+    public const string Name = "postgres";
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStorageTests(PostgresServerFixture fixture) : StorageSuite
+{
+    private PostgresParleyStore? _store;
+
+    protected override async Task<IParleyStore> CreateStoreAsync()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync();
+        _store = new PostgresParleyStore(new PostgresStoreOptions { ConnectionString = connectionString });
+        return _store;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Nodes_migrating_at_once_apply_each_step_once()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync();
+        var nodes = Enumerable.Range(0, 4)
+            .Select(_ => new PostgresParleyStore(new PostgresStoreOptions { ConnectionString = connectionString }))
+            .ToList();
+
+        await Task.WhenAll(nodes.Select(n => n.MigrateAsync(CancellationToken.None)));
+
+        Assert.All(await Task.WhenAll(nodes.Select(n => n.GetSchemaVersionAsync(CancellationToken.None))), v => Assert.Equal(1, v));
+        foreach (var node in nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_is_reported_as_unavailable()
+    {
+        var port = PostgresServer.FreePort();
+        await using var store = new PostgresParleyStore(new PostgresStoreOptions
+        {
+            ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=none;Timeout=2",
+        });
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetTenantAsync(Guid.NewGuid(), CancellationToken.None));
+        Assert.False(await store.PingAsync(CancellationToken.None));
+    }
+}

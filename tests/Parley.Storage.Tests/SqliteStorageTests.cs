@@ -1,0 +1,43 @@
+using Microsoft.Data.Sqlite;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Storage.Tests;
+
+public sealed class SqliteStorageTests : StorageSuite
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "parley-sqlite-" + Guid.NewGuid().ToString("N"));
+
+    private string DatabasePath => Path.Combine(_directory, "parley.db");
+
+    protected override Task<IParleyStore> CreateStoreAsync() =>
+        Task.FromResult<IParleyStore>(new SqliteParleyStore(new SqliteStoreOptions { Path = DatabasePath }));
+
+    public override Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task The_database_runs_in_wal_mode()
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task A_write_blocked_by_another_writer_is_refused_as_unavailable()
+    {
+        var store = new SqliteParleyStore(new SqliteStoreOptions { Path = DatabasePath, BusyTimeout = TimeSpan.FromMilliseconds(200) });
+        await using var blocker = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
+
+        await Assert.ThrowsAsync<StorageUnavailableException>(() =>
+            store.CreateTenantAsync(new Tenants.Tenant(Guid.NewGuid(), "Blocked", DateTimeOffset.UtcNow), CancellationToken.None));
+    }
+}

@@ -1,0 +1,377 @@
+using Parley.Agents;
+using Parley.Consumers;
+using Parley.Conversations;
+using Parley.Tenants;
+
+namespace Parley.Storage.Tests;
+
+/// <summary>
+/// The behaviour every <see cref="IParleyStore"/> must have. Each provider's test class derives
+/// from this and supplies a fresh, migrated, empty store per test.
+/// </summary>
+public abstract class StorageSuite : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 30, 0, 123, TimeSpan.Zero);
+
+    protected IParleyStore Store { get; private set; } = null!;
+
+    protected abstract Task<IParleyStore> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        Store = await CreateStoreAsync();
+        await Store.MigrateAsync(CancellationToken.None);
+    }
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    private static CancellationToken Ct => CancellationToken.None;
+
+    private async Task<(Tenant Tenant, Deployment Deployment)> NewTenantAsync(string name = "Acme")
+    {
+        var tenant = new Tenant(Guid.NewGuid(), name, T0);
+        await Store.CreateTenantAsync(tenant, Ct);
+        var deployment = new Deployment(Guid.NewGuid(), tenant.Id, "web", ["https://www.acme.example"], T0);
+        await Store.CreateDeploymentAsync(deployment, Ct);
+        return (tenant, deployment);
+    }
+
+    private async Task<Conversation> NewConversationAsync(Deployment deployment, Consumer? consumer = null)
+    {
+        consumer ??= Consumer.Anonymous(deployment.TenantId, T0);
+        if (await Store.GetConsumerAsync(consumer.Id, Ct) is null)
+        {
+            await Store.CreateConsumerAsync(consumer, Ct);
+        }
+
+        var conversation = new Conversation(
+            Guid.NewGuid(), deployment.TenantId, deployment.Id, consumer.Id, ConversationStatus.Open, "default",
+            null, 0, EngagementAttributes.Empty, T0, T0, null);
+        await Store.CreateConversationAsync(conversation, Ct);
+        return conversation;
+    }
+
+    private async Task<Agent> NewAgentAsync(Guid tenantId, string email)
+    {
+        var agent = new Agent(Guid.NewGuid(), tenantId, email, "Ana", "hash", AgentRole.Agent, 3, T0);
+        await Store.CreateAgentAsync(agent, Ct);
+        return agent;
+    }
+
+    private static NewMessage Text(Guid conversationId, Guid senderId, string? clientId, string text = "hello") =>
+        new(conversationId, MessageKind.Text, ParticipantRole.Consumer, senderId, clientId, text, T0);
+
+    [Fact]
+    public async Task Migrating_twice_keeps_the_newest_schema_version()
+    {
+        var version = await Store.GetSchemaVersionAsync(Ct);
+        await Store.MigrateAsync(Ct);
+        Assert.True(version >= 1);
+        Assert.Equal(version, await Store.GetSchemaVersionAsync(Ct));
+        Assert.True(await Store.PingAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Tenants_and_deployments_round_trip()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        Assert.Equal(tenant, await Store.GetTenantAsync(tenant.Id, Ct));
+        var stored = await Store.GetDeploymentAsync(deployment.Id, Ct);
+        Assert.NotNull(stored);
+        Assert.Equal(deployment.AllowedOrigins, stored.AllowedOrigins);
+        Assert.True(stored.AllowsOrigin("https://www.acme.example"));
+        Assert.False(stored.AllowsOrigin("https://evil.example"));
+        Assert.Null(await Store.GetTenantAsync(Guid.NewGuid(), Ct));
+        Assert.Null(await Store.GetDeploymentAsync(Guid.NewGuid(), Ct));
+    }
+
+    [Fact]
+    public async Task Authenticated_consumers_are_one_per_tenant_issuer_and_subject()
+    {
+        var (acme, _) = await NewTenantAsync("Acme");
+        var (globex, _) = await NewTenantAsync("Globex");
+
+        var first = await Store.GetOrCreateAuthenticatedConsumerAsync(acme.Id, "https://idp.acme", "u1", T0, Ct);
+        var again = await Store.GetOrCreateAuthenticatedConsumerAsync(acme.Id, "https://idp.acme", "u1", T0, Ct);
+        var otherIssuer = await Store.GetOrCreateAuthenticatedConsumerAsync(acme.Id, "https://other.idp", "u1", T0, Ct);
+        var otherTenant = await Store.GetOrCreateAuthenticatedConsumerAsync(globex.Id, "https://idp.acme", "u1", T0, Ct);
+
+        Assert.Equal(first.Id, again.Id);
+        Assert.True(first.IsAuthenticated);
+        Assert.NotEqual(first.Id, otherIssuer.Id);
+        Assert.NotEqual(first.Id, otherTenant.Id);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_logins_create_one_consumer()
+    {
+        var (tenant, _) = await NewTenantAsync();
+        var consumers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "same", T0, Ct)));
+        Assert.Single(consumers.Select(c => c.Id).Distinct());
+    }
+
+    [Fact]
+    public async Task Consumer_sessions_link_and_unlink_a_device()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var consumer = Consumer.Anonymous(tenant.Id, T0);
+        await Store.CreateConsumerAsync(consumer, Ct);
+        var session = new ConsumerSession("hash-1", consumer.Id, tenant.Id, deployment.Id, T0, T0.AddDays(30));
+        await Store.CreateConsumerSessionAsync(session, Ct);
+
+        Assert.Equal(session, await Store.GetConsumerSessionAsync("hash-1", Ct));
+        Assert.Equal(consumer, await Store.GetConsumerAsync(consumer.Id, Ct));
+        Assert.True(await Store.DeleteConsumerSessionAsync("hash-1", Ct));
+        Assert.False(await Store.DeleteConsumerSessionAsync("hash-1", Ct));
+        Assert.Null(await Store.GetConsumerSessionAsync("hash-1", Ct));
+    }
+
+    [Fact]
+    public async Task Agent_emails_are_unique_and_found_case_insensitively()
+    {
+        var (tenant, _) = await NewTenantAsync();
+        var agent = await NewAgentAsync(tenant.Id, "Ana@Acme.example");
+
+        Assert.Equal(agent, await Store.FindAgentByEmailAsync("ana@acme.EXAMPLE", Ct));
+        Assert.Equal(agent, await Store.GetAgentAsync(agent.Id, Ct));
+        await Assert.ThrowsAsync<DuplicateKeyException>(() => NewAgentAsync(tenant.Id, "ANA@acme.example"));
+        Assert.Null(await Store.FindAgentByEmailAsync("nobody@acme.example", Ct));
+    }
+
+    [Fact]
+    public async Task Agent_sessions_round_trip_and_sign_out()
+    {
+        var (tenant, _) = await NewTenantAsync();
+        var agent = await NewAgentAsync(tenant.Id, "bo@acme.example");
+        var session = new AgentSession("agent-hash", agent.Id, tenant.Id, T0, T0.AddHours(12));
+        await Store.CreateAgentSessionAsync(session, Ct);
+        Assert.Equal(session, await Store.GetAgentSessionAsync("agent-hash", Ct));
+        Assert.True(await Store.DeleteAgentSessionAsync("agent-hash", Ct));
+        Assert.Null(await Store.GetAgentSessionAsync("agent-hash", Ct));
+    }
+
+    [Fact]
+    public async Task Conversations_are_listed_per_consumer_and_per_tenant_only()
+    {
+        var (acme, acmeWeb) = await NewTenantAsync("Acme");
+        var (globex, globexWeb) = await NewTenantAsync("Globex");
+        var mine = await NewConversationAsync(acmeWeb);
+        var neighbours = await NewConversationAsync(acmeWeb);
+        var foreign = await NewConversationAsync(globexWeb);
+
+        var byConsumer = await Store.ListConversationsByConsumerAsync(mine.ConsumerId, Ct);
+        Assert.Equal([mine.Id], byConsumer.Select(c => c.Id));
+
+        var acmeOpen = await Store.ListConversationsByTenantAsync(acme.Id, ConversationStatus.Open, 100, Ct);
+        Assert.Equal(new[] { mine.Id, neighbours.Id }.Order(), acmeOpen.Select(c => c.Id).Order());
+        Assert.DoesNotContain(foreign.Id, acmeOpen.Select(c => c.Id));
+        Assert.Equal([foreign.Id], (await Store.ListConversationsByTenantAsync(globex.Id, null, 100, Ct)).Select(c => c.Id));
+        Assert.Empty(await Store.ListConversationsByTenantAsync(acme.Id, ConversationStatus.Closed, 100, Ct));
+    }
+
+    [Fact]
+    public async Task A_conversation_round_trips_with_its_engagement_attributes()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var attributes = new EngagementAttributes(new Dictionary<string, string> { ["cart"] = "1200", ["page"] = "/checkout" });
+        var later = T0.AddMinutes(1);
+        await Store.SetEngagementAttributesAsync(conversation.Id, attributes, later, Ct);
+
+        var stored = await Store.GetConversationAsync(conversation.Id, Ct);
+        Assert.NotNull(stored);
+        Assert.Equal("1200", stored.Attributes["cart"]);
+        Assert.Equal(later, stored.UpdatedAt);
+        Assert.Equal(T0, stored.CreatedAt);
+        Assert.Equal(ConversationStatus.Open, stored.Status);
+        Assert.Equal("default", stored.Queue);
+        Assert.Null(await Store.GetConversationAsync(Guid.NewGuid(), Ct));
+    }
+
+    [Fact]
+    public async Task Of_concurrent_assignments_exactly_one_wins()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var agents = new List<Agent>();
+        for (var i = 0; i < 6; i++)
+        {
+            agents.Add(await NewAgentAsync(tenant.Id, $"agent{i}@acme.example"));
+        }
+
+        var outcomes = await Task.WhenAll(agents.Select(a => Store.TryAssignConversationAsync(conversation.Id, a.Id, T0, Ct)));
+
+        Assert.Equal(1, outcomes.Count(won => won));
+        var winner = agents[Array.IndexOf(outcomes, true)];
+        Assert.Equal(winner.Id, (await Store.GetConversationAsync(conversation.Id, Ct))!.AssignedAgentId);
+    }
+
+    [Fact]
+    public async Task Closing_and_reopening_change_status_once()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var agent = await NewAgentAsync(tenant.Id, "cy@acme.example");
+        Assert.True(await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
+
+        Assert.True(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Closed, T0.AddMinutes(5), Ct));
+        Assert.False(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Closed, T0.AddMinutes(6), Ct));
+        var closed = await Store.GetConversationAsync(conversation.Id, Ct);
+        Assert.Equal(ConversationStatus.Closed, closed!.Status);
+        Assert.Equal(T0.AddMinutes(5), closed.ClosedAt);
+        Assert.False(await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
+
+        Assert.True(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Open, T0.AddMinutes(7), Ct));
+        var reopened = await Store.GetConversationAsync(conversation.Id, Ct);
+        Assert.Equal(ConversationStatus.Open, reopened!.Status);
+        Assert.Null(reopened.ClosedAt);
+        Assert.Null(reopened.AssignedAgentId);
+    }
+
+    [Fact]
+    public async Task Appended_messages_get_consecutive_sequence_numbers()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var sender = conversation.ConsumerId;
+
+        var results = await Store.AppendMessagesAsync(
+            [Text(conversation.Id, sender, "a"), Text(conversation.Id, sender, "b"), Text(conversation.Id, sender, null)], Ct);
+        var more = await Store.AppendMessagesAsync([Text(conversation.Id, sender, "c")], Ct);
+
+        Assert.Equal([1L, 2L, 3L], results.Select(r => r.Message.Seq));
+        Assert.All(results, r => Assert.True(r.Created));
+        Assert.Equal(4, more[0].Message.Seq);
+        Assert.Equal(4, (await Store.GetConversationAsync(conversation.Id, Ct))!.LastSeq);
+    }
+
+    [Fact]
+    public async Task Resending_a_client_message_id_returns_the_original_and_stores_nothing()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var sender = conversation.ConsumerId;
+        var original = (await Store.AppendMessagesAsync([Text(conversation.Id, sender, "m-1", "first")], Ct))[0];
+
+        var resent = (await Store.AppendMessagesAsync([Text(conversation.Id, sender, "m-1", "changed text")], Ct))[0];
+        var inOneBatch = await Store.AppendMessagesAsync(
+            [Text(conversation.Id, sender, "m-2"), Text(conversation.Id, sender, "m-2")], Ct);
+
+        Assert.False(resent.Created);
+        Assert.Equal(original.Message, resent.Message);
+        Assert.True(inOneBatch[0].Created);
+        Assert.False(inOneBatch[1].Created);
+        Assert.Equal(inOneBatch[0].Message.Seq, inOneBatch[1].Message.Seq);
+        var stored = await Store.GetMessagesAsync(conversation.Id, 0, 100, Ct);
+        Assert.Equal(["first", "hello"], stored.Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task The_same_client_message_id_from_another_sender_is_a_new_message()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var agentId = Guid.NewGuid();
+
+        var results = await Store.AppendMessagesAsync(
+            [Text(conversation.Id, conversation.ConsumerId, "x"), Text(conversation.Id, agentId, "x") with { SenderRole = ParticipantRole.Agent }], Ct);
+
+        Assert.All(results, r => Assert.True(r.Created));
+        Assert.Equal([1L, 2L], results.Select(r => r.Message.Seq));
+    }
+
+    [Fact]
+    public async Task A_batch_across_conversations_numbers_each_conversation_separately()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var first = await NewConversationAsync(deployment);
+        var second = await NewConversationAsync(deployment);
+
+        var results = await Store.AppendMessagesAsync(
+        [
+            Text(second.Id, second.ConsumerId, "s1"),
+            Text(first.Id, first.ConsumerId, "f1"),
+            Text(second.Id, second.ConsumerId, "s2"),
+        ], Ct);
+
+        Assert.Equal([(second.Id, 1L), (first.Id, 1L), (second.Id, 2L)], results.Select(r => (r.Message.ConversationId, r.Message.Seq)));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_never_share_or_skip_a_sequence_number()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            Store.AppendMessagesAsync([Text(conversation.Id, conversation.ConsumerId, $"c{i}")], Ct)));
+
+        var stored = await Store.GetMessagesAsync(conversation.Id, 0, 1000, Ct);
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), stored.Select(m => m.Seq));
+        Assert.Equal(40, stored.Select(m => m.ClientMessageId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Appending_to_an_unknown_conversation_stores_nothing()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Store.AppendMessagesAsync(
+            [Text(conversation.Id, conversation.ConsumerId, "ok"), Text(Guid.NewGuid(), Guid.NewGuid(), "lost")], Ct));
+
+        Assert.Empty(await Store.GetMessagesAsync(conversation.Id, 0, 10, Ct));
+        Assert.Equal(0, (await Store.GetConversationAsync(conversation.Id, Ct))!.LastSeq);
+    }
+
+    [Fact]
+    public async Task History_pages_by_sequence_number()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        await Store.AppendMessagesAsync(
+            Enumerable.Range(1, 7).Select(i => Text(conversation.Id, conversation.ConsumerId, $"p{i}", $"text {i}")).ToList(), Ct);
+
+        var page1 = await Store.GetMessagesAsync(conversation.Id, 0, 3, Ct);
+        var page2 = await Store.GetMessagesAsync(conversation.Id, page1[^1].Seq, 3, Ct);
+        var page3 = await Store.GetMessagesAsync(conversation.Id, page2[^1].Seq, 3, Ct);
+
+        Assert.Equal([1L, 2L, 3L], page1.Select(m => m.Seq));
+        Assert.Equal([4L, 5L, 6L], page2.Select(m => m.Seq));
+        Assert.Equal([7L], page3.Select(m => m.Seq));
+        Assert.Equal("text 7", page3[0].Text);
+        Assert.Equal(T0, page3[0].SentAt);
+        Assert.Equal(ParticipantRole.Consumer, page3[0].SenderRole);
+    }
+
+    [Fact]
+    public async Task Event_messages_keep_their_kind_and_have_no_sender()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        await Store.AppendMessagesAsync(
+            [new NewMessage(conversation.Id, MessageKind.Event, ParticipantRole.System, null, null, "conversation.closed", T0)], Ct);
+
+        var stored = Assert.Single(await Store.GetMessagesAsync(conversation.Id, 0, 10, Ct));
+        Assert.Equal(MessageKind.Event, stored.Kind);
+        Assert.Null(stored.SenderId);
+    }
+
+    [Fact]
+    public async Task Receipts_only_move_forward()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        var agent = Guid.NewGuid();
+
+        await Store.UpsertReceiptAsync(new Receipt(conversation.Id, agent, ParticipantRole.Agent, 5, 3, T0), Ct);
+        var lowered = await Store.UpsertReceiptAsync(new Receipt(conversation.Id, agent, ParticipantRole.Agent, 2, 1, T0), Ct);
+        var readAhead = await Store.UpsertReceiptAsync(new Receipt(conversation.Id, agent, ParticipantRole.Agent, 0, 8, T0), Ct);
+
+        Assert.Equal((5L, 3L), (lowered.DeliveredSeq, lowered.ReadSeq));
+        Assert.Equal((8L, 8L), (readAhead.DeliveredSeq, readAhead.ReadSeq));
+        var all = await Store.GetReceiptsAsync(conversation.Id, Ct);
+        Assert.Equal(readAhead, Assert.Single(all));
+    }
+}
