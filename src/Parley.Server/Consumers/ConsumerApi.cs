@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Parley.Conversations;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Consumers;
+
+public sealed record CreateSessionRequest(Guid DeploymentId, string? VisitorToken);
+
+public sealed record SessionResponse(
+    string VisitorToken, Guid ConsumerId, bool Authenticated, DateTimeOffset ExpiresAt, IReadOnlyList<ConsumerConversationView> Conversations);
+
+public sealed record MessagePage(IReadOnlyList<MessageView> Items, long? NextAfter);
+
+public static class ConsumerApi
+{
+    /// <summary>The consumer REST API under <c>/api/v1</c> (docs/api.md).</summary>
+    public static WebApplication MapConsumerApi(this WebApplication app)
+    {
+        app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous();
+
+        var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer);
+        consumer.MapGet("/conversations", ListAsync);
+        consumer.MapGet("/conversations/{conversationId:guid}", GetAsync);
+        consumer.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);
+        return app;
+    }
+
+    /// <summary>
+    /// Starts a visitor session on a device, or resumes it when the device presents its visitor
+    /// token. An unknown or expired token starts a new anonymous visitor.
+    /// </summary>
+    private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> CreateSessionAsync(
+        CreateSessionRequest request,
+        HttpContext context,
+        IParleyStore store,
+        CallerAuthenticator authenticator,
+        ConversationService conversations,
+        TimeProvider time,
+        IOptions<ParleyOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken);
+        if (deployment is null)
+        {
+            throw ParleyException.NotFound("The deployment");
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !deployment.AllowsOrigin(origin))
+        {
+            throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
+        }
+
+        if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
+            && existing.DeploymentId == deployment.Id)
+        {
+            var session = await store.GetConsumerSessionAsync(existing.SessionHash, cancellationToken);
+            var consumer = await store.GetConsumerAsync(existing.ConsumerId, cancellationToken);
+            var list = await conversations.ListForConsumerAsync(existing, cancellationToken);
+            return TypedResults.Ok(new SessionResponse(
+                request.VisitorToken!, existing.ConsumerId, consumer!.IsAuthenticated, session!.ExpiresAt, list.Select(c => c.ToConsumerView()).ToList()));
+        }
+
+        var now = time.GetUtcNow();
+        var visitor = Consumer.Anonymous(deployment.TenantId, now);
+        await store.CreateConsumerAsync(visitor, cancellationToken);
+        var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
+        var expires = now + options.Value.VisitorSessionLifetime;
+        await store.CreateConsumerSessionAsync(new ConsumerSession(hash, visitor.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
+        return TypedResults.Created("/api/v1/consumer/conversations", new SessionResponse(token, visitor.Id, false, expires, []));
+    }
+
+    private static async Task<Ok<IReadOnlyList<ConsumerConversationView>>> ListAsync(
+        HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<ConsumerConversationView>>(
+            (await conversations.ListForConsumerAsync(context.Caller<ConsumerCaller>(), cancellationToken)).Select(c => c.ToConsumerView()).ToList());
+
+    private static async Task<Ok<ConsumerConversationView>> GetAsync(
+        Guid conversationId, HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await conversations.GetAsync(context.Caller<ConsumerCaller>(), conversationId, cancellationToken)).ToConsumerView());
+
+    private static Task<Ok<MessagePage>> MessagesAsync(
+        Guid conversationId, long? after, int? limit, HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        Page(context.Caller<ConsumerCaller>(), conversationId, after, limit, conversations, cancellationToken);
+
+    /// <summary>One page of history after a seq; <c>nextAfter</c> is set while more may follow.</summary>
+    public static async Task<Ok<MessagePage>> Page(
+        Caller caller, Guid conversationId, long? after, int? limit, ConversationService conversations, CancellationToken cancellationToken)
+    {
+        var size = Math.Clamp(limit ?? 50, 1, 200);
+        var items = await conversations.HistoryAsync(caller, conversationId, after ?? 0, size, cancellationToken);
+        return TypedResults.Ok(new MessagePage(items.Select(m => m.ToView()).ToList(), items.Count == size ? items[^1].Seq : null));
+    }
+}

@@ -1,0 +1,265 @@
+using Microsoft.Extensions.Options;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Conversations;
+
+/// <summary>
+/// The messaging use cases, shared by the REST API and both WebSocket roles. Every lookup is
+/// scoped to the caller: a conversation that is not theirs is reported exactly like a missing one.
+/// </summary>
+public sealed class ConversationService(
+    IParleyStore store,
+    MessageWriter writer,
+    ILiveFanout fanout,
+    TimeProvider time,
+    IOptions<ParleyOptions> options)
+{
+    public const string DefaultQueue = "default";
+
+    /// <summary>The conversation if the caller may see it; otherwise not_found.</summary>
+    public async Task<Conversation> GetAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await Storage(() => store.GetConversationAsync(conversationId, cancellationToken));
+        var visible = conversation is not null && caller switch
+        {
+            ConsumerCaller consumer => conversation.ConsumerId == consumer.ConsumerId,
+            AgentCaller agent => conversation.TenantId == agent.TenantId,
+            _ => false,
+        };
+        return visible ? conversation! : throw ParleyException.NotFound("The conversation");
+    }
+
+    public Task<IReadOnlyList<Conversation>> ListForConsumerAsync(ConsumerCaller consumer, CancellationToken cancellationToken) =>
+        Storage(() => store.ListConversationsByConsumerAsync(consumer.ConsumerId, cancellationToken));
+
+    public Task<IReadOnlyList<Conversation>> ListForAgentAsync(
+        AgentCaller agent, ConversationStatus? status, int limit, CancellationToken cancellationToken) =>
+        Storage(() => store.ListConversationsByTenantAsync(agent.TenantId, status, limit, cancellationToken));
+
+    public async Task<IReadOnlyList<Message>> HistoryAsync(
+        Caller caller, Guid conversationId, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await GetAsync(caller, conversationId, cancellationToken);
+        return await Storage(() => store.GetMessagesAsync(conversationId, Math.Max(0, afterSeq), Math.Clamp(limit, 1, 200), cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<Receipt>> ReceiptsAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
+    {
+        await GetAsync(caller, conversationId, cancellationToken);
+        return await Storage(() => store.GetReceiptsAsync(conversationId, cancellationToken));
+    }
+
+    /// <summary>
+    /// The consumer's open conversation on this deployment (one conversation per page), or a new
+    /// one. Attributes from the page replace the stored ones; they stay unverified.
+    /// </summary>
+    public async Task<Conversation> StartAsync(
+        ConsumerCaller consumer, IReadOnlyDictionary<string, string>? attributes, CancellationToken cancellationToken)
+    {
+        var engagement = ValidateAttributes(attributes);
+        var now = time.GetUtcNow();
+        var existing = (await ListForConsumerAsync(consumer, cancellationToken))
+            .FirstOrDefault(c => c.IsOpen && c.DeploymentId == consumer.DeploymentId);
+        if (existing is not null)
+        {
+            if (engagement is null)
+            {
+                return existing;
+            }
+
+            await Storage(() => Done(store.SetEngagementAttributesAsync(existing.Id, engagement, now, cancellationToken)));
+            return existing with { Attributes = engagement, UpdatedAt = now };
+        }
+
+        var conversation = new Conversation(
+            Guid.NewGuid(), consumer.TenantId, consumer.DeploymentId, consumer.ConsumerId, ConversationStatus.Open,
+            DefaultQueue, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null);
+        await Storage(() => Done(store.CreateConversationAsync(conversation, cancellationToken)));
+        fanout.Publish(new ConversationChanged(conversation));
+        return conversation;
+    }
+
+    /// <summary>
+    /// Stores a text message and returns it once durable. A repeated client message id returns the
+    /// original without storing anything.
+    /// </summary>
+    public async Task<AppendResult> SendAsync(
+        Caller sender, Guid conversationId, string clientMessageId, string text, CancellationToken cancellationToken) =>
+        await await SubmitAsync(sender, conversationId, clientMessageId, text, cancellationToken);
+
+    /// <summary>
+    /// Checks and queues a text message; the returned task completes when it is durable. A caller
+    /// that submits in order gets its messages stored in that order, without waiting for each commit.
+    /// </summary>
+    public async Task<Task<AppendResult>> SubmitAsync(
+        Caller sender, Guid conversationId, string clientMessageId, string text, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(clientMessageId) || clientMessageId.Length > 64)
+        {
+            throw ParleyException.Invalid("clientMessageId is required: 1 to 64 characters, unique per message.");
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw ParleyException.Invalid("text must not be empty.");
+        }
+
+        if (text.Length > options.Value.MaxMessageLength)
+        {
+            throw new ParleyException(ErrorCodes.MessageTooLong, $"text is longer than {options.Value.MaxMessageLength} characters.");
+        }
+
+        var conversation = await GetAsync(sender, conversationId, cancellationToken);
+        if (!conversation.IsOpen)
+        {
+            throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before sending.", StatusCodes.Status409Conflict);
+        }
+
+        if (sender is AgentCaller agent && conversation.AssignedAgentId != agent.AgentId)
+        {
+            throw new ParleyException(ErrorCodes.NotAssigned, "Accept the conversation before replying.", StatusCodes.Status409Conflict);
+        }
+
+        var message = new NewMessage(conversationId, MessageKind.Text, sender.Role, sender.ParticipantId, clientMessageId, text, time.GetUtcNow());
+        return await writer.EnqueueAsync(conversation.TenantId, message, cancellationToken);
+    }
+
+    /// <summary>Records how far the caller received and read; marks only move forward.</summary>
+    public async Task<Receipt> MarkAsync(
+        Caller caller, Guid conversationId, long deliveredSeq, long readSeq, CancellationToken cancellationToken)
+    {
+        var conversation = await GetAsync(caller, conversationId, cancellationToken);
+        var delivered = Math.Clamp(deliveredSeq, 0, conversation.LastSeq);
+        var read = Math.Clamp(readSeq, 0, conversation.LastSeq);
+        var receipt = await Storage(() => store.UpsertReceiptAsync(
+            new Receipt(conversationId, caller.ParticipantId, caller.Role, delivered, read, time.GetUtcNow()), cancellationToken));
+        fanout.Publish(new ReceiptChanged(conversation.TenantId, receipt));
+        return receipt;
+    }
+
+    public async Task TypingAsync(Caller caller, Guid conversationId, bool isTyping, CancellationToken cancellationToken)
+    {
+        var conversation = await GetAsync(caller, conversationId, cancellationToken);
+        fanout.Publish(new TypingChanged(conversation.TenantId, conversationId, caller.ParticipantId, caller.Role, isTyping));
+    }
+
+    /// <summary>Assigns an open, unassigned conversation of the agent's tenant to the agent.</summary>
+    public async Task<Conversation> AcceptAsync(AgentCaller agent, Guid conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await GetAsync(agent, conversationId, cancellationToken);
+        if (conversation.AssignedAgentId == agent.AgentId)
+        {
+            return conversation;
+        }
+
+        if (!conversation.IsOpen)
+        {
+            throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed.", StatusCodes.Status409Conflict);
+        }
+
+        if (!await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)))
+        {
+            throw new ParleyException(ErrorCodes.AlreadyAssigned, "Another agent has accepted this conversation.", StatusCodes.Status409Conflict);
+        }
+
+        return await PublishChangedAsync(conversationId, cancellationToken);
+    }
+
+    /// <summary>Either side may close; closing twice is harmless.</summary>
+    public async Task<Conversation> CloseAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = "conversation.closed")
+    {
+        var conversation = await GetAsync(caller, conversationId, cancellationToken);
+        if (caller is AgentCaller agent && conversation.AssignedAgentId is { } assigned && assigned != agent.AgentId)
+        {
+            throw new ParleyException(ErrorCodes.NotAssigned, "Another agent has this conversation.", StatusCodes.Status409Conflict);
+        }
+
+        if (await Storage(() => store.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), cancellationToken)))
+        {
+            await RecordEventAsync(caller, conversation, eventName, cancellationToken);
+            return await PublishChangedAsync(conversationId, cancellationToken);
+        }
+
+        return conversation;
+    }
+
+    /// <summary>Either side may resume a closed conversation. An agent who resumes it takes it.</summary>
+    public async Task<Conversation> ResumeAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await GetAsync(caller, conversationId, cancellationToken);
+        if (caller is ConsumerCaller consumer && (await ListForConsumerAsync(consumer, cancellationToken))
+                .Any(c => c.IsOpen && c.Id != conversationId && c.DeploymentId == conversation.DeploymentId))
+        {
+            throw new ParleyException(ErrorCodes.InvalidRequest, "Another conversation is open; one conversation is shown per page.", StatusCodes.Status409Conflict);
+        }
+
+        if (await Storage(() => store.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), cancellationToken)))
+        {
+            if (caller is AgentCaller agent)
+            {
+                await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken));
+            }
+
+            await RecordEventAsync(caller, conversation, "conversation.resumed", cancellationToken);
+            return await PublishChangedAsync(conversationId, cancellationToken);
+        }
+
+        return conversation;
+    }
+
+    /// <summary>
+    /// "Clear history": ends the conversation and unlinks this device, so the next visit starts as
+    /// a new visitor with nothing of the old history.
+    /// </summary>
+    public async Task ClearHistoryAsync(ConsumerCaller consumer, Guid conversationId, CancellationToken cancellationToken)
+    {
+        await CloseAsync(consumer, conversationId, cancellationToken, "conversation.cleared");
+        await Storage(() => store.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken));
+    }
+
+    private async Task RecordEventAsync(Caller caller, Conversation conversation, string eventName, CancellationToken cancellationToken) =>
+        await writer.AppendAsync(
+            conversation.TenantId,
+            new NewMessage(conversation.Id, MessageKind.Event, caller.Role, caller.ParticipantId, null, eventName, time.GetUtcNow()),
+            cancellationToken);
+
+    private async Task<Conversation> PublishChangedAsync(Guid conversationId, CancellationToken cancellationToken)
+    {
+        var changed = await Storage(() => store.GetConversationAsync(conversationId, cancellationToken))
+            ?? throw ParleyException.NotFound("The conversation");
+        fanout.Publish(new ConversationChanged(changed));
+        return changed;
+    }
+
+    private static EngagementAttributes? ValidateAttributes(IReadOnlyDictionary<string, string>? attributes)
+    {
+        if (attributes is null)
+        {
+            return null;
+        }
+
+        return EngagementAttributes.Validate(attributes) is { } problem
+            ? throw ParleyException.Invalid(problem)
+            : new EngagementAttributes(attributes.ToDictionary());
+    }
+
+    private static async Task<bool> Done(Task task)
+    {
+        await task;
+        return true;
+    }
+
+    /// <summary>Runs a storage call, reporting an unavailable database as a retryable error.</summary>
+    private static async Task<T> Storage<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (StorageUnavailableException)
+        {
+            throw ParleyException.StorageUnavailable();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+
+namespace Parley.Conversations;
+
+/// <summary>Something that happened to a conversation, for the connections watching it.</summary>
+public abstract record LiveEvent(Guid TenantId, Guid ConversationId);
+
+/// <summary>A message was durably stored.</summary>
+public sealed record MessageStored(Guid TenantId, Message Message) : LiveEvent(TenantId, Message.ConversationId);
+
+public sealed record ReceiptChanged(Guid TenantId, Receipt Receipt) : LiveEvent(TenantId, Receipt.ConversationId);
+
+public sealed record TypingChanged(Guid TenantId, Guid ConversationId, Guid ParticipantId, ParticipantRole Role, bool IsTyping)
+    : LiveEvent(TenantId, ConversationId);
+
+/// <summary>A conversation was created, assigned, closed or reopened.</summary>
+public sealed record ConversationChanged(Conversation Conversation) : LiveEvent(Conversation.TenantId, Conversation.Id);
+
+/// <summary>A live connection. <see cref="OnEvent"/> must not block: it is called on the publisher's thread.</summary>
+public interface ILiveSubscriber
+{
+    void OnEvent(LiveEvent liveEvent);
+}
+
+/// <summary>
+/// Delivers live events to the connections that watch a conversation or a tenant. Events carry
+/// what happened, never a replacement for storage: a subscriber that misses one catches up by seq.
+/// </summary>
+public interface ILiveFanout
+{
+    IDisposable SubscribeConversation(Guid conversationId, ILiveSubscriber subscriber);
+
+    /// <summary>Receives <see cref="ConversationChanged"/> events for all of a tenant's conversations.</summary>
+    IDisposable SubscribeTenant(Guid tenantId, ILiveSubscriber subscriber);
+
+    void Publish(LiveEvent liveEvent);
+}
+
+/// <summary>Fan-out within one process (a single node).</summary>
+public sealed class InProcessFanout : ILiveFanout
+{
+    private readonly ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> _conversations = new();
+    private readonly ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> _tenants = new();
+
+    public IDisposable SubscribeConversation(Guid conversationId, ILiveSubscriber subscriber) =>
+        Add(_conversations, conversationId, subscriber);
+
+    public IDisposable SubscribeTenant(Guid tenantId, ILiveSubscriber subscriber) => Add(_tenants, tenantId, subscriber);
+
+    public void Publish(LiveEvent liveEvent)
+    {
+        if (_conversations.TryGetValue(liveEvent.ConversationId, out var watchers))
+        {
+            foreach (var subscriber in watchers)
+            {
+                subscriber.OnEvent(liveEvent);
+            }
+        }
+
+        if (liveEvent is ConversationChanged && _tenants.TryGetValue(liveEvent.TenantId, out var tenantWatchers))
+        {
+            foreach (var subscriber in tenantWatchers.Except(watchers ?? []))
+            {
+                subscriber.OnEvent(liveEvent);
+            }
+        }
+    }
+
+    private static Subscription Add(
+        ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> map, Guid key, ILiveSubscriber subscriber)
+    {
+        map.AddOrUpdate(key, _ => [subscriber], (_, set) => set.Add(subscriber));
+        return new Subscription(() =>
+        {
+            while (map.TryGetValue(key, out var set))
+            {
+                var smaller = set.Remove(subscriber);
+                var done = smaller.IsEmpty
+                    ? map.TryRemove(new KeyValuePair<Guid, ImmutableHashSet<ILiveSubscriber>>(key, set))
+                    : map.TryUpdate(key, smaller, set);
+                if (done)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private Action? _dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
+    }
+}

@@ -1,0 +1,39 @@
+namespace Parley.Conversations;
+
+/// <summary>
+/// An expected failure with a stable error code. REST turns it into ProblemDetails, the WebSocket
+/// into an <c>error</c> frame. <see cref="Retryable"/> tells clients that trying again later may work.
+/// </summary>
+public sealed class ParleyException(string code, string message, int status = StatusCodes.Status400BadRequest, bool retryable = false)
+    : Exception(message)
+{
+    public string Code { get; } = code;
+
+    public int Status { get; } = status;
+
+    public bool Retryable { get; } = retryable;
+
+    public static ParleyException NotFound(string what) =>
+        new(ErrorCodes.NotFound, $"{what} was not found.", StatusCodes.Status404NotFound);
+
+    public static ParleyException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
+
+    public static ParleyException StorageUnavailable() =>
+        new(ErrorCodes.StorageUnavailable, "The database is unavailable; nothing was stored. Try again.", StatusCodes.Status503ServiceUnavailable, retryable: true);
+}
+
+public static class ErrorCodes
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string InvalidFrame = "invalid_frame";
+    public const string UnknownFrameType = "unknown_frame_type";
+    public const string NotFound = "not_found";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string ConversationClosed = "conversation_closed";
+    public const string NotAssigned = "not_assigned";
+    public const string AlreadyAssigned = "already_assigned";
+    public const string MessageTooLong = "message_too_long";
+    public const string StorageUnavailable = "storage_unavailable";
+    public const string OriginNotAllowed = "origin_not_allowed";
+}

@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Conversations;
+using Parley.Storage;
+
+namespace Parley.Operations;
+
+public static partial class OperationsExtensions
+{
+    public static IServiceCollection AddOperations(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ParleyExceptionHandler>();
+        return services;
+    }
+
+    /// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can reach its database.</summary>
+    public static WebApplication MapOperations(this WebApplication app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous();
+        app.MapGet("/readyz", async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> (IParleyStore store, CancellationToken cancellationToken) =>
+            await store.PingAsync(cancellationToken)
+                ? TypedResults.Ok(new HealthView("ready", "reachable"))
+                : TypedResults.Json(new HealthView("not_ready", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable))
+            .AllowAnonymous();
+        return app;
+    }
+
+    public sealed record HealthView(string Status, string Storage);
+}
+
+/// <summary>
+/// The one place REST errors become ProblemDetails: expected failures keep their code and status;
+/// an unavailable database is 503 with Retry-After; anything else is a 500 that reveals nothing.
+/// </summary>
+internal sealed partial class ParleyExceptionHandler(IProblemDetailsService problems, ILogger<ParleyExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, detail) = exception switch
+        {
+            ParleyException parley => (parley.Status, parley.Code, parley.Message),
+            StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "The database is unavailable. Try again."),
+            BadHttpRequestException bad => (bad.StatusCode, ErrorCodes.InvalidRequest, "The request is malformed."),
+            _ => (StatusCodes.Status500InternalServerError, "server_error", "An unexpected error occurred."),
+        };
+        if (status >= 500 && exception is not ParleyException and not StorageUnavailableException)
+        {
+            LogUnhandled(logger, exception);
+        }
+
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "2";
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = status,
+                Title = code,
+                Detail = detail,
+                Extensions = { ["code"] = code },
+            },
+        });
+    }
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Error, Message = "Unhandled error")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception);
+}

@@ -1,0 +1,40 @@
+using Parley.Agents;
+using Parley.Consumers;
+using Parley.Conversations;
+using Parley.Demo;
+using Parley.Operations;
+using Parley.Realtime;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley;
+
+/// <summary>Builds the Parley web host. Tests call this too, with their own configuration.</summary>
+public static class ParleyApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.Configure<ParleyOptions>(builder.Configuration.GetSection(ParleyOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOperations();
+        builder.Services.AddParleyStorage(builder.Configuration);
+        builder.Services.AddDemo(builder.Configuration);
+        builder.Services.AddCallerAuthentication();
+        builder.Services.AddAgents();
+        builder.Services.AddConversations();
+        builder.Services.AddRealtime(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOperations();
+        app.MapRealtime();
+        app.MapConsumerApi();
+        app.MapAgentApi();
+        return app;
+    }
+}

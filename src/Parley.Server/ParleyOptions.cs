@@ -1,0 +1,16 @@
+namespace Parley;
+
+/// <summary>The <c>Parley</c> configuration section (see docs/configuration.md).</summary>
+public sealed class ParleyOptions
+{
+    public const string Section = "Parley";
+
+    /// <summary>How long a device's visitor token stays valid.</summary>
+    public TimeSpan VisitorSessionLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long an agent stays signed in.</summary>
+    public TimeSpan AgentSessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>The longest text message accepted, in characters.</summary>
+    public int MaxMessageLength { get; set; } = 4000;
+}

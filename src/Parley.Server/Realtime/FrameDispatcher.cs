@@ -1,0 +1,238 @@
+using System.Net.WebSockets;
+using Parley.Conversations;
+using Parley.Security;
+
+namespace Parley.Realtime;
+
+/// <summary>
+/// The one dispatch point for inbound frames of one connection. Frames are handled in arrival
+/// order; a send is acknowledged asynchronously once durable, so a client may pipeline sends.
+/// </summary>
+internal sealed partial class FrameDispatcher(
+    ConversationService conversations,
+    ILiveFanout fanout,
+    CallerAuthenticator authenticator,
+    ILogger logger,
+    ParticipantRole role,
+    Guid? deploymentId) : IDisposable
+{
+    private const int MaxSendsInFlight = 256;
+    private readonly SemaphoreSlim _inFlight = new(MaxSendsInFlight);
+    private int _pending;
+
+    public void OnReady(RealtimeConnection connection)
+    {
+        var caller = connection.Caller!;
+        if (caller is AgentCaller agent)
+        {
+            connection.SubscribeTenant(fanout, agent.TenantId);
+        }
+
+        connection.Send(new ReadyFrame(role.Wire(), caller.ParticipantId, caller.TenantId));
+        LogReady(logger, connection.ConnectionId, role.Wire(), caller.ParticipantId);
+    }
+
+    public async Task DispatchAsync(RealtimeConnection connection, InboundFrame? frame, ErrorFrame? parseError, CancellationToken cancellationToken)
+    {
+        if (frame is null)
+        {
+            connection.Send(parseError!);
+            return;
+        }
+
+        try
+        {
+            await HandleAsync(connection, frame, cancellationToken);
+        }
+        catch (ParleyException exception)
+        {
+            connection.Send(ErrorFor(frame, exception));
+        }
+    }
+
+    private async Task HandleAsync(RealtimeConnection connection, InboundFrame frame, CancellationToken cancellationToken)
+    {
+        if (frame is PingFrame)
+        {
+            connection.Send(new PongFrame { RequestId = frame.RequestId });
+            return;
+        }
+
+        if (frame is AuthFrame auth)
+        {
+            await AuthenticateAsync(connection, auth, cancellationToken);
+            return;
+        }
+
+        var caller = connection.Caller
+            ?? throw new ParleyException(ErrorCodes.Unauthorized, "Send an \"auth\" frame first.", StatusCodes.Status401Unauthorized);
+        switch (frame)
+        {
+            case StartConversationFrame start when caller is ConsumerCaller consumer:
+                var started = await conversations.StartAsync(consumer, start.Attributes, cancellationToken);
+                connection.Send(new ConsumerConversationFrame(started.ToConsumerView()) { RequestId = frame.RequestId });
+                break;
+            case SubscribeFrame subscribe:
+                await conversations.GetAsync(caller, subscribe.ConversationId, cancellationToken);
+                connection.Subscribe(fanout, subscribe.ConversationId, subscribe.Since, frame.RequestId);
+                break;
+            case SendMessageFrame send:
+                await SubmitAsync(connection, caller, send, cancellationToken);
+                break;
+            case ReceiptFrame receipt:
+                await conversations.MarkAsync(caller, receipt.ConversationId, receipt.DeliveredSeq, receipt.ReadSeq, cancellationToken);
+                break;
+            case TypingFrame typing:
+                await conversations.TypingAsync(caller, typing.ConversationId, typing.IsTyping, cancellationToken);
+                break;
+            case CloseConversationFrame close:
+                Reply(connection, frame, await conversations.CloseAsync(caller, close.ConversationId, cancellationToken));
+                break;
+            case ResumeConversationFrame resume:
+                Reply(connection, frame, await conversations.ResumeAsync(caller, resume.ConversationId, cancellationToken));
+                break;
+            case ClearHistoryFrame clear when caller is ConsumerCaller consumer:
+                await conversations.ClearHistoryAsync(consumer, clear.ConversationId, cancellationToken);
+                connection.Send(new HistoryClearedFrame(clear.ConversationId) { RequestId = frame.RequestId });
+                connection.Close(WebSocketCloseStatus.NormalClosure, "history cleared");
+                break;
+            case AcceptConversationFrame accept when caller is AgentCaller agent:
+                Reply(connection, frame, await conversations.AcceptAsync(agent, accept.ConversationId, cancellationToken));
+                break;
+            case ListConversationsFrame list when caller is AgentCaller agent:
+                var status = list.Status switch
+                {
+                    null => (ConversationStatus?)ConversationStatus.Open,
+                    "open" => ConversationStatus.Open,
+                    "closed" => ConversationStatus.Closed,
+                    "all" => null,
+                    _ => throw ParleyException.Invalid("status is one of open, closed, all."),
+                };
+                var items = await conversations.ListForAgentAsync(agent, status, 500, cancellationToken);
+                connection.Send(new ConversationListFrame(items.Select(c => c.ToAgentView()).ToList()) { RequestId = frame.RequestId });
+                break;
+            default:
+                throw new ParleyException(ErrorCodes.Forbidden, $"This frame is not available to {role.Wire()} connections.", StatusCodes.Status403Forbidden);
+        }
+    }
+
+    private static void Reply(RealtimeConnection connection, InboundFrame frame, Conversation conversation) =>
+        connection.Send(connection.Caller is AgentCaller
+            ? new AgentConversationFrame(conversation.ToAgentView()) { RequestId = frame.RequestId }
+            : new ConsumerConversationFrame(conversation.ToConsumerView()) { RequestId = frame.RequestId });
+
+    private async Task AuthenticateAsync(RealtimeConnection connection, AuthFrame auth, CancellationToken cancellationToken)
+    {
+        if (connection.Caller is not null)
+        {
+            throw ParleyException.Invalid("This connection is already authenticated.");
+        }
+
+        Caller? caller;
+        try
+        {
+            caller = role == ParticipantRole.Consumer
+                ? await authenticator.AuthenticateConsumerAsync(auth.Token, cancellationToken) is { } consumer && consumer.DeploymentId == deploymentId ? consumer : null
+                : await authenticator.AuthenticateAgentAsync(auth.Token, cancellationToken);
+        }
+        catch (Storage.StorageUnavailableException)
+        {
+            throw ParleyException.StorageUnavailable();
+        }
+
+        if (caller is null)
+        {
+            connection.Send(new ErrorFrame(ErrorCodes.Unauthorized, "The token is unknown, expired, or for another deployment.", false) { RequestId = auth.RequestId });
+            connection.Close(WebSocketCloseStatus.PolicyViolation, "unauthorized");
+            return;
+        }
+
+        connection.Caller = caller;
+        OnReady(connection);
+    }
+
+    private async Task SubmitAsync(RealtimeConnection connection, Caller caller, SendMessageFrame send, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken);
+        Task<AppendResult> stored;
+        try
+        {
+            stored = await conversations.SubmitAsync(caller, send.ConversationId, send.ClientMessageId, send.Text, cancellationToken);
+        }
+        catch
+        {
+            _inFlight.Release();
+            throw;
+        }
+
+        Interlocked.Increment(ref _pending);
+        _ = AcknowledgeAsync(connection, send, stored);
+    }
+
+    private async Task AcknowledgeAsync(RealtimeConnection connection, SendMessageFrame send, Task<AppendResult> stored)
+    {
+        try
+        {
+            var result = await stored;
+            connection.Send(new AckFrame(send.ConversationId, send.ClientMessageId, result.Message.Seq, result.Message.SentAt, !result.Created)
+            {
+                RequestId = send.RequestId,
+            });
+        }
+        catch (ParleyException exception)
+        {
+            connection.Send(ErrorFor(send, exception));
+        }
+        catch (Exception exception)
+        {
+            LogSendFailed(logger, connection.ConnectionId, exception);
+            connection.Send(new ErrorFrame("server_error", "The message was not stored.", true)
+            {
+                RequestId = send.RequestId,
+                ConversationId = send.ConversationId,
+                ClientMessageId = send.ClientMessageId,
+            });
+        }
+        finally
+        {
+            _inFlight.Release();
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    /// <summary>Waits (briefly) for this connection's sends in flight, so their acks are queued before it ends.</summary>
+    public async Task DrainAsync(RealtimeConnection connection)
+    {
+        for (var i = 0; i < 100 && Volatile.Read(ref _pending) > 0; i++)
+        {
+            await Task.Delay(20);
+        }
+    }
+
+    public void Dispose() => _inFlight.Dispose();
+
+    private static ErrorFrame ErrorFor(InboundFrame frame, ParleyException exception) =>
+        new(exception.Code, exception.Message, exception.Retryable)
+        {
+            RequestId = frame.RequestId,
+            ConversationId = frame switch
+            {
+                SendMessageFrame f => f.ConversationId,
+                SubscribeFrame f => f.ConversationId,
+                ReceiptFrame f => f.ConversationId,
+                TypingFrame f => f.ConversationId,
+                CloseConversationFrame f => f.ConversationId,
+                ResumeConversationFrame f => f.ConversationId,
+                ClearHistoryFrame f => f.ConversationId,
+                AcceptConversationFrame f => f.ConversationId,
+                _ => null,
+            },
+            ClientMessageId = (frame as SendMessageFrame)?.ClientMessageId,
+        };
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information, Message = "Connection {ConnectionId} ready as {Role} {ParticipantId}")]
+    private static partial void LogReady(ILogger logger, Guid connectionId, string role, Guid participantId);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "Connection {ConnectionId}: a send failed unexpectedly")]
+    private static partial void LogSendFailed(ILogger logger, Guid connectionId, Exception exception);
+}

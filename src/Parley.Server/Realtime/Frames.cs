@@ -1,0 +1,123 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Parley.Conversations;
+
+namespace Parley.Realtime;
+
+/// <summary>
+/// A frame a client sends. The <c>type</c> member selects the record; <c>requestId</c>, when
+/// given, is echoed on the reply or error so clients can match them. See docs/protocol.md.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(AuthFrame), "auth")]
+[JsonDerivedType(typeof(PingFrame), "ping")]
+[JsonDerivedType(typeof(StartConversationFrame), "conversation.start")]
+[JsonDerivedType(typeof(SubscribeFrame), "conversation.subscribe")]
+[JsonDerivedType(typeof(SendMessageFrame), "message.send")]
+[JsonDerivedType(typeof(ReceiptFrame), "receipt")]
+[JsonDerivedType(typeof(TypingFrame), "typing")]
+[JsonDerivedType(typeof(CloseConversationFrame), "conversation.close")]
+[JsonDerivedType(typeof(ResumeConversationFrame), "conversation.resume")]
+[JsonDerivedType(typeof(ClearHistoryFrame), "history.clear")]
+[JsonDerivedType(typeof(AcceptConversationFrame), "conversation.accept")]
+[JsonDerivedType(typeof(ListConversationsFrame), "conversations.list")]
+public abstract record InboundFrame
+{
+    public string? RequestId { get; init; }
+
+    public static readonly IReadOnlySet<string> Types = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "auth", "ping", "conversation.start", "conversation.subscribe", "message.send", "receipt", "typing",
+        "conversation.close", "conversation.resume", "history.clear", "conversation.accept", "conversations.list",
+    };
+}
+
+public sealed record AuthFrame([property: JsonRequired] string Token) : InboundFrame;
+
+public sealed record PingFrame : InboundFrame;
+
+public sealed record StartConversationFrame(Dictionary<string, string>? Attributes) : InboundFrame;
+
+public sealed record SubscribeFrame([property: JsonRequired] Guid ConversationId, long Since) : InboundFrame;
+
+public sealed record SendMessageFrame(
+    [property: JsonRequired] Guid ConversationId,
+    [property: JsonRequired] string ClientMessageId,
+    [property: JsonRequired] string Text) : InboundFrame;
+
+public sealed record ReceiptFrame([property: JsonRequired] Guid ConversationId, long DeliveredSeq, long ReadSeq) : InboundFrame;
+
+public sealed record TypingFrame([property: JsonRequired] Guid ConversationId, bool IsTyping) : InboundFrame;
+
+public sealed record CloseConversationFrame([property: JsonRequired] Guid ConversationId) : InboundFrame;
+
+public sealed record ResumeConversationFrame([property: JsonRequired] Guid ConversationId) : InboundFrame;
+
+public sealed record ClearHistoryFrame([property: JsonRequired] Guid ConversationId) : InboundFrame;
+
+public sealed record AcceptConversationFrame([property: JsonRequired] Guid ConversationId) : InboundFrame;
+
+public sealed record ListConversationsFrame(string? Status) : InboundFrame;
+
+/// <summary>A frame the server sends.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(ReadyFrame), "ready")]
+[JsonDerivedType(typeof(PongFrame), "pong")]
+[JsonDerivedType(typeof(ErrorFrame), "error")]
+[JsonDerivedType(typeof(ConsumerConversationFrame), "conversation")]
+[JsonDerivedType(typeof(AgentConversationFrame), "conversation.updated")]
+[JsonDerivedType(typeof(ConversationListFrame), "conversations")]
+[JsonDerivedType(typeof(SubscribedFrame), "subscribed")]
+[JsonDerivedType(typeof(MessageFrame), "message")]
+[JsonDerivedType(typeof(AckFrame), "message.ack")]
+[JsonDerivedType(typeof(ReceiptUpdatedFrame), "receipt")]
+[JsonDerivedType(typeof(TypingUpdatedFrame), "typing")]
+[JsonDerivedType(typeof(HistoryClearedFrame), "history.cleared")]
+public abstract record OutboundFrame
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RequestId { get; init; }
+}
+
+public sealed record ReadyFrame(string Role, Guid ParticipantId, Guid TenantId) : OutboundFrame;
+
+public sealed record PongFrame : OutboundFrame;
+
+public sealed record ErrorFrame(string Code, string Message, bool Retryable) : OutboundFrame
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Guid? ConversationId { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClientMessageId { get; init; }
+}
+
+/// <summary>A conversation as the consumer sees it (reply to start, close, resume; and on changes).</summary>
+public sealed record ConsumerConversationFrame(ConsumerConversationView Conversation) : OutboundFrame;
+
+/// <summary>A conversation of the agent's tenant was created or changed.</summary>
+public sealed record AgentConversationFrame(AgentConversationView Conversation) : OutboundFrame;
+
+public sealed record ConversationListFrame(IReadOnlyList<AgentConversationView> Items) : OutboundFrame;
+
+/// <summary>Replay after <c>conversation.subscribe</c> is complete; live messages follow.</summary>
+public sealed record SubscribedFrame(Guid ConversationId, long Since, long LastSeq) : OutboundFrame;
+
+public sealed record MessageFrame(MessageView Message) : OutboundFrame;
+
+/// <summary>The message is durably stored. <c>Duplicate</c> means it had been stored before.</summary>
+public sealed record AckFrame(Guid ConversationId, string ClientMessageId, long Seq, DateTimeOffset SentAt, bool Duplicate) : OutboundFrame;
+
+public sealed record ReceiptUpdatedFrame(ReceiptView Receipt) : OutboundFrame;
+
+public sealed record TypingUpdatedFrame(Guid ConversationId, Guid ParticipantId, string Role, bool IsTyping) : OutboundFrame;
+
+public sealed record HistoryClearedFrame(Guid ConversationId) : OutboundFrame;
+
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    AllowOutOfOrderMetadataProperties = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(InboundFrame))]
+[JsonSerializable(typeof(OutboundFrame))]
+internal sealed partial class FrameJsonContext : JsonSerializerContext;

@@ -1,0 +1,377 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Parley.Conversations;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Realtime;
+
+/// <summary>
+/// One WebSocket: a receive loop that parses and dispatches frames in order, and a single writer
+/// loop that owns everything sent. The writer keeps a cursor (last seq sent) per subscribed
+/// conversation, so replay and live traffic interleave with no gap and no duplicate: a live
+/// message at the cursor is dropped, one past a gap triggers a read from storage.
+/// </summary>
+internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
+{
+    private readonly WebSocket _socket;
+    private readonly RealtimeOptions _options;
+    private readonly IParleyStore _store;
+    private readonly ILogger _logger;
+    private readonly Channel<Outbound> _outbound;
+    private readonly Dictionary<Guid, long> _cursors = [];                 // writer loop only
+    private readonly Dictionary<Guid, IDisposable> _subscriptions = [];     // receive loop only
+    private readonly CancellationTokenSource _aborted = new();
+    private IDisposable? _tenantSubscription;
+    private volatile bool _completed;
+
+    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller)
+    {
+        _socket = socket;
+        _options = options;
+        _store = store;
+        _logger = logger;
+        Caller = caller;
+        _outbound = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.OutboundQueueLimit)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+    }
+
+    public Caller? Caller { get; set; }
+
+    public Guid ConnectionId { get; } = Guid.NewGuid();
+
+    public async Task RunAsync(FrameDispatcher dispatcher, CancellationToken requestAborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _aborted.Token);
+        var writer = WriteLoopAsync(linked.Token);
+        using var handshake = Caller is null
+            ? new Timer(_ => { if (Caller is null) { Close(WebSocketCloseStatus.PolicyViolation, "authentication timeout"); } },
+                null, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan)
+            : null;
+        try
+        {
+            if (Caller is not null)
+            {
+                dispatcher.OnReady(this);
+            }
+
+            await ReceiveLoopAsync(dispatcher, linked.Token);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+        }
+        catch (WebSocketException)
+        {
+            // The peer went away without a close handshake.
+        }
+        finally
+        {
+            await dispatcher.DrainAsync(this);
+            _completed = true;
+            _outbound.Writer.TryComplete();
+            foreach (var subscription in _subscriptions.Values)
+            {
+                subscription.Dispose();
+            }
+
+            _tenantSubscription?.Dispose();
+            try
+            {
+                await writer;
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
+            {
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync(FrameDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxFrameBytes);
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    if (count == _options.MaxFrameBytes)
+                    {
+                        LogFrameTooBig(_logger, ConnectionId, _options.MaxFrameBytes);
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig,
+                            $"frames are limited to {_options.MaxFrameBytes} bytes", cancellationToken);
+                        return;
+                    }
+
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count, _options.MaxFrameBytes - count), cancellationToken);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        if (_socket.State == WebSocketState.CloseReceived)
+                        {
+                            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                        }
+
+                        return;
+                    }
+
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    Send(new ErrorFrame(ErrorCodes.InvalidFrame, "Frames are JSON text messages.", false));
+                    continue;
+                }
+
+                await dispatcher.DispatchAsync(this, Parse(buffer.AsSpan(0, count), out var error), error, cancellationToken);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The frame, or null with an error frame saying what is wrong with it.</summary>
+    private static InboundFrame? Parse(ReadOnlySpan<byte> json, out ErrorFrame? error)
+    {
+        error = null;
+        try
+        {
+            var frame = JsonSerializer.Deserialize(json, FrameJsonContext.Default.InboundFrame);
+            if (frame is null)
+            {
+                error = new ErrorFrame(ErrorCodes.InvalidFrame, "A frame is a JSON object with a \"type\".", false);
+            }
+
+            return frame;
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            error = FrameTypeOf(json) switch
+            {
+                null => new ErrorFrame(ErrorCodes.InvalidFrame, "A frame is a JSON object with a string \"type\".", false),
+                var type when !InboundFrame.Types.Contains(type) =>
+                    new ErrorFrame(ErrorCodes.UnknownFrameType, $"Unknown frame type \"{Truncate(type)}\".", false),
+                var type => new ErrorFrame(ErrorCodes.InvalidFrame, $"Invalid \"{type}\" frame: {Describe(exception)}", false),
+            };
+            return null;
+        }
+    }
+
+    private static string Describe(Exception exception) =>
+        exception.Message.Contains("required properties", StringComparison.Ordinal) || exception.Message.Contains("missing required", StringComparison.Ordinal)
+            ? "a required member is missing."
+            : "a member has the wrong type or format.";
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
+
+    /// <summary>The top-level "type" string of a JSON object, or null when there is none or the JSON is malformed.</summary>
+    private static string? FrameTypeOf(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("type"u8);
+                reader.Read();
+                if (isType)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _aborted.Dispose();
+
+    /// <summary>Queues a frame. Never blocks; a client too slow to keep up is disconnected.</summary>
+    public void Send(OutboundFrame frame) => Enqueue(new SendOutbound(frame));
+
+    /// <summary>Watches a conversation and replays its messages after <paramref name="since"/>.</summary>
+    public void Subscribe(ILiveFanout fanout, Guid conversationId, long since, string? requestId)
+    {
+        if (!_subscriptions.ContainsKey(conversationId))
+        {
+            // Subscribe before replaying: whatever commits after the replay's read arrives live.
+            _subscriptions[conversationId] = fanout.SubscribeConversation(conversationId, this);
+        }
+
+        Enqueue(new ReplayOutbound(conversationId, Math.Max(0, since), requestId));
+    }
+
+    public void SubscribeTenant(ILiveFanout fanout, Guid tenantId) =>
+        _tenantSubscription ??= fanout.SubscribeTenant(tenantId, this);
+
+    public void Close(WebSocketCloseStatus status, string reason) => Enqueue(new CloseOutbound(status, reason));
+
+    public void OnEvent(LiveEvent liveEvent)
+    {
+        switch (liveEvent)
+        {
+            case MessageStored stored:
+                Enqueue(new DeliverOutbound(stored.Message));
+                break;
+            case ReceiptChanged receipt:
+                Send(new ReceiptUpdatedFrame(receipt.Receipt.ToView()));
+                break;
+            case TypingChanged typing when typing.ParticipantId != Caller?.ParticipantId:
+                Send(new TypingUpdatedFrame(typing.ConversationId, typing.ParticipantId, typing.Role.Wire(), typing.IsTyping));
+                break;
+            case ConversationChanged changed:
+                Send(Caller is AgentCaller
+                    ? new AgentConversationFrame(changed.Conversation.ToAgentView())
+                    : new ConsumerConversationFrame(changed.Conversation.ToConsumerView()));
+                break;
+        }
+    }
+
+    private void Enqueue(Outbound item)
+    {
+        if (!_outbound.Writer.TryWrite(item) && !_completed)
+        {
+            LogTooSlow(_logger, ConnectionId);
+            try
+            {
+                _aborted.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var item in _outbound.Reader.ReadAllAsync(cancellationToken))
+        {
+            switch (item)
+            {
+                case SendOutbound send:
+                    await SendFrameAsync(send.Frame, cancellationToken);
+                    break;
+                case DeliverOutbound deliver:
+                    await DeliverAsync(deliver.Message, cancellationToken);
+                    break;
+                case ReplayOutbound replay:
+                    await ReplayAsync(replay, cancellationToken);
+                    break;
+                case CloseOutbound close:
+                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
+                    }
+
+                    return;
+            }
+        }
+    }
+
+    private async Task DeliverAsync(Message message, CancellationToken cancellationToken)
+    {
+        if (!_cursors.TryGetValue(message.ConversationId, out var cursor) || message.Seq <= cursor)
+        {
+            return; // Not replayed yet (the replay will read it) or already sent.
+        }
+
+        if (message.Seq == cursor + 1)
+        {
+            await SendFrameAsync(new MessageFrame(message.ToView()), cancellationToken);
+            _cursors[message.ConversationId] = message.Seq;
+            return;
+        }
+
+        _cursors[message.ConversationId] = await SendFromStorageAsync(message.ConversationId, cursor, message.Seq, cancellationToken);
+    }
+
+    private async Task ReplayAsync(ReplayOutbound replay, CancellationToken cancellationToken)
+    {
+        var lastSeq = await SendFromStorageAsync(replay.ConversationId, replay.Since, long.MaxValue, cancellationToken);
+        _cursors[replay.ConversationId] = lastSeq;
+        await SendFrameAsync(new SubscribedFrame(replay.ConversationId, replay.Since, lastSeq) { RequestId = replay.RequestId }, cancellationToken);
+        foreach (var receipt in await ReadStorageAsync(() => _store.GetReceiptsAsync(replay.ConversationId, cancellationToken)))
+        {
+            await SendFrameAsync(new ReceiptUpdatedFrame(receipt.ToView()), cancellationToken);
+        }
+    }
+
+    /// <summary>Sends stored messages with cursor &lt; seq ≤ upTo, page by page; returns the new cursor.</summary>
+    private async Task<long> SendFromStorageAsync(Guid conversationId, long cursor, long upTo, CancellationToken cancellationToken)
+    {
+        while (cursor < upTo)
+        {
+            var page = await ReadStorageAsync(() => _store.GetMessagesAsync(conversationId, cursor, _options.ReplayPageSize, cancellationToken));
+            foreach (var message in page)
+            {
+                await SendFrameAsync(new MessageFrame(message.ToView()), cancellationToken);
+                cursor = message.Seq;
+            }
+
+            if (page.Count < _options.ReplayPageSize)
+            {
+                break;
+            }
+        }
+
+        return cursor;
+    }
+
+    private async Task<T> ReadStorageAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (StorageUnavailableException)
+        {
+            // Sending past a gap would break the no-gap promise: end the connection instead; the
+            // client reconnects and resumes from its last seq once storage is back.
+            await SendFrameAsync(new ErrorFrame(ErrorCodes.StorageUnavailable, "Storage is unavailable; reconnect and resume.", true), CancellationToken.None);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.InternalServerError, "storage unavailable", CancellationToken.None);
+            throw new OperationCanceledException();
+        }
+    }
+
+    private async Task SendFrameAsync(OutboundFrame frame, CancellationToken cancellationToken)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, FrameJsonContext.Default.OutboundFrame);
+        await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+    }
+
+    private abstract record Outbound;
+
+    private sealed record SendOutbound(OutboundFrame Frame) : Outbound;
+
+    private sealed record DeliverOutbound(Message Message) : Outbound;
+
+    private sealed record ReplayOutbound(Guid ConversationId, long Since, string? RequestId) : Outbound;
+
+    private sealed record CloseOutbound(WebSocketCloseStatus Status, string Reason) : Outbound;
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a frame over {Limit} bytes; closed with 1009")]
+    private static partial void LogFrameTooBig(ILogger logger, Guid connectionId, int limit);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not keep up with its outbound frames; disconnected")]
+    private static partial void LogTooSlow(ILogger logger, Guid connectionId);
+}

@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Options;
+using Parley.Conversations;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Realtime;
+
+public static partial class RealtimeEndpoints
+{
+    public static IServiceCollection AddRealtime(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RealtimeOptions>()
+            .Bind(configuration.GetSection(RealtimeOptions.Section))
+            .Validate(o => o.MaxFrameBytes is >= 1024 and <= 1024 * 1024, "Parley:Realtime:MaxFrameBytes must be between 1 KB and 1 MB.")
+            .Validate(o => o.HandshakeTimeout > TimeSpan.Zero, "Parley:Realtime:HandshakeTimeout must be positive.")
+            .Validate(o => o.OutboundQueueLimit >= 16, "Parley:Realtime:OutboundQueueLimit must be at least 16.")
+            .Validate(o => o.ReplayPageSize is >= 1 and <= 1000, "Parley:Realtime:ReplayPageSize must be between 1 and 1000.")
+            .ValidateOnStart();
+        return services;
+    }
+
+    /// <summary><c>/ws/consumer?deploymentId=…</c> and <c>/ws/agent</c>: the live messaging protocol (docs/protocol.md).</summary>
+    public static WebApplication MapRealtime(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
+        app.Map("/ws/consumer", AcceptConsumerAsync);
+        app.Map("/ws/agent", AcceptAgentAsync);
+        return app;
+    }
+
+    private static async Task AcceptConsumerAsync(HttpContext context, IParleyStore store, CallerAuthenticator authenticator)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "This endpoint only accepts WebSocket upgrades.");
+            return;
+        }
+
+        if (!Guid.TryParse(context.Request.Query["deploymentId"], out var deploymentId)
+            || await store.GetDeploymentAsync(deploymentId, context.RequestAborted) is not { } deployment)
+        {
+            await Problem(context, StatusCodes.Status404NotFound, ErrorCodes.NotFound, "Unknown deploymentId.");
+            return;
+        }
+
+        // Browsers always send Origin on WebSocket upgrades; native apps do not and are allowed.
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !deployment.AllowsOrigin(origin))
+        {
+            LogOriginRefused(Logger(context), deploymentId);
+            await Problem(context, StatusCodes.Status403Forbidden, ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.");
+            return;
+        }
+
+        Caller? caller = null;
+        if (CallerAuthenticationHandler.BearerToken(context.Request) is { } token)
+        {
+            caller = await authenticator.AuthenticateConsumerAsync(token, context.RequestAborted);
+            if (caller is not ConsumerCaller consumer || consumer.DeploymentId != deploymentId)
+            {
+                await Problem(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "The visitor token is unknown, expired, or for another deployment.");
+                return;
+            }
+        }
+
+        await RunAsync(context, caller, ParticipantRole.Consumer, deploymentId);
+    }
+
+    private static async Task AcceptAgentAsync(HttpContext context, CallerAuthenticator authenticator)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "This endpoint only accepts WebSocket upgrades.");
+            return;
+        }
+
+        // The agent cookie must not ride on a WebSocket opened by another site (cross-site WebSocket hijacking).
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length > 0 && !IsSameOrigin(context.Request, origin))
+        {
+            await Problem(context, StatusCodes.Status403Forbidden, ErrorCodes.OriginNotAllowed, "Agent connections are only accepted from Parley's own origin.");
+            return;
+        }
+
+        var token = CallerAuthenticationHandler.BearerToken(context.Request) ?? context.Request.Cookies[CallerSchemes.AgentCookie];
+        Caller? caller = null;
+        if (token is not null && (caller = await authenticator.AuthenticateAgentAsync(token, context.RequestAborted)) is null)
+        {
+            await Problem(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "The agent token is unknown or expired.");
+            return;
+        }
+
+        await RunAsync(context, caller, ParticipantRole.Agent, null);
+    }
+
+    private static async Task RunAsync(HttpContext context, Caller? caller, ParticipantRole role, Guid? deploymentId)
+    {
+        var services = context.RequestServices;
+        var logger = Logger(context);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var connection = new RealtimeConnection(
+            socket,
+            services.GetRequiredService<IOptions<RealtimeOptions>>().Value,
+            services.GetRequiredService<IParleyStore>(),
+            logger,
+            caller);
+        using var dispatcher = new FrameDispatcher(
+            services.GetRequiredService<ConversationService>(),
+            services.GetRequiredService<ILiveFanout>(),
+            services.GetRequiredService<CallerAuthenticator>(),
+            logger,
+            role,
+            deploymentId);
+        await connection.RunAsync(dispatcher, context.RequestAborted);
+    }
+
+    private static bool IsSameOrigin(HttpRequest request, string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
+
+    private static Task Problem(HttpContext context, int status, string code, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code })
+            .ExecuteAsync(context);
+
+    private static ILogger Logger(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Realtime");
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Refused a consumer WebSocket for deployment {DeploymentId}: origin not allowed")]
+    private static partial void LogOriginRefused(ILogger logger, Guid deploymentId);
+}

@@ -1,0 +1,22 @@
+namespace Parley.Realtime;
+
+/// <summary>The <c>Parley:Realtime</c> section: the WebSocket limits (see docs/protocol.md).</summary>
+public sealed class RealtimeOptions
+{
+    public const string Section = "Parley:Realtime";
+
+    /// <summary>Largest inbound frame; a larger one closes the socket with 1009 (message too big).</summary>
+    public int MaxFrameBytes { get; set; } = 32 * 1024;
+
+    /// <summary>Time a connection has to authenticate (header, cookie or <c>auth</c> frame) before it is closed.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>WebSocket ping interval keeping idle connections (and proxies) alive.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Outbound frames a connection may have queued; a client slower than this is disconnected and resumes by seq.</summary>
+    public int OutboundQueueLimit { get; set; } = 2048;
+
+    /// <summary>Messages read from storage per page when replaying after <c>since</c>.</summary>
+    public int ReplayPageSize { get; set; } = 200;
+}

@@ -1,0 +1,92 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Security;
+
+public static class CallerSchemes
+{
+    public const string Consumer = "Consumer";
+    public const string Agent = "Agent";
+    public const string AgentCookie = "parley_agent";
+}
+
+/// <summary>
+/// Authenticates REST and WebSocket upgrade requests: visitor tokens (Consumer scheme) from the
+/// Authorization header; agent tokens (Agent scheme) from the header or the web app's cookie.
+/// The resolved caller is kept in <see cref="HttpContext.Items"/> for the endpoints.
+/// </summary>
+public sealed class CallerAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    CallerAuthenticator authenticator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = BearerToken(Request);
+        if (Scheme.Name == CallerSchemes.Agent)
+        {
+            token ??= Request.Cookies[CallerSchemes.AgentCookie];
+        }
+
+        if (token is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        Caller? caller;
+        try
+        {
+            caller = Scheme.Name == CallerSchemes.Consumer
+                ? await authenticator.AuthenticateConsumerAsync(token, Context.RequestAborted)
+                : await authenticator.AuthenticateAgentAsync(token, Context.RequestAborted);
+        }
+        catch (Storage.StorageUnavailableException)
+        {
+            return AuthenticateResult.Fail("storage_unavailable");
+        }
+
+        if (caller is null)
+        {
+            return AuthenticateResult.Fail("The token is unknown or expired.");
+        }
+
+        Context.Items[typeof(Caller)] = caller;
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, caller.ParticipantId.ToString()),
+                new Claim("tenant", caller.TenantId.ToString()),
+                new Claim(ClaimTypes.Role, caller is AgentCaller agent ? agent.AgentRole.ToString().ToLowerInvariant() : "consumer"),
+            ],
+            Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    public static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+    }
+}
+
+public static class CallerExtensions
+{
+    public static IServiceCollection AddCallerAuthentication(this IServiceCollection services)
+    {
+        services.AddSingleton<CallerAuthenticator>();
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, CallerAuthenticationHandler>(CallerSchemes.Consumer, null)
+            .AddScheme<AuthenticationSchemeOptions, CallerAuthenticationHandler>(CallerSchemes.Agent, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(CallerSchemes.Consumer, p => p.AddAuthenticationSchemes(CallerSchemes.Consumer).RequireRole("consumer"))
+            .AddPolicy(CallerSchemes.Agent, p => p.AddAuthenticationSchemes(CallerSchemes.Agent).RequireRole("agent", "admin"));
+        return services;
+    }
+
+    /// <summary>The caller the authentication handler resolved for this request.</summary>
+    public static T Caller<T>(this HttpContext context) where T : Caller =>
+        (T)context.Items[typeof(Caller)]!;
+}

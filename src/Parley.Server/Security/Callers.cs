@@ -1,0 +1,15 @@
+using Parley.Agents;
+using Parley.Conversations;
+
+namespace Parley.Security;
+
+/// <summary>Who is calling: a consumer's device or a signed-in agent.</summary>
+public abstract record Caller(Guid ParticipantId, Guid TenantId, ParticipantRole Role);
+
+/// <summary>A device holding a visitor token for one deployment.</summary>
+public sealed record ConsumerCaller(Guid ConsumerId, Guid TenantId, Guid DeploymentId, string SessionHash)
+    : Caller(ConsumerId, TenantId, ParticipantRole.Consumer);
+
+/// <summary>A signed-in agent.</summary>
+public sealed record AgentCaller(Guid AgentId, Guid TenantId, AgentRole AgentRole, string SessionHash)
+    : Caller(AgentId, TenantId, ParticipantRole.Agent);

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+using Parley.Storage.Postgres;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Storage;
+
+public static class StorageExtensions
+{
+    public static IServiceCollection AddParleyStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.Section))
+            .Validate(o => o.Provider is "sqlite" or "postgres",
+                "Parley:Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => o.Provider != "postgres" || !string.IsNullOrWhiteSpace(o.Postgres.ConnectionString),
+                "Parley:Storage:Postgres:ConnectionString is required when Parley:Storage:Provider is 'postgres'.")
+            .Validate(o => o.MaxBatchSize is >= 1 and <= 10_000, "Parley:Storage:MaxBatchSize must be between 1 and 10000.")
+            .ValidateOnStart();
+
+        services.AddSingleton<IParleyStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return options.Provider == "postgres"
+                ? new PostgresParleyStore(options.Postgres)
+                : new SqliteParleyStore(options.Sqlite);
+        });
+        services.AddHostedService<StorageStartup>();
+        return services;
+    }
+}
+
+/// <summary>Applies schema migrations before the server takes traffic; a failure stops the start.</summary>
+internal sealed partial class StorageStartup(IParleyStore store, IOptions<StorageOptions> options, ILogger<StorageStartup> logger)
+    : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.MigrateAsync(cancellationToken);
+        LogMigrated(logger, options.Value.Provider, await store.GetSchemaVersionAsync(cancellationToken));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Storage {Provider} ready at schema version {Version}")]
+    private static partial void LogMigrated(ILogger logger, string provider, int version);
+}
