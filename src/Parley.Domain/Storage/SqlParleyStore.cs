@@ -122,8 +122,9 @@ public abstract class SqlParleyStore : IParleyStore
         {
             return await RunAsync(async connection =>
             {
-                await using var command = Command(connection, null, "SELECT 1");
-                return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken)) == 1;
+                // Reads a table, not just "SELECT 1", so a locked or missing database file is noticed.
+                await using var command = Command(connection, null, "SELECT COUNT(*) FROM schema_migrations");
+                return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) > 0;
             }, cancellationToken);
         }
         catch (StorageUnavailableException)

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Parley.Testing;
+
+namespace Parley.Server.Tests;
+
+/// <summary>Parley as a separate OS process (the same binary as production), so a test can SIGKILL it.</summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly string[] _settings;
+    private Process? _process;
+
+    public ServerProcess(string workingDirectory, params string[] settings)
+    {
+        WorkingDirectory = workingDirectory;
+        Port = PostgresServer.FreePort();
+        _settings = settings;
+    }
+
+    public string WorkingDirectory { get; }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = WorkingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = false,
+            RedirectStandardError = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Parley.Server.dll"));
+        start.ArgumentList.Add($"--urls=http://127.0.0.1:{Port}");
+        start.ArgumentList.Add("--Parley:Demo:Enabled=true");
+        start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        foreach (var setting in _settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        _process = Process.Start(start)!;
+
+        using var http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"Parley exited with {_process.ExitCode} during start.");
+            }
+
+            try
+            {
+                if ((await http.GetAsync("/readyz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("Parley did not become ready within 30 s.");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, nothing graceful.</summary>
+    public async Task KillAsync()
+    {
+        var process = Interlocked.Exchange(ref _process, null);
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+    }
+}
