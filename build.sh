@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Parley's two commands:
+#   ./build.sh run    run Parley on http://localhost:5080 (SQLite under ./data, demo brand on)
+#   ./build.sh test   install what the tests need when missing, build everything, run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_prerequisites() {
+  # The PostgreSQL tests start their own throwaway server from the Debian binaries.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "==> installing postgresql (server binaries for the throwaway test servers)"
+    apt_install postgresql
+  fi
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    # PostgreSQL refuses to run as root; the tests run it as 'postgres'.
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
+
+run_tests() {
+  ensure_prerequisites
+  echo "==> building"
+  dotnet build Parley.slnx -c Release -nologo -v quiet
+  echo "==> testing"
+  local log; log=$(mktemp)
+  set +e
+  dotnet test Parley.slnx -c Release --no-build -nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  # One closing line for CI: the sum over every test assembly.
+  awk '/(Passed|Failed)!/ {
+         for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) }
+       }
+       END { gsub(",", "", f); printf "%d passed, %d failed\n", p, f }' "$log"
+  rm -f "$log"
+  return "$status"
+}
+
+case "${1:-}" in
+  run) shift; exec dotnet run --project src/Parley.Server -- "$@" ;;
+  test) run_tests ;;
+  *) echo "usage: ./build.sh run | test" >&2; exit 2 ;;
+esac
