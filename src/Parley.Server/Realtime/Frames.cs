@@ -25,11 +25,12 @@ public abstract record InboundFrame
 {
     public string? RequestId { get; init; }
 
-    public static readonly IReadOnlySet<string> Types = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "auth", "ping", "conversation.start", "conversation.subscribe", "message.send", "receipt", "typing",
-        "conversation.close", "conversation.resume", "history.clear", "conversation.accept", "conversations.list",
-    };
+    /// <summary>Every known <c>type</c>, read from the attributes above so the two cannot drift apart.</summary>
+    public static readonly IReadOnlySet<string> Types = typeof(InboundFrame)
+        .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false)
+        .Cast<JsonDerivedTypeAttribute>()
+        .Select(a => (string)a.TypeDiscriminator!)
+        .ToHashSet(StringComparer.Ordinal);
 }
 
 public sealed record AuthFrame([property: JsonRequired] string Token) : InboundFrame;
