@@ -35,7 +35,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public static readonly Guid DemoDeployment = DemoOptions.DeploymentId;
 
-    public static async Task<TestServer> StartAsync(params string[] settings)
+    public static Task<TestServer> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    public static async Task<TestServer> StartAsync(Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         var directory = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -48,7 +50,7 @@ public sealed class TestServer : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
-        var app = ParleyApp.Create(args);
+        var app = ParleyApp.Create(args, configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestServer(app, directory, new Uri(address));
