@@ -45,7 +45,8 @@ run_tests() {
 }
 
 case "${1:-}" in
-  run) shift; exec dotnet run --project src/Parley.Server -- "$@" ;;
+  # dotnet run starts the app in the project folder; pin the database to ./data of the checkout.
+  run) shift; exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
   test) run_tests ;;
   *) echo "usage: ./build.sh run | test" >&2; exit 2 ;;
 esac
