@@ -1,0 +1,515 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Parley.Identity.Jose;
+using Parley.Identity.Keys;
+
+namespace Parley.Identity.Tokens;
+
+/// <summary>
+/// Decides whether a token from a brand proves who the visitor is: compact JWS (RS/PS/ES, and HS
+/// with a configured secret), optionally nested in a JWE encrypted to Parley (RSA-OAEP[-256] with
+/// AES-GCM or AES-CBC-HMAC), then the claims (RFC 7519, RFC 8725, OpenID Connect Core 3.1.3.7).
+/// Keys and key URLs are never taken from the token (<c>jwk</c>, <c>jku</c>, <c>x5u</c>, <c>x5c</c>
+/// are ignored; <c>kid</c> is only a lookup string). No exception escapes for any input.
+/// </summary>
+public sealed class TokenValidator(TimeProvider time)
+{
+    private static readonly HashSet<string> RegisteredClaims =
+    [
+        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "azp", "acr", "amr", "auth_time", "at_hash", "c_hash", "sid", "lwicontexts",
+    ];
+
+    public async Task<TokenValidationResult> ValidateAsync(
+        string? token, TokenValidationSettings settings, IKeySource keys, CancellationToken cancellationToken)
+    {
+        var run = new Run(settings, keys, time.GetUtcNow());
+        try
+        {
+            var identity = await run.ValidateAsync(token, cancellationToken);
+            return new TokenValidationResult { Identity = identity, Checks = run.Checks, Header = run.Header, Claims = run.Claims };
+        }
+        catch (Refusal refusal)
+        {
+            run.Checks.Add(new TokenCheck(refusal.Check, false, refusal.Description));
+            return new TokenValidationResult
+            {
+                Error = refusal.Error, FailedCheck = refusal.Check, Description = refusal.Description,
+                Checks = run.Checks, Header = run.Header, Claims = run.Claims,
+            };
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Defence in depth: an input this code did not foresee is a refusal, never a crash.
+            run.Checks.Add(new TokenCheck("internal", false, "The token could not be processed."));
+            return new TokenValidationResult
+            {
+                Error = OAuthErrors.InvalidToken, FailedCheck = "internal", Description = "The token could not be processed.", Checks = run.Checks,
+            };
+        }
+    }
+
+    private sealed class Refusal(string error, string check, string description) : Exception(description)
+    {
+        public string Error { get; } = error;
+
+        public string Check { get; } = check;
+
+        public string Description { get; } = description;
+    }
+
+    private static Refusal Invalid(string check, string description) => new(OAuthErrors.InvalidToken, check, description);
+
+    private sealed class Run(TokenValidationSettings settings, IKeySource keySource, DateTimeOffset now)
+    {
+        public List<TokenCheck> Checks { get; } = [];
+
+        public JsonElement? Header { get; private set; }
+
+        public JsonElement? Claims { get; private set; }
+
+        private void Pass(string check, string detail) => Checks.Add(new TokenCheck(check, true, detail));
+
+        public async Task<ConsumerIdentity?> ValidateAsync(string? token, CancellationToken cancellationToken)
+        {
+            if (string.IsNullOrEmpty(token))
+            {
+                throw new Refusal(OAuthErrors.InvalidRequest, "format", "No token was given.");
+            }
+
+            if (token.Length > settings.MaxTokenLength)
+            {
+                throw Invalid("size", $"The token is {token.Length} characters; the limit is {settings.MaxTokenLength}.");
+            }
+
+            var parts = token.Split('.');
+            switch (parts.Length)
+            {
+                case 3:
+                    Pass("format", "compact JWS (3 segments)");
+                    break;
+                case 5:
+                    Pass("format", "compact JWE (5 segments)");
+                    parts = Decrypt(parts);
+                    break;
+                default:
+                    throw Invalid("format", $"A token has 3 segments (JWS) or 5 (JWE); this one has {parts.Length}. Only compact serialization is accepted.");
+            }
+
+            var payload = await VerifySignatureAsync(parts, cancellationToken);
+            Claims = payload;
+            return settings.SignatureOnly ? null : CheckClaims(payload);
+        }
+
+        private static JsonElement DecodeJson(string segment, string check, string what)
+        {
+            if (!Base64Url.TryDecode(segment, out var bytes))
+            {
+                throw Invalid(check, $"The {what} is not canonical base64url (no padding, no '+' or '/').");
+            }
+
+            return StrictJson.ParseObject(bytes, out var problem) ?? throw Invalid(check, $"The {what} {problem}.");
+        }
+
+        private static byte[] DecodeBytes(string segment, string check, string what) =>
+            Base64Url.TryDecode(segment, out var bytes) ? bytes : throw Invalid(check, $"The {what} is not canonical base64url.");
+
+        private static void RefuseCritical(JsonElement header)
+        {
+            if (header.TryGetProperty("crit", out var crit))
+            {
+                // Parley understands no header extension, so any listed one makes the token unusable (RFC 7515 §4.1.11).
+                var names = crit.ValueKind == JsonValueKind.Array ? string.Join(", ", crit.EnumerateArray().Select(c => c.ToString())) : crit.ToString();
+                throw Invalid("crit", $"The header marks extensions as critical ({Clip(names)}); Parley supports none.");
+            }
+        }
+
+        private string[] Decrypt(string[] parts)
+        {
+            var header = DecodeJson(parts[0], "header", "JWE protected header");
+            var alg = header.String("alg") ?? throw Invalid("alg", "The JWE header has no string \"alg\".");
+            var enc = header.String("enc") ?? throw Invalid("enc", "The JWE header has no string \"enc\".");
+            if (!JoseAlgorithms.KeyEncryption.Contains(alg))
+            {
+                throw Invalid("alg", $"Key management \"{Clip(alg)}\" is not accepted; use RSA-OAEP or RSA-OAEP-256 (dir, RSA1_5, PBES2, ECDH-ES and key wrap are refused).");
+            }
+
+            if (!JoseAlgorithms.ContentEncryption.Contains(enc))
+            {
+                throw Invalid("enc", $"Content encryption \"{Clip(enc)}\" is not accepted; use A128GCM, A256GCM, A128CBC-HS256 or A256CBC-HS512.");
+            }
+
+            if (header.TryGetProperty("zip", out _))
+            {
+                throw Invalid("zip", "Compressed tokens (\"zip\") are refused.");
+            }
+
+            RefuseCritical(header);
+            if (settings.DecryptionKey is not { } key)
+            {
+                throw Invalid("decrypt", "The token is encrypted (JWE) but no decryption key is configured for these settings.");
+            }
+
+            var plaintext = DecryptContent(parts, alg, enc, key)
+                ?? throw Invalid("decrypt", "The token could not be decrypted with Parley's key.");
+            Pass("decrypt", $"{alg} + {enc}");
+
+            if (!string.Equals(header.String("cty"), "JWT", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Invalid("cty", "An encrypted token must contain a signed JWT (header \"cty\": \"JWT\"); unsigned content is refused.");
+            }
+
+            string inner;
+            try
+            {
+                inner = new UTF8Encoding(false, true).GetString(plaintext);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw Invalid("cty", "The decrypted content is not text.");
+            }
+
+            var innerParts = inner.Split('.');
+            return innerParts.Length == 3
+                ? innerParts
+                : throw Invalid("cty", "The decrypted content is not a signed JWT (compact JWS with 3 segments).");
+        }
+
+        private static byte[]? DecryptContent(string[] parts, string alg, string enc, RSA key)
+        {
+            var encryptedKey = DecodeBytes(parts[1], "decrypt", "encrypted key");
+            var iv = DecodeBytes(parts[2], "decrypt", "initialization vector");
+            var ciphertext = DecodeBytes(parts[3], "decrypt", "ciphertext");
+            var tag = DecodeBytes(parts[4], "decrypt", "authentication tag");
+            var aad = Encoding.ASCII.GetBytes(parts[0]);
+            byte[] cek;
+            try
+            {
+                cek = key.Decrypt(encryptedKey, alg == "RSA-OAEP" ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.OaepSHA256);
+            }
+            catch (CryptographicException)
+            {
+                return null;
+            }
+
+            try
+            {
+                switch (enc)
+                {
+                    case "A128GCM" or "A256GCM":
+                        if (cek.Length != (enc == "A128GCM" ? 16 : 32) || iv.Length != 12 || tag.Length != 16)
+                        {
+                            return null;
+                        }
+
+                        var plaintext = new byte[ciphertext.Length];
+                        using (var gcm = new AesGcm(cek, 16))
+                        {
+                            gcm.Decrypt(iv, ciphertext, tag, plaintext, aad);
+                        }
+
+                        return plaintext;
+                    default:
+                        var half = enc == "A128CBC-HS256" ? 16 : 32;
+                        if (cek.Length != 2 * half || iv.Length != 16 || tag.Length != half)
+                        {
+                            return null;
+                        }
+
+                        var macInput = new byte[aad.Length + iv.Length + ciphertext.Length + 8];
+                        aad.CopyTo(macInput, 0);
+                        iv.CopyTo(macInput, aad.Length);
+                        ciphertext.CopyTo(macInput, aad.Length + iv.Length);
+                        BinaryPrimitives.WriteUInt64BigEndian(macInput.AsSpan(macInput.Length - 8), (ulong)aad.Length * 8);
+                        var mac = half == 16 ? HMACSHA256.HashData(cek.AsSpan(0, half), macInput) : HMACSHA512.HashData(cek.AsSpan(0, half), macInput);
+                        if (!CryptographicOperations.FixedTimeEquals(mac.AsSpan(0, half), tag))
+                        {
+                            return null;
+                        }
+
+                        using (var aes = Aes.Create())
+                        {
+                            aes.Key = cek[half..];
+                            return aes.DecryptCbc(ciphertext, iv, PaddingMode.PKCS7);
+                        }
+                }
+            }
+            catch (CryptographicException)
+            {
+                return null;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(cek);
+            }
+        }
+
+        private async Task<JsonElement> VerifySignatureAsync(string[] parts, CancellationToken cancellationToken)
+        {
+            var header = DecodeJson(parts[0], "header", "JWS header");
+            Header = header;
+            var alg = header.TryGetProperty("alg", out var algElement) && algElement.ValueKind == JsonValueKind.String
+                ? algElement.GetString()!
+                : throw Invalid("alg", "The header has no string \"alg\".");
+            if (alg.Equals("none", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Invalid("alg", "Unsigned tokens (alg \"none\") are refused.");
+            }
+
+            if (!JoseAlgorithms.IsSignature(alg))
+            {
+                throw Invalid("alg", $"Algorithm \"{Clip(alg)}\" is not supported.");
+            }
+
+            if (!settings.AllowedAlgorithms.Contains(alg))
+            {
+                throw Invalid("alg", $"Algorithm {alg} is not allowed by these settings (allowed: {string.Join(", ", settings.AllowedAlgorithms)}).");
+            }
+
+            Pass("alg", alg);
+            RefuseCritical(header);
+            if (header.TryGetProperty("typ", out var typElement))
+            {
+                var typ = typElement.ValueKind == JsonValueKind.String ? typElement.GetString()! : "";
+                var bare = typ.StartsWith("application/", StringComparison.OrdinalIgnoreCase) ? typ["application/".Length..] : typ;
+                if (!settings.AcceptedTypes.Any(t => string.Equals(t, bare, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw Invalid("typ", $"Header \"typ\" is \"{Clip(typ)}\"; expected {string.Join(" or ", settings.AcceptedTypes)}.");
+                }
+            }
+
+            string? kid = null;
+            if (header.TryGetProperty("kid", out var kidElement))
+            {
+                kid = kidElement.ValueKind == JsonValueKind.String && kidElement.GetString()!.Length is > 0 and <= 256
+                    ? kidElement.GetString()
+                    : throw Invalid("kid", "Header \"kid\" must be a string of 1 to 256 characters.");
+            }
+
+            var signature = DecodeBytes(parts[2], "signature", "signature");
+            if (!Base64Url.TryDecode(parts[1], out var payloadBytes))
+            {
+                throw Invalid("payload", "The payload is not canonical base64url.");
+            }
+
+            var candidates = await CandidatesAsync(alg, kid, cancellationToken);
+            var signingInput = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+            if (!candidates.Any(k => k.Verify(alg, signingInput, signature)))
+            {
+                throw Invalid("signature", kid is null && candidates.Count > 1
+                    ? $"The signature does not verify with any of the {candidates.Count} {alg} keys."
+                    : "The signature does not verify.");
+            }
+
+            Pass("signature", kid is null ? $"{alg}, verified" : $"{alg}, verified with kid {Clip(kid)}");
+            return StrictJson.ParseObject(payloadBytes, out var problem) ?? throw Invalid("payload", $"The payload {problem}.");
+        }
+
+        private async Task<IReadOnlyList<VerificationKey>> CandidatesAsync(string alg, string? kid, CancellationToken cancellationToken)
+        {
+            if (JoseAlgorithms.Hmac.Contains(alg) && settings.HmacSecret is { } secret)
+            {
+                var key = VerificationKey.FromSecret(secret, kid);
+                return key.Supports(alg, now)
+                    ? [key]
+                    : throw Invalid("key", $"The configured secret is shorter than {alg} requires ({alg[2..]} bits).");
+            }
+
+            try
+            {
+                var set = await keySource.GetKeysAsync(null, cancellationToken);
+                var candidates = set.Candidates(alg, kid, now);
+                if (candidates.Count == 0 && kid is not null && !set.ContainsKid(kid))
+                {
+                    // An unknown kid may mean the brand rotated its keys: ask once (the source rate-limits).
+                    set = await keySource.GetKeysAsync(kid, cancellationToken);
+                    candidates = set.Candidates(alg, kid, now);
+                }
+
+                if (candidates.Count == 0)
+                {
+                    throw Invalid("key", kid is null
+                        ? $"No key of the brand can verify {alg}."
+                        : $"No key with kid \"{Clip(kid)}\" can verify {alg} (unknown kid, expired key, or a key for another algorithm).");
+                }
+
+                Pass("key", $"{candidates.Count} candidate key(s)");
+                return candidates;
+            }
+            catch (KeySourceUnavailableException unavailable)
+            {
+                throw new Refusal(OAuthErrors.TemporarilyUnavailable, "key", "The brand's keys are unavailable: " + unavailable.Message);
+            }
+        }
+
+        private ConsumerIdentity CheckClaims(JsonElement claims)
+        {
+            var issuer = claims.String("iss") ?? throw Invalid("iss", "Claim \"iss\" is missing or not a string.");
+            if (settings.Issuer is null || !string.Equals(issuer, settings.Issuer, StringComparison.Ordinal))
+            {
+                throw Invalid("iss", $"Issuer \"{Clip(issuer)}\" is not the configured issuer \"{settings.Issuer}\".");
+            }
+
+            Pass("iss", issuer);
+            CheckAudience(claims);
+            var skew = settings.ClockSkew;
+            var expires = Date(claims, "exp") ?? throw Invalid("exp", "Claim \"exp\" is required.");
+            if (now >= expires + skew)
+            {
+                throw Invalid("exp", $"The token expired at {expires:O} (now {now:O}, clock skew {skew.TotalSeconds:0} s).");
+            }
+
+            Pass("exp", expires.ToString("O", CultureInfo.InvariantCulture));
+            if (Date(claims, "nbf") is { } notBefore)
+            {
+                if (now + skew < notBefore)
+                {
+                    throw Invalid("nbf", $"The token is not valid before {notBefore:O} (now {now:O}).");
+                }
+
+                Pass("nbf", notBefore.ToString("O", CultureInfo.InvariantCulture));
+            }
+
+            var issuedAt = Date(claims, "iat");
+            if (issuedAt is null && (settings.RequireIssuedAt || settings.MaxTokenAge is not null))
+            {
+                throw Invalid("iat", "Claim \"iat\" is required.");
+            }
+
+            if (issuedAt is { } iat)
+            {
+                if (iat > now + skew)
+                {
+                    throw Invalid("iat", $"The token claims to be issued in the future ({iat:O}, now {now:O}).");
+                }
+
+                if (settings.MaxTokenAge is { } maxAge && now - iat > maxAge + skew)
+                {
+                    throw Invalid("max_age", $"The token was issued at {iat:O}, more than {maxAge.TotalSeconds:0} s ago.");
+                }
+
+                Pass("iat", iat.ToString("O", CultureInfo.InvariantCulture));
+            }
+
+            var subject = claims.String("sub");
+            if (string.IsNullOrEmpty(subject))
+            {
+                throw Invalid("sub", "Claim \"sub\" is required: a non-empty string identifying the visitor.");
+            }
+
+            Pass("sub", "present");
+            if (settings.ExpectedNonce is { } nonce)
+            {
+                if (!string.Equals(claims.String("nonce"), nonce, StringComparison.Ordinal))
+                {
+                    throw Invalid("nonce", "Claim \"nonce\" is missing or is not the nonce Parley sent.");
+                }
+
+                Pass("nonce", "matches");
+            }
+
+            return new ConsumerIdentity(issuer, subject, VerifiedClaims(claims), ContextVariables(claims), claims.String("acr"), expires, issuedAt);
+        }
+
+        private void CheckAudience(JsonElement claims)
+        {
+            if (!claims.TryGetProperty("aud", out var aud))
+            {
+                throw Invalid("aud", "Claim \"aud\" is missing.");
+            }
+
+            var audiences = aud.ValueKind switch
+            {
+                JsonValueKind.String => [aud.GetString()!],
+                JsonValueKind.Array when aud.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String) =>
+                    aud.EnumerateArray().Select(a => a.GetString()!).ToList(),
+                _ => throw Invalid("aud", "Claim \"aud\" must be a string or an array of strings."),
+            };
+            if (settings.Audience is null || !audiences.Contains(settings.Audience, StringComparer.Ordinal))
+            {
+                throw Invalid("aud", $"The audience does not include \"{settings.Audience}\".");
+            }
+
+            if (audiences.Count > 1 && !string.Equals(claims.String("azp"), settings.Audience, StringComparison.Ordinal))
+            {
+                throw Invalid("azp", $"The token has several audiences, so \"azp\" must be \"{settings.Audience}\".");
+            }
+
+            Pass("aud", settings.Audience);
+        }
+
+        private static DateTimeOffset? Date(JsonElement claims, string name)
+        {
+            if (!claims.TryGetProperty(name, out var value))
+            {
+                return null;
+            }
+
+            // NumericDate: seconds since the epoch, a JSON number (RFC 7519 §2); strings are refused.
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var seconds) || !double.IsFinite(seconds) || seconds < 0 || seconds > 253_402_300_799)
+            {
+                throw Invalid(name, $"Claim \"{name}\" must be a NumericDate (a JSON number of seconds since 1970).");
+            }
+
+            return DateTimeOffset.UnixEpoch.AddTicks((long)(seconds * TimeSpan.TicksPerSecond));
+        }
+
+        private static Dictionary<string, string> VerifiedClaims(JsonElement claims)
+        {
+            var verified = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var claim in claims.EnumerateObject())
+            {
+                if (!RegisteredClaims.Contains(claim.Name) && Scalar(claim.Value) is { } value)
+                {
+                    verified[claim.Name] = value;
+                }
+            }
+
+            return verified;
+        }
+
+        private static Dictionary<string, string> ContextVariables(JsonElement claims)
+        {
+            if (!claims.TryGetProperty("lwicontexts", out var contexts))
+            {
+                return [];
+            }
+
+            // Dynamics sends the context variables as a JSON string holding an object.
+            var obj = contexts.ValueKind switch
+            {
+                JsonValueKind.Object => contexts,
+                JsonValueKind.String => StrictJson.ParseObject(Encoding.UTF8.GetBytes(contexts.GetString()!), out var problem)
+                    ?? throw Invalid("lwicontexts", $"Claim \"lwicontexts\" {problem}; it must hold a JSON object."),
+                _ => throw Invalid("lwicontexts", "Claim \"lwicontexts\" must be a JSON object or a string holding one."),
+            };
+            var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var variable in obj.EnumerateObject())
+            {
+                if (Scalar(variable.Value) is { } value)
+                {
+                    variables[variable.Name] = value;
+                }
+            }
+
+            return variables;
+        }
+
+        private static string? Scalar(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            _ => null,
+        };
+    }
+
+    private static string Clip(string value)
+    {
+        var printable = new string(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return printable.Length <= 60 ? printable : printable[..60] + "…";
+    }
+}
