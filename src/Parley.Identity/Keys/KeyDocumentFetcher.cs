@@ -1,0 +1,58 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Parley.Identity.Keys;
+
+/// <summary>GETs a small JSON or PEM document from a brand with a timeout and a size limit.</summary>
+internal static class KeyDocumentFetcher
+{
+    public static async Task<string> FetchAsync(HttpClient http, Uri url, KeySourceOptions options, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.FetchTimeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new KeySourceUnavailableException($"{Where(url)} answered HTTP {(int)response.StatusCode}.");
+            }
+
+            if (response.Content.Headers.ContentLength > options.MaxResponseBytes)
+            {
+                throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
+            var buffer = new byte[options.MaxResponseBytes + 1];
+            var total = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(total), timeout.Token)) > 0)
+            {
+                total += read;
+                if (total > options.MaxResponseBytes)
+                {
+                    throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
+                }
+            }
+
+            return new UTF8Encoding(false, true).GetString(buffer, 0, total);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new KeySourceUnavailableException($"{Where(url)} did not answer within {options.FetchTimeout.TotalSeconds:0.#} s.");
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new KeySourceUnavailableException($"{Where(url)} could not be reached ({exception.HttpRequestError}).", exception);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new KeySourceUnavailableException($"{Where(url)} sent something that is not UTF-8 text.");
+        }
+    }
+
+    public static string Where(Uri url) => url.GetLeftPart(UriPartial.Path);
+}
