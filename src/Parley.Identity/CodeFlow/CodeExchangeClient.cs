@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
 using Parley.Identity.Jose;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
