@@ -113,9 +113,6 @@ public sealed class TokenValidator(TimeProvider time)
             return StrictJson.ParseObject(bytes, out var problem) ?? throw Invalid(check, $"The {what} {problem}.");
         }
 
-        private static byte[] DecodeBytes(string segment, string check, string what) =>
-            Base64Url.TryDecode(segment, out var bytes) ? bytes : throw Invalid(check, $"The {what} is not canonical base64url.");
-
         private static void RefuseCritical(JsonElement header)
         {
             if (header.TryGetProperty("crit", out var crit))
@@ -129,6 +126,12 @@ public sealed class TokenValidator(TimeProvider time)
         private string[] Decrypt(string[] parts)
         {
             var header = DecodeJson(parts[0], "header", "JWE protected header");
+            // Compression is refused before anything else: decompressing attacker data is a denial-of-service risk.
+            if (header.TryGetProperty("zip", out _))
+            {
+                throw Invalid("zip", "Compressed tokens (\"zip\") are refused.");
+            }
+
             var alg = header.String("alg") ?? throw Invalid("alg", "The JWE header has no string \"alg\".");
             var enc = header.String("enc") ?? throw Invalid("enc", "The JWE header has no string \"enc\".");
             if (!JoseAlgorithms.KeyEncryption.Contains(alg))
@@ -139,11 +142,6 @@ public sealed class TokenValidator(TimeProvider time)
             if (!JoseAlgorithms.ContentEncryption.Contains(enc))
             {
                 throw Invalid("enc", $"Content encryption \"{Clip(enc)}\" is not accepted; use A128GCM, A256GCM, A128CBC-HS256 or A256CBC-HS512.");
-            }
-
-            if (header.TryGetProperty("zip", out _))
-            {
-                throw Invalid("zip", "Compressed tokens (\"zip\") are refused.");
             }
 
             RefuseCritical(header);
@@ -175,75 +173,6 @@ public sealed class TokenValidator(TimeProvider time)
             return innerParts.Length == 3
                 ? innerParts
                 : throw Invalid("cty", "The decrypted content is not a signed JWT (compact JWS with 3 segments).");
-        }
-
-        private static byte[]? DecryptContent(string[] parts, string alg, string enc, RSA key)
-        {
-            var encryptedKey = DecodeBytes(parts[1], "decrypt", "encrypted key");
-            var iv = DecodeBytes(parts[2], "decrypt", "initialization vector");
-            var ciphertext = DecodeBytes(parts[3], "decrypt", "ciphertext");
-            var tag = DecodeBytes(parts[4], "decrypt", "authentication tag");
-            var aad = Encoding.ASCII.GetBytes(parts[0]);
-            byte[] cek;
-            try
-            {
-                cek = key.Decrypt(encryptedKey, alg == "RSA-OAEP" ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.OaepSHA256);
-            }
-            catch (CryptographicException)
-            {
-                return null;
-            }
-
-            try
-            {
-                switch (enc)
-                {
-                    case "A128GCM" or "A256GCM":
-                        if (cek.Length != (enc == "A128GCM" ? 16 : 32) || iv.Length != 12 || tag.Length != 16)
-                        {
-                            return null;
-                        }
-
-                        var plaintext = new byte[ciphertext.Length];
-                        using (var gcm = new AesGcm(cek, 16))
-                        {
-                            gcm.Decrypt(iv, ciphertext, tag, plaintext, aad);
-                        }
-
-                        return plaintext;
-                    default:
-                        var half = enc == "A128CBC-HS256" ? 16 : 32;
-                        if (cek.Length != 2 * half || iv.Length != 16 || tag.Length != half)
-                        {
-                            return null;
-                        }
-
-                        var macInput = new byte[aad.Length + iv.Length + ciphertext.Length + 8];
-                        aad.CopyTo(macInput, 0);
-                        iv.CopyTo(macInput, aad.Length);
-                        ciphertext.CopyTo(macInput, aad.Length + iv.Length);
-                        BinaryPrimitives.WriteUInt64BigEndian(macInput.AsSpan(macInput.Length - 8), (ulong)aad.Length * 8);
-                        var mac = half == 16 ? HMACSHA256.HashData(cek.AsSpan(0, half), macInput) : HMACSHA512.HashData(cek.AsSpan(0, half), macInput);
-                        if (!CryptographicOperations.FixedTimeEquals(mac.AsSpan(0, half), tag))
-                        {
-                            return null;
-                        }
-
-                        using (var aes = Aes.Create())
-                        {
-                            aes.Key = cek[half..];
-                            return aes.DecryptCbc(ciphertext, iv, PaddingMode.PKCS7);
-                        }
-                }
-            }
-            catch (CryptographicException)
-            {
-                return null;
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(cek);
-            }
         }
 
         private async Task<JsonElement> VerifySignatureAsync(string[] parts, CancellationToken cancellationToken)
@@ -506,6 +435,87 @@ public sealed class TokenValidator(TimeProvider time)
             _ => null,
         };
     }
+
+    /// <summary>Decrypts a compact JWE's content (no header policy checks); null when it does not decrypt. For tests and vectors.</summary>
+    internal static byte[]? DecryptCompact(string jwe, RSA key)
+    {
+        var parts = jwe.Split('.');
+        Base64Url.TryDecode(parts[0], out var headerBytes);
+        var header = StrictJson.ParseObject(headerBytes, out _)!.Value;
+        return DecryptContent(parts, header.String("alg")!, header.String("enc")!, key);
+    }
+
+    private static byte[]? DecryptContent(string[] parts, string alg, string enc, RSA key)
+    {
+        var encryptedKey = DecodeBytes(parts[1], "decrypt", "encrypted key");
+        var iv = DecodeBytes(parts[2], "decrypt", "initialization vector");
+        var ciphertext = DecodeBytes(parts[3], "decrypt", "ciphertext");
+        var tag = DecodeBytes(parts[4], "decrypt", "authentication tag");
+        var aad = Encoding.ASCII.GetBytes(parts[0]);
+        byte[] cek;
+        try
+        {
+            cek = key.Decrypt(encryptedKey, alg == "RSA-OAEP" ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.OaepSHA256);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+
+        try
+        {
+            switch (enc)
+            {
+                case "A128GCM" or "A256GCM":
+                    if (cek.Length != (enc == "A128GCM" ? 16 : 32) || iv.Length != 12 || tag.Length != 16)
+                    {
+                        return null;
+                    }
+
+                    var plaintext = new byte[ciphertext.Length];
+                    using (var gcm = new AesGcm(cek, 16))
+                    {
+                        gcm.Decrypt(iv, ciphertext, tag, plaintext, aad);
+                    }
+
+                    return plaintext;
+                default:
+                    var half = enc == "A128CBC-HS256" ? 16 : 32;
+                    if (cek.Length != 2 * half || iv.Length != 16 || tag.Length != half)
+                    {
+                        return null;
+                    }
+
+                    var macInput = new byte[aad.Length + iv.Length + ciphertext.Length + 8];
+                    aad.CopyTo(macInput, 0);
+                    iv.CopyTo(macInput, aad.Length);
+                    ciphertext.CopyTo(macInput, aad.Length + iv.Length);
+                    BinaryPrimitives.WriteUInt64BigEndian(macInput.AsSpan(macInput.Length - 8), (ulong)aad.Length * 8);
+                    var mac = half == 16 ? HMACSHA256.HashData(cek.AsSpan(0, half), macInput) : HMACSHA512.HashData(cek.AsSpan(0, half), macInput);
+                    if (!CryptographicOperations.FixedTimeEquals(mac.AsSpan(0, half), tag))
+                    {
+                        return null;
+                    }
+
+                    using (var aes = Aes.Create())
+                    {
+                        aes.Key = cek[half..];
+                        return aes.DecryptCbc(ciphertext, iv, PaddingMode.PKCS7);
+                    }
+            }
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(cek);
+        }
+    }
+
+    private static byte[] DecodeBytes(string segment, string check, string what) =>
+        Base64Url.TryDecode(segment, out var bytes) ? bytes : throw Invalid(check, $"The {what} is not canonical base64url.");
 
     private static string Clip(string value)
     {
