@@ -19,6 +19,13 @@ ensure_prerequisites() {
     echo "==> installing postgresql (server binaries for the throwaway test servers)"
     apt_install postgresql
   fi
+  # Independent JOSE / OpenID implementations the identity tests check Parley against.
+  if ! command -v node >/dev/null 2>&1; then
+    echo "==> installing nodejs and npm"
+    apt_install nodejs npm
+  fi
+  echo "==> npm ci (tests/interop)"
+  npm ci --prefix tests/interop --no-audit --no-fund --silent
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     # PostgreSQL refuses to run as root; the tests run it as 'postgres'.
     useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
