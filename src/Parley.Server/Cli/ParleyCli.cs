@@ -7,12 +7,12 @@ using Parley.Tenants;
 namespace Parley.Cli;
 
 /// <summary>
-/// The command line of the same binary: <c>parley migrate</c>, <c>parley tenant create</c>.
+/// The command line of the same binary: <c>parley migrate</c>, <c>parley tenant create</c>, <c>parley token check</c>.
 /// Anything else starts the server.
 /// </summary>
 public static class ParleyCli
 {
-    private static readonly string[] Commands = ["migrate", "tenant", "--help", "-h", "-?"];
+    private static readonly string[] Commands = ["migrate", "tenant", "token", "--help", "-h", "-?"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -60,8 +60,20 @@ public static class ParleyCli
             return 0;
         });
         root.Subcommands.Add(new Command("tenant", "Manage brands.") { tenantCreate });
+        root.Subcommands.Add(new Command("token", "Check tokens as Parley would.") { TokenCheckCommand.Create() });
 
-        return await root.Parse(args.Where(a => !a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray()).InvokeAsync();
+        var parsed = root.Parse(args.Where(a => !a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray());
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync("parley: " + error.Message);
+            }
+
+            return 2;
+        }
+
+        return await parsed.InvokeAsync();
     }
 
     /// <summary>The store configured exactly as the server would configure it (appsettings, environment, --Parley:… arguments).</summary>

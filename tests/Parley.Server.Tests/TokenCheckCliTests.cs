@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Parley.Server.Tests;
+
+/// <summary><c>parley token check</c> run as the real binary: output lines, exit codes, stdin mode.</summary>
+public sealed class TokenCheckCliTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("parley-cli-").FullName;
+    private readonly RSA _brand = RSA.Create(2048);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private string Token(string audience, long expOffset = 600, long iatOffset = 0)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
+        var payload = B64(Encoding.UTF8.GetBytes(
+            $"{{\"iss\":\"https://idp.brand.example\",\"aud\":\"{audience}\",\"sub\":\"u-1\",\"exp\":{now + expOffset},\"iat\":{now + iatOffset}}}"));
+        var signature = _brand.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return header + "." + payload + "." + B64(signature);
+    }
+
+    private async Task<(int Exit, string Output, string Error)> RunAsync(string? stdin, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = _directory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Parley.Server.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
+    }
+
+    private string KeyFile()
+    {
+        var path = Path.Combine(_directory, "brand.pub");
+        File.WriteAllText(path, _brand.ExportSubjectPublicKeyInfoPem());
+        return path;
+    }
+
+    [Fact]
+    public async Task A_valid_token_prints_every_check_and_exits_0()
+    {
+        var (exit, output, _) = await RunAsync(null, "token", "check", "--keys", KeyFile(), "--issuer", "https://idp.brand.example", "--audience", "parley", Token("parley"));
+
+        Assert.Equal(0, exit);
+        var line = JsonDocument.Parse(output.Trim()).RootElement;
+        Assert.True(line.GetProperty("valid").GetBoolean());
+        Assert.Contains(line.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "signature" && c.GetProperty("ok").GetBoolean());
+        Assert.Equal("u-1", line.GetProperty("claims").GetProperty("sub").GetString());
+        Assert.Equal("RS256", line.GetProperty("header").GetProperty("alg").GetString());
+    }
+
+    [Fact]
+    public async Task Tokens_from_stdin_get_one_line_each_and_any_invalid_one_exits_1()
+    {
+        var stdin = Token("parley") + "\n" + Token("someone-else") + "\n" + Token("parley", expOffset: -3600) + "\n";
+        var (exit, output, _) = await RunAsync(stdin, "token", "check", "--keys", KeyFile(), "--issuer", "https://idp.brand.example", "--audience", "parley", "-");
+
+        Assert.Equal(1, exit);
+        var lines = output.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.True(lines[0].GetProperty("valid").GetBoolean());
+        Assert.Equal("invalid_token", lines[1].GetProperty("error").GetString());
+        Assert.Contains("audience", lines[1].GetProperty("error_description").GetString(), StringComparison.Ordinal);
+        Assert.Contains(lines[2].GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "exp" && !c.GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_frozen_clock_makes_an_expired_token_valid_again()
+    {
+        var token = Token("parley", expOffset: -3600, iatOffset: -4000);
+        var past = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3700).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (exit, _, _) = await RunAsync(null, "token", "check", "--keys", KeyFile(), "--issuer", "https://idp.brand.example", "--audience", "parley", "--now", past, token);
+        Assert.Equal(0, exit);
+    }
+
+    [Theory]
+    [InlineData("token", "check", "abc")]
+    [InlineData("token", "check", "--keys", "/nonexistent/keys.pem", "--issuer", "i", "--audience", "a", "abc")]
+    [InlineData("token", "check", "--secret", "s", "abc")]
+    [InlineData("token", "check", "--unknown-option", "abc")]
+    public async Task Usage_errors_exit_2(params string[] args)
+    {
+        var (exit, _, error) = await RunAsync(null, args);
+        Assert.Equal(2, exit);
+        Assert.False(string.IsNullOrWhiteSpace(error));
+    }
+}
