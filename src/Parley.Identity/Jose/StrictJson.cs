@@ -5,8 +5,6 @@ namespace Parley.Identity.Jose;
 /// <summary>JSON parsing for security decisions: objects only, and no member named twice at any depth.</summary>
 internal static class StrictJson
 {
-    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 32, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
-
     /// <summary>The parsed object, or null with a reason.</summary>
     public static JsonElement? ParseObject(ReadOnlySpan<byte> utf8, out string? problem) => Parse(utf8, allowArray: false, out problem);
 
@@ -18,21 +16,29 @@ internal static class StrictJson
         problem = null;
         try
         {
-            using var document = JsonDocument.Parse(utf8.ToArray(), Options);
-            var kind = document.RootElement.ValueKind;
-            if (kind != JsonValueKind.Object && !(allowArray && kind == JsonValueKind.Array))
+            // ParseValue builds an element that owns its memory: no copy of the input, no Clone, nothing to dispose.
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow });
+            var root = JsonElement.ParseValue(ref reader);
+            if (reader.Read())
             {
-                problem = "is not a JSON object";
+                problem = "is not valid JSON";
                 return null;
             }
 
-            if (FindDuplicate(document.RootElement) is { } duplicate)
+            var kind = root.ValueKind;
+            if (kind != JsonValueKind.Object && !(allowArray && kind == JsonValueKind.Array))
+            {
+                problem = allowArray ? "is not a JSON object or array" : "is not a JSON object";
+                return null;
+            }
+
+            if (FindDuplicate(root) is { } duplicate)
             {
                 problem = $"names member \"{duplicate}\" more than once";
                 return null;
             }
 
-            return document.RootElement.Clone();
+            return root;
         }
         catch (JsonException)
         {

@@ -224,7 +224,10 @@ public sealed class TokenValidator(TimeProvider time)
             }
 
             var candidates = await CandidatesAsync(alg, kid, cancellationToken);
-            var signingInput = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+            var signingInput = new byte[parts[0].Length + 1 + parts[1].Length];
+            Encoding.ASCII.GetBytes(parts[0], signingInput);
+            signingInput[parts[0].Length] = (byte)'.';
+            Encoding.ASCII.GetBytes(parts[1], signingInput.AsSpan(parts[0].Length + 1));
             if (!candidates.Any(k => k.Verify(alg, signingInput, signature)))
             {
                 throw Invalid("signature", kid is null && candidates.Count > 1
@@ -290,7 +293,7 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("exp", $"The token expired at {expires:O} (now {now:O}, clock skew {skew.TotalSeconds:0} s).");
             }
 
-            Pass("exp", expires.ToString("O", CultureInfo.InvariantCulture));
+            Pass("exp", Stamp(expires));
             if (Date(claims, "nbf") is { } notBefore)
             {
                 if (now + skew < notBefore)
@@ -298,7 +301,7 @@ public sealed class TokenValidator(TimeProvider time)
                     throw Invalid("nbf", $"The token is not valid before {notBefore:O} (now {now:O}).");
                 }
 
-                Pass("nbf", notBefore.ToString("O", CultureInfo.InvariantCulture));
+                Pass("nbf", Stamp(notBefore));
             }
 
             var issuedAt = Date(claims, "iat");
@@ -319,7 +322,7 @@ public sealed class TokenValidator(TimeProvider time)
                     throw Invalid("max_age", $"The token was issued at {iat:O}, more than {maxAge.TotalSeconds:0} s ago.");
                 }
 
-                Pass("iat", iat.ToString("O", CultureInfo.InvariantCulture));
+                Pass("iat", Stamp(iat));
             }
 
             var subject = claims.String("sub");
@@ -368,6 +371,8 @@ public sealed class TokenValidator(TimeProvider time)
 
             Pass("aud", settings.Audience);
         }
+
+        private static string Stamp(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
         private static DateTimeOffset? Date(JsonElement claims, string name)
         {
