@@ -5,4 +5,5 @@ namespace Parley;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(Authentication.AuthenticationSettings))]
 internal sealed partial class DomainJsonContext : JsonSerializerContext;

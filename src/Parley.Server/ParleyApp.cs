@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Authentication;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Demo;
@@ -24,6 +25,7 @@ public static class ParleyApp
         builder.Services.AddAgents();
         builder.Services.AddConversations();
         builder.Services.AddRealtime(builder.Configuration);
+        builder.Services.AddAuthenticationSettings(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -35,6 +37,7 @@ public static class ParleyApp
         app.MapRealtime();
         app.MapConsumerApi();
         app.MapAgentApi();
+        app.MapAuthenticationSettingsApi();
         return app;
     }
 }

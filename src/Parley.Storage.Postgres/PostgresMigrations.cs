@@ -83,5 +83,14 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL,
                 PRIMARY KEY (conversation_id, participant_id));
             """),
+        new(2, "authentication settings records", """
+            CREATE TABLE authentication_settings (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                name text NOT NULL,
+                body text NOT NULL,
+                updated_at timestamptz NOT NULL);
+            CREATE INDEX authentication_settings_tenant ON authentication_settings (tenant_id);
+            """),
     ];
 }

@@ -84,5 +84,14 @@ internal static class SqliteMigrations
                 updated_at INTEGER NOT NULL,
                 PRIMARY KEY (conversation_id, participant_id));
             """),
+        new(2, "authentication settings records", """
+            CREATE TABLE authentication_settings (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                name TEXT NOT NULL,
+                body TEXT NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE INDEX authentication_settings_tenant ON authentication_settings (tenant_id);
+            """),
     ];
 }

@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Authentication;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -373,5 +374,34 @@ public abstract class StorageSuite : IAsyncLifetime
         Assert.Equal((8L, 8L), (readAhead.DeliveredSeq, readAhead.ReadSeq));
         var all = await Store.GetReceiptsAsync(conversation.Id, Ct);
         Assert.Equal(readAhead, Assert.Single(all));
+    }
+
+    [Fact]
+    public async Task Authentication_settings_are_saved_replaced_listed_per_tenant_and_deleted()
+    {
+        var (acme, _) = await NewTenantAsync("Acme");
+        var (globex, _) = await NewTenantAsync("Globex");
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = acme.Id, Name = "Main site", Issuer = "https://idp.acme", ClientId = "parley",
+            KeysUrl = "https://idp.acme/jwks", Flow = AuthenticationFlow.Code, ProtectedClientSecret = "CfDJ8-protected",
+            ClaimMapping = new Dictionary<string, string> { ["given_name"] = "First name" }, SessionTtlMinutes = 30,
+            CreatedAt = T0, UpdatedAt = T0,
+        };
+        await Store.SaveAuthenticationSettingsAsync(settings, Ct);
+        await Store.SaveAuthenticationSettingsAsync(settings with { Id = Guid.NewGuid(), TenantId = globex.Id, Name = "Other" }, Ct);
+        await Store.SaveAuthenticationSettingsAsync(settings with { Name = "Renamed", UpdatedAt = T0.AddMinutes(1) }, Ct);
+
+        var stored = await Store.GetAuthenticationSettingsAsync(settings.Id, Ct);
+        Assert.NotNull(stored);
+        Assert.Equal("Renamed", stored.Name);
+        Assert.Equal(AuthenticationFlow.Code, stored.Flow);
+        Assert.Equal("CfDJ8-protected", stored.ProtectedClientSecret);
+        Assert.Equal("First name", stored.ClaimMapping["given_name"]);
+        Assert.Equal(30, stored.SessionTtlMinutes);
+        Assert.Equal([settings.Id], (await Store.ListAuthenticationSettingsAsync(acme.Id, Ct)).Select(s => s.Id));
+        Assert.True(await Store.DeleteAuthenticationSettingsAsync(settings.Id, Ct));
+        Assert.Null(await Store.GetAuthenticationSettingsAsync(settings.Id, Ct));
+        Assert.False(await Store.DeleteAuthenticationSettingsAsync(settings.Id, Ct));
     }
 }

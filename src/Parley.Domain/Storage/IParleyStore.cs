@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Authentication;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -129,6 +130,18 @@ public interface IParleyStore
 
     /// <summary>Every participant's receipt for a conversation.</summary>
     Task<IReadOnlyList<Receipt>> GetReceiptsAsync(Guid conversationId, CancellationToken cancellationToken);
+
+    /// <summary>Stores or replaces an authentication settings record (keyed by its id).</summary>
+    Task SaveAuthenticationSettingsAsync(AuthenticationSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>An authentication settings record by id, or null.</summary>
+    Task<AuthenticationSettings?> GetAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's authentication settings records, by name.</summary>
+    Task<IReadOnlyList<AuthenticationSettings>> ListAuthenticationSettingsAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a record. Returns false when there was none.</summary>
+    Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken);
 }
 
 /// <summary>The database cannot be reached or refuses writes. Retryable.</summary>

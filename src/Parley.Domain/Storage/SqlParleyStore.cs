@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Parley.Agents;
+using Parley.Authentication;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -513,6 +514,37 @@ public abstract class SqlParleyStore : IParleyStore
 
     private Receipt ReadReceipt(DbDataReader r) =>
         new(ReadGuid(r, 0), ReadGuid(r, 1), (ParticipantRole)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), ReadTime(r, 5));
+
+    public Task SaveAuthenticationSettingsAsync(AuthenticationSettings settings, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO authentication_settings (id, tenant_id, name, body, updated_at) VALUES (@id, @tenant, @name, @body, @at) " +
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, body = excluded.body, updated_at = excluded.updated_at",
+            cancellationToken,
+            ("id", ToDb(settings.Id)),
+            ("tenant", ToDb(settings.TenantId)),
+            ("name", settings.Name),
+            ("body", JsonSerializer.Serialize(settings, DomainJsonContext.Default.AuthenticationSettings)),
+            ("at", ToDb(settings.UpdatedAt)));
+
+    public Task<AuthenticationSettings?> GetAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT body FROM authentication_settings WHERE id = @id",
+            ReadAuthenticationSettings,
+            cancellationToken,
+            ("id", ToDb(settingsId)));
+
+    public Task<IReadOnlyList<AuthenticationSettings>> ListAuthenticationSettingsAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            "SELECT body FROM authentication_settings WHERE tenant_id = @tenant ORDER BY name, id",
+            ReadAuthenticationSettings,
+            cancellationToken,
+            ("tenant", ToDb(tenantId)));
+
+    public async Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken) =>
+        await ExecuteAsync("DELETE FROM authentication_settings WHERE id = @id", cancellationToken, ("id", ToDb(settingsId))) > 0;
+
+    private static AuthenticationSettings ReadAuthenticationSettings(DbDataReader r) =>
+        JsonSerializer.Deserialize(r.GetString(0), DomainJsonContext.Default.AuthenticationSettings)!;
 
     private static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

@@ -10,6 +10,7 @@ public static class CallerSchemes
     public const string Consumer = "Consumer";
     public const string Agent = "Agent";
     public const string AgentCookie = "parley_agent";
+    public const string Admin = "Admin";
 }
 
 /// <summary>
@@ -82,7 +83,8 @@ public static class CallerExtensions
             .AddScheme<AuthenticationSchemeOptions, CallerAuthenticationHandler>(CallerSchemes.Agent, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(CallerSchemes.Consumer, p => p.AddAuthenticationSchemes(CallerSchemes.Consumer).RequireRole("consumer"))
-            .AddPolicy(CallerSchemes.Agent, p => p.AddAuthenticationSchemes(CallerSchemes.Agent).RequireRole("agent", "admin"));
+            .AddPolicy(CallerSchemes.Agent, p => p.AddAuthenticationSchemes(CallerSchemes.Agent).RequireRole("agent", "admin"))
+            .AddPolicy(CallerSchemes.Admin, p => p.AddAuthenticationSchemes(CallerSchemes.Agent).RequireRole("admin"));
         return services;
     }
 

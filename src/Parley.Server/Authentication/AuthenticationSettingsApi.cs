@@ -1,0 +1,289 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Conversations;
+using Parley.Identity.Jose;
+using Parley.Identity.Keys;
+using Parley.Identity.Tokens;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Authentication;
+
+/// <summary>
+/// What an admin sends to create or update a record. Secrets are write-only: on update, null keeps
+/// the stored value, an empty string removes it.
+/// </summary>
+public sealed record AuthenticationSettingsRequest(
+    string Name,
+    string? Flow,
+    string Issuer,
+    string ClientId,
+    string? KeysUrl,
+    string? DiscoveryUrl,
+    string? KeysDocument,
+    string? AuthorizationEndpoint,
+    string? TokenEndpoint,
+    string? JsClientFunction,
+    IReadOnlyList<string>? AllowedAlgorithms,
+    int? ClockSkewSeconds,
+    int? SessionTtlMinutes,
+    IReadOnlyDictionary<string, string>? ClaimMapping,
+    string? ClientSecret,
+    string? HmacSecret,
+    string? DecryptionKeyPem,
+    string? SecurityKey);
+
+/// <summary>A record as the API shows it: every setting, and only whether each secret is set.</summary>
+public sealed record AuthenticationSettingsView(
+    Guid Id,
+    string Name,
+    string Flow,
+    string Issuer,
+    string ClientId,
+    string? KeysUrl,
+    string? DiscoveryUrl,
+    string? KeysDocument,
+    string? AuthorizationEndpoint,
+    string? TokenEndpoint,
+    string JsClientFunction,
+    IReadOnlyList<string> AllowedAlgorithms,
+    int ClockSkewSeconds,
+    int? SessionTtlMinutes,
+    IReadOnlyDictionary<string, string> ClaimMapping,
+    bool HasClientSecret,
+    bool HasHmacSecret,
+    bool HasDecryptionKey,
+    bool HasSecurityKey,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record TokenTestRequest(string Token);
+
+public sealed record TokenTestResponse(
+    bool Valid,
+    string? Error,
+    string? ErrorDescription,
+    string? FailedCheck,
+    IReadOnlyList<TokenCheck> Checks,
+    JsonElement? Header,
+    JsonElement? Claims);
+
+public static class AuthenticationSettingsApi
+{
+    public static IServiceCollection AddAuthenticationSettings(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHttpClient(AuthenticationSettingsResolver.HttpClientName);
+        services.AddSingleton<AuthenticationSettingsResolver>();
+        services.AddSingleton(sp => new TokenValidator(sp.GetRequiredService<TimeProvider>()));
+        var keys = configuration["Parley:DataProtection:KeysPath"]
+            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configuration["Parley:Storage:Sqlite:Path"] ?? "data/parley.db"))!, "keys");
+        services.AddDataProtection().SetApplicationName("Parley").PersistKeysToFileSystem(new DirectoryInfo(keys));
+        return services;
+    }
+
+    /// <summary><c>/api/v1/admin/authentication-settings</c>: CRUD and the token tester (admins of the tenant only).</summary>
+    public static WebApplication MapAuthenticationSettingsApi(this WebApplication app)
+    {
+        var group = app.MapGroup("/api/v1/admin/authentication-settings").RequireAuthorization(CallerSchemes.Admin);
+        group.MapGet("/", ListAsync);
+        group.MapPost("/", CreateAsync);
+        group.MapGet("/{id:guid}", GetAsync);
+        group.MapPut("/{id:guid}", UpdateAsync);
+        group.MapDelete("/{id:guid}", DeleteAsync);
+        group.MapPost("/{id:guid}/test", TestAsync);
+        return app;
+    }
+
+    private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<AuthenticationSettingsView>>(
+            (await store.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(View).ToList());
+
+    private static async Task<Ok<AuthenticationSettingsView>> GetAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok(View(await OwnAsync(id, context, store, cancellationToken)));
+
+    private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
+        AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var empty = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = context.Caller<AgentCaller>().TenantId, Name = "", Issuer = "", ClientId = "", CreatedAt = now, UpdatedAt = now,
+        };
+        var settings = Apply(empty, request, resolver);
+        await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings));
+    }
+
+    private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
+        Guid id, AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var current = await OwnAsync(id, context, store, cancellationToken);
+        var settings = Apply(current, request, resolver) with { UpdatedAt = time.GetUtcNow() };
+        await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        return TypedResults.Ok(View(settings));
+    }
+
+    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    {
+        await OwnAsync(id, context, store, cancellationToken);
+        await store.DeleteAuthenticationSettingsAsync(id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The token tester: every check a pasted token passes or fails, against this record.</summary>
+    private static async Task<Ok<TokenTestResponse>> TestAsync(
+        Guid id, TokenTestRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TokenValidator validator,
+        CancellationToken cancellationToken)
+    {
+        var settings = await OwnAsync(id, context, store, cancellationToken);
+        var result = await validator.ValidateAsync(request.Token?.Trim(), resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
+        return TypedResults.Ok(new TokenTestResponse(result.IsValid, result.Error, result.Description, result.FailedCheck, result.Checks, result.Header, result.Claims));
+    }
+
+    private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        await store.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId
+            ? settings
+            : throw ParleyException.NotFound("The authentication settings record");
+
+    /// <summary>Checks a request completely (fail fast, say what to change) and applies it to a record.</summary>
+    private static AuthenticationSettings Apply(AuthenticationSettings current, AuthenticationSettingsRequest request, AuthenticationSettingsResolver resolver)
+    {
+        static ParleyException Bad(string message) => ParleyException.Invalid(message);
+        if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.Issuer) || string.IsNullOrWhiteSpace(request.ClientId))
+        {
+            throw Bad("name, issuer and clientId are required.");
+        }
+
+        var flow = request.Flow switch
+        {
+            null or "implicit" => AuthenticationFlow.Implicit,
+            "code" => AuthenticationFlow.Code,
+            _ => throw Bad("flow is \"implicit\" or \"code\"."),
+        };
+        var sources = new[] { request.KeysUrl, request.DiscoveryUrl, request.KeysDocument }.Count(s => !string.IsNullOrWhiteSpace(s));
+        if (sources != 1)
+        {
+            throw Bad("Give exactly one of keysUrl, discoveryUrl or keysDocument.");
+        }
+
+        foreach (var (url, what) in new[] { (request.KeysUrl, "keysUrl"), (request.DiscoveryUrl, "discoveryUrl"), (request.AuthorizationEndpoint, "authorizationEndpoint"), (request.TokenEndpoint, "tokenEndpoint") })
+        {
+            if (string.IsNullOrWhiteSpace(url))
+            {
+                continue;
+            }
+
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+            {
+                throw Bad($"{what} is not an absolute URL.");
+            }
+
+            try
+            {
+                resolver.KeySourceOptions.RequireAllowedUrl(uri, what);
+            }
+            catch (ArgumentException exception)
+            {
+                throw Bad(exception.Message);
+            }
+        }
+
+        if (request.KeysDocument is { Length: > 0 } document)
+        {
+            try
+            {
+                if (KeySetParser.Parse(document).Keys.Count == 0)
+                {
+                    throw Bad("keysDocument holds no usable signature key.");
+                }
+            }
+            catch (KeySetException exception)
+            {
+                throw Bad("keysDocument: " + exception.Message);
+            }
+        }
+
+        var algorithms = request.AllowedAlgorithms ?? current.AllowedAlgorithms;
+        if (algorithms.Count == 0 || algorithms.FirstOrDefault(a => !JoseAlgorithms.IsSignature(a)) is { } unknown && unknown is not null)
+        {
+            throw Bad($"allowedAlgorithms must list supported signature algorithms ({string.Join(", ", [.. JoseAlgorithms.Rsa, .. JoseAlgorithms.Ecdsa, .. JoseAlgorithms.Hmac])}).");
+        }
+
+        var hmac = Secret(request.HmacSecret, current.ProtectedHmacSecret, resolver);
+        if (algorithms.Any(JoseAlgorithms.Hmac.Contains) && hmac is null)
+        {
+            throw Bad("HS* algorithms need hmacSecret.");
+        }
+
+        if (request.HmacSecret is { Length: > 0 and < 32 })
+        {
+            throw Bad("hmacSecret must be at least 32 characters.");
+        }
+
+        if (request.ClockSkewSeconds is < 0 or > 600 || request.SessionTtlMinutes is <= 0 or > 60 * 24 * 30)
+        {
+            throw Bad("clockSkewSeconds is 0 to 600; sessionTtlMinutes is 1 to 43200 (or null: until the token expires).");
+        }
+
+        if (request.DecryptionKeyPem is { Length: > 0 } pem)
+        {
+            try
+            {
+                using var rsa = RSA.Create();
+                rsa.ImportFromPem(pem);
+                if (rsa.KeySize < VerificationKey.MinRsaBits)
+                {
+                    throw Bad("decryptionKeyPem must be an RSA key of at least 2048 bits.");
+                }
+
+                rsa.ExportParameters(true);
+            }
+            catch (Exception exception) when (exception is CryptographicException or ArgumentException)
+            {
+                throw Bad("decryptionKeyPem must be a PEM RSA private key.");
+            }
+        }
+
+        return current with
+        {
+            Name = request.Name.Trim(),
+            Flow = flow,
+            Issuer = request.Issuer.Trim(),
+            ClientId = request.ClientId.Trim(),
+            KeysUrl = Blank(request.KeysUrl),
+            DiscoveryUrl = Blank(request.DiscoveryUrl),
+            KeysDocument = Blank(request.KeysDocument),
+            AuthorizationEndpoint = Blank(request.AuthorizationEndpoint),
+            TokenEndpoint = Blank(request.TokenEndpoint),
+            JsClientFunction = Blank(request.JsClientFunction) ?? current.JsClientFunction,
+            AllowedAlgorithms = algorithms.ToList(),
+            ClockSkewSeconds = request.ClockSkewSeconds ?? current.ClockSkewSeconds,
+            SessionTtlMinutes = request.SessionTtlMinutes,
+            ClaimMapping = request.ClaimMapping ?? current.ClaimMapping,
+            ProtectedClientSecret = Secret(request.ClientSecret, current.ProtectedClientSecret, resolver),
+            ProtectedHmacSecret = hmac,
+            ProtectedDecryptionKey = Secret(request.DecryptionKeyPem, current.ProtectedDecryptionKey, resolver),
+            ProtectedSecurityKey = Secret(request.SecurityKey, current.ProtectedSecurityKey, resolver),
+        };
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>null keeps the stored secret, "" removes it, anything else replaces it (protected).</summary>
+    private static string? Secret(string? given, string? stored, AuthenticationSettingsResolver resolver) => given switch
+    {
+        null => stored,
+        "" => null,
+        _ => resolver.Protect(given),
+    };
+
+    private static AuthenticationSettingsView View(AuthenticationSettings s) =>
+        new(s.Id, s.Name, s.Flow == AuthenticationFlow.Code ? "code" : "implicit", s.Issuer, s.ClientId, s.KeysUrl, s.DiscoveryUrl, s.KeysDocument,
+            s.AuthorizationEndpoint, s.TokenEndpoint, s.JsClientFunction, s.AllowedAlgorithms, s.ClockSkewSeconds, s.SessionTtlMinutes, s.ClaimMapping,
+            s.ProtectedClientSecret is not null, s.ProtectedHmacSecret is not null, s.ProtectedDecryptionKey is not null, s.ProtectedSecurityKey is not null,
+            s.CreatedAt, s.UpdatedAt);
+}

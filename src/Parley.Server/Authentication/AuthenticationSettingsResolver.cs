@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Parley.Identity.Keys;
+using Parley.Identity.Tokens;
+
+namespace Parley.Authentication;
+
+/// <summary>
+/// Turns a stored settings record into what the identity core needs: validation settings (with
+/// secrets unprotected only in memory) and a key source. Key sources are kept per record version,
+/// so their key cache and unknown-kid cooldown work across requests.
+/// </summary>
+public sealed class AuthenticationSettingsResolver(
+    IDataProtectionProvider protection,
+    IHttpClientFactory httpClients,
+    TimeProvider time,
+    IHostEnvironment environment)
+{
+    public const string HttpClientName = "parley-identity";
+    private const string Purpose = "Parley.AuthenticationSettings.Secrets";
+    private readonly ConcurrentDictionary<(Guid, DateTimeOffset), IKeySource> _keySources = new();
+
+    public KeySourceOptions KeySourceOptions { get; } = new() { AllowHttpLoopback = environment.IsDevelopment() };
+
+    public string Protect(string secret) => protection.CreateProtector(Purpose).Protect(secret);
+
+    public string Unprotect(string protectedSecret) => protection.CreateProtector(Purpose).Unprotect(protectedSecret);
+
+    public TokenValidationSettings ValidationSettings(AuthenticationSettings settings, string? expectedNonce = null)
+    {
+        RSA? decryption = null;
+        if (settings.ProtectedDecryptionKey is { } protectedKey)
+        {
+            decryption = RSA.Create();
+            decryption.ImportFromPem(Unprotect(protectedKey));
+        }
+
+        return new TokenValidationSettings
+        {
+            Issuer = settings.Issuer,
+            Audience = settings.ClientId,
+            AllowedAlgorithms = settings.AllowedAlgorithms,
+            HmacSecret = settings.ProtectedHmacSecret is { } hmac ? Encoding.UTF8.GetBytes(Unprotect(hmac)) : null,
+            DecryptionKey = decryption,
+            ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+            ExpectedNonce = expectedNonce,
+        };
+    }
+
+    public IKeySource KeySource(AuthenticationSettings settings) =>
+        _keySources.GetOrAdd((settings.Id, settings.UpdatedAt), _ =>
+        {
+            var http = httpClients.CreateClient(HttpClientName);
+            if (settings.KeysDocument is { } document)
+            {
+                return new StaticKeySource(KeySetParser.Parse(document));
+            }
+
+            return settings.DiscoveryUrl is { } discovery
+                ? new DiscoveryKeySource(new Uri(discovery), settings.Issuer, http, KeySourceOptions, time)
+                : new HttpKeySource(new Uri(settings.KeysUrl!), http, KeySourceOptions, time);
+        });
+}
