@@ -92,5 +92,8 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL);
             CREATE INDEX authentication_settings_tenant ON authentication_settings (tenant_id);
             """),
+        new(3, "deployments name their authentication settings", """
+            ALTER TABLE deployments ADD COLUMN authentication_settings_id uuid REFERENCES authentication_settings (id);
+            """),
     ];
 }

@@ -93,5 +93,8 @@ internal static class SqliteMigrations
                 updated_at INTEGER NOT NULL);
             CREATE INDEX authentication_settings_tenant ON authentication_settings (tenant_id);
             """),
+        new(3, "deployments name their authentication settings", """
+            ALTER TABLE deployments ADD COLUMN authentication_settings_id TEXT REFERENCES authentication_settings (id);
+            """),
     ];
 }

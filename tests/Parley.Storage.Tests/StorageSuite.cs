@@ -400,6 +400,12 @@ public abstract class StorageSuite : IAsyncLifetime
         Assert.Equal("First name", stored.ClaimMapping["given_name"]);
         Assert.Equal(30, stored.SessionTtlMinutes);
         Assert.Equal([settings.Id], (await Store.ListAuthenticationSettingsAsync(acme.Id, Ct)).Select(s => s.Id));
+        var (_, web) = (acme, (await Store.GetDeploymentAsync((await NewTenantAsync("Initech")).Deployment.Id, Ct))!);
+        Assert.Null(web.AuthenticationSettingsId);
+        await Store.SetDeploymentAuthenticationSettingsAsync(web.Id, settings.Id, Ct);
+        Assert.Equal(settings.Id, (await Store.GetDeploymentAsync(web.Id, Ct))!.AuthenticationSettingsId);
+        await Store.SetDeploymentAuthenticationSettingsAsync(web.Id, null, Ct);
+        Assert.Null((await Store.GetDeploymentAsync(web.Id, Ct))!.AuthenticationSettingsId);
         Assert.True(await Store.DeleteAuthenticationSettingsAsync(settings.Id, Ct));
         Assert.Null(await Store.GetAuthenticationSettingsAsync(settings.Id, Ct));
         Assert.False(await Store.DeleteAuthenticationSettingsAsync(settings.Id, Ct));

@@ -37,6 +37,9 @@ public interface IParleyStore
     /// <summary>A deployment by id, or null.</summary>
     Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken);
 
+    /// <summary>Attaches authentication settings to a deployment (null detaches them).</summary>
+    Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
+
     /// <summary>Stores a new consumer.</summary>
     Task CreateConsumerAsync(Consumer consumer, CancellationToken cancellationToken);
 
@@ -140,7 +143,7 @@ public interface IParleyStore
     /// <summary>A tenant's authentication settings records, by name.</summary>
     Task<IReadOnlyList<AuthenticationSettings>> ListAuthenticationSettingsAsync(Guid tenantId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes a record. Returns false when there was none.</summary>
+    /// <summary>Deletes a record. Returns false when there was none, or when a deployment still uses it.</summary>
     Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken);
 }
 

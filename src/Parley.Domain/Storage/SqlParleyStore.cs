@@ -149,23 +149,32 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task CreateDeploymentAsync(Deployment deployment, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at) VALUES (@id, @tenant, @name, @origins, @at)",
+            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at, authentication_settings_id) VALUES (@id, @tenant, @name, @origins, @at, @settings)",
             cancellationToken,
             ("id", ToDb(deployment.Id)),
             ("tenant", ToDb(deployment.TenantId)),
             ("name", deployment.Name),
             ("origins", JsonSerializer.Serialize(deployment.AllowedOrigins.ToList(), DomainJsonContext.Default.ListString)),
-            ("at", ToDb(deployment.CreatedAt)));
+            ("at", ToDb(deployment.CreatedAt)),
+            ("settings", deployment.AuthenticationSettingsId is { } settings ? ToDb(settings) : null));
+
+    public Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "UPDATE deployments SET authentication_settings_id = @settings WHERE id = @id",
+            cancellationToken,
+            ("settings", settingsId is { } id ? ToDb(id) : null),
+            ("id", ToDb(deploymentId)));
 
     public Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken) =>
         QuerySingleAsync(
-            "SELECT id, tenant_id, name, allowed_origins, created_at FROM deployments WHERE id = @id",
+            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id FROM deployments WHERE id = @id",
             r => new Deployment(
                 ReadGuid(r, 0),
                 ReadGuid(r, 1),
                 r.GetString(2),
                 JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
-                ReadTime(r, 4)),
+                ReadTime(r, 4),
+                r.IsDBNull(5) ? null : ReadGuid(r, 5)),
             cancellationToken,
             ("id", ToDb(deploymentId)));
 
@@ -541,7 +550,10 @@ public abstract class SqlParleyStore : IParleyStore
             ("tenant", ToDb(tenantId)));
 
     public async Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken) =>
-        await ExecuteAsync("DELETE FROM authentication_settings WHERE id = @id", cancellationToken, ("id", ToDb(settingsId))) > 0;
+        await ExecuteAsync(
+            "DELETE FROM authentication_settings WHERE id = @id AND NOT EXISTS (SELECT 1 FROM deployments WHERE authentication_settings_id = @id)",
+            cancellationToken,
+            ("id", ToDb(settingsId))) > 0;
 
     private static AuthenticationSettings ReadAuthenticationSettings(DbDataReader r) =>
         JsonSerializer.Deserialize(r.GetString(0), DomainJsonContext.Default.AuthenticationSettings)!;

@@ -12,7 +12,8 @@ public sealed record Deployment(
     Guid TenantId,
     string Name,
     IReadOnlyList<string> AllowedOrigins,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    Guid? AuthenticationSettingsId = null)
 {
     /// <summary>True when a browser request from <paramref name="origin"/> may use this deployment.</summary>
     public bool AllowsOrigin(string origin) =>

@@ -61,6 +61,8 @@ public sealed record AuthenticationSettingsView(
 
 public sealed record TokenTestRequest(string Token);
 
+public sealed record DeploymentAuthenticationRequest(Guid? SettingsId);
+
 public sealed record TokenTestResponse(
     bool Valid,
     string? Error,
@@ -93,6 +95,7 @@ public static class AuthenticationSettingsApi
         group.MapPut("/{id:guid}", UpdateAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
         group.MapPost("/{id:guid}/test", TestAsync);
+        app.MapPut("/api/v1/admin/deployments/{deploymentId:guid}/authentication-settings", AttachAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;
     }
 
@@ -130,8 +133,9 @@ public static class AuthenticationSettingsApi
     private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
     {
         await OwnAsync(id, context, store, cancellationToken);
-        await store.DeleteAuthenticationSettingsAsync(id, cancellationToken);
-        return TypedResults.NoContent();
+        return await store.DeleteAuthenticationSettingsAsync(id, cancellationToken)
+            ? TypedResults.NoContent()
+            : throw new ParleyException(ErrorCodes.InvalidRequest, "A deployment uses these settings; attach other settings to it first.", StatusCodes.Status409Conflict);
     }
 
     /// <summary>The token tester: every check a pasted token passes or fails, against this record.</summary>
@@ -142,6 +146,25 @@ public static class AuthenticationSettingsApi
         var settings = await OwnAsync(id, context, store, cancellationToken);
         var result = await validator.ValidateAsync(request.Token?.Trim(), resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
         return TypedResults.Ok(new TokenTestResponse(result.IsValid, result.Error, result.Description, result.FailedCheck, result.Checks, result.Header, result.Claims));
+    }
+
+    /// <summary>Attaches a record to a deployment of the same tenant (or detaches with null).</summary>
+    private static async Task<NoContent> AttachAsync(
+        Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    {
+        var tenant = context.Caller<AgentCaller>().TenantId;
+        if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is not { } deployment || deployment.TenantId != tenant)
+        {
+            throw ParleyException.NotFound("The deployment");
+        }
+
+        if (request.SettingsId is { } settingsId)
+        {
+            await OwnAsync(settingsId, context, store, cancellationToken);
+        }
+
+        await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, request.SettingsId, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>

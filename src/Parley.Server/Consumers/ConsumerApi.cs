@@ -1,19 +1,25 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Parley.Authentication;
 using Parley.Conversations;
+using Parley.Identity.Tokens;
 using Parley.Security;
 using Parley.Storage;
 
 namespace Parley.Consumers;
 
-public sealed record CreateSessionRequest(Guid DeploymentId, string? VisitorToken);
+/// <summary>
+/// Starts or resumes a device's session. <c>Jwt</c> is the token the page's JS function returned
+/// (pre-chat implicit flow); without it the visitor is anonymous.
+/// </summary>
+public sealed record CreateSessionRequest(Guid DeploymentId, string? VisitorToken, string? Jwt = null);
 
 public sealed record SessionResponse(
     string VisitorToken, Guid ConsumerId, bool Authenticated, DateTimeOffset ExpiresAt, IReadOnlyList<ConsumerConversationView> Conversations);
 
 public sealed record MessagePage(IReadOnlyList<MessageView> Items, long? NextAfter);
 
-public static class ConsumerApi
+public static partial class ConsumerApi
 {
     /// <summary>The consumer REST API under <c>/api/v1</c> (docs/api.md).</summary>
     public static WebApplication MapConsumerApi(this WebApplication app)
@@ -53,6 +59,11 @@ public static class ConsumerApi
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
         }
 
+        if (request.Jwt is not null)
+        {
+            return await AuthenticatedSessionAsync(request.Jwt, deployment, context, store, conversations, time, options, cancellationToken);
+        }
+
         if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
             && existing.DeploymentId == deployment.Id)
         {
@@ -71,6 +82,72 @@ public static class ConsumerApi
         await store.CreateConsumerSessionAsync(new ConsumerSession(hash, visitor.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
         return TypedResults.Created("/api/v1/consumer/conversations", new SessionResponse(token, visitor.Id, false, expires, []));
     }
+
+    /// <summary>
+    /// Pre-chat implicit flow: the page's JWT is validated against the deployment's authentication
+    /// settings; the visitor becomes the authenticated consumer tenant + iss + sub, so every device
+    /// where they log in finds the same conversations. The device session ends when the
+    /// authentication does (token exp, or the settings' session TTL).
+    /// </summary>
+    private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> AuthenticatedSessionAsync(
+        string jwt,
+        Tenants.Deployment deployment,
+        HttpContext context,
+        IParleyStore store,
+        ConversationService conversations,
+        TimeProvider time,
+        IOptions<ParleyOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var services = context.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Authentication");
+        if (deployment.AuthenticationSettingsId is not { } settingsId
+            || await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
+            || settings.TenantId != deployment.TenantId)
+        {
+            throw ParleyException.Invalid("This deployment has no authentication settings; it only takes anonymous visitors.");
+        }
+
+        var resolver = services.GetRequiredService<AuthenticationSettingsResolver>();
+        var result = await services.GetRequiredService<TokenValidator>().ValidateAsync(
+            jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
+        if (!result.IsValid)
+        {
+            LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
+            var unavailable = result.Error == OAuthErrors.TemporarilyUnavailable;
+            context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{result.Error}\", error_description=\"{result.Description!.Replace("\"", "'", StringComparison.Ordinal)}\"";
+            return TypedResults.Problem(
+                title: result.Error,
+                detail: result.Description,
+                statusCode: unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status401Unauthorized,
+                extensions: new Dictionary<string, object?>
+                {
+                    ["code"] = result.Error,
+                    ["error"] = result.Error,
+                    ["error_description"] = result.Description,
+                    ["failedCheck"] = result.FailedCheck,
+                });
+        }
+
+        var identity = result.Identity!;
+        var now = time.GetUtcNow();
+        var consumer = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, cancellationToken);
+        var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
+        var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
+        var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
+        await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
+        LogAuthenticated(logger, deployment.Id, consumer.Id);
+        var caller = new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash);
+        var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
+        return TypedResults.Created("/api/v1/consumer/conversations",
+            new SessionResponse(token, consumer.Id, true, expires, list.Select(c => c.ToConsumerView()).ToList()));
+    }
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Visitor authenticated on deployment {DeploymentId} as consumer {ConsumerId}")]
+    private static partial void LogAuthenticated(ILogger logger, Guid deploymentId, Guid consumerId);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Visitor token refused on deployment {DeploymentId}: {Error} at check {Check}")]
+    private static partial void LogRefused(ILogger logger, Guid deploymentId, string error, string check);
 
     private static async Task<Ok<IReadOnlyList<ConsumerConversationView>>> ListAsync(
         HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>

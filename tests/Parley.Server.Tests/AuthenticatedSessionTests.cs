@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Parley.Authentication;
+
+namespace Parley.Server.Tests;
+
+/// <summary>Pre-chat implicit flow: the page's JWT authenticates the visitor, on every device.</summary>
+public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : IClassFixture<SharedServerFixture>
+{
+    private const string Issuer = "https://idp.brand.example";
+    private static readonly RSA Brand = RSA.Create(2048);
+    private static readonly RSA Stranger = RSA.Create(2048);
+    private TestServer Server => fixture.Server;
+
+    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string Jwt(string sub, long expOffset = 600, string issuer = Issuer, RSA? key = null)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
+        var payload = B64(Encoding.UTF8.GetBytes(
+            $"{{\"iss\":\"{issuer}\",\"aud\":\"parley\",\"sub\":\"{sub}\",\"exp\":{now + expOffset},\"iat\":{now - 5},\"given_name\":\"Ada\"}}"));
+        return header + "." + payload + "." + B64((key ?? Brand).SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+    }
+
+    /// <summary>A brand whose deployment takes the brand's JWTs.</summary>
+    private async Task<Guid> AuthenticatedDeploymentAsync()
+    {
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
+            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await Server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await Server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        return deploymentId;
+    }
+
+    private Task<HttpResponseMessage> SessionAsync(Guid deploymentId, string? jwt) =>
+        Server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt });
+
+    [Fact]
+    public async Task The_same_visitor_on_two_devices_gets_the_same_conversation_and_history()
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var sub = "customer-" + Guid.NewGuid().ToString("N")[..8];
+
+        var laptop = await (await SessionAsync(deploymentId, Jwt(sub))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(laptop.GetProperty("authenticated").GetBoolean());
+        Guid conversationId;
+        await using (var device = await Server.ConsumerAsync(laptop.GetProperty("visitorToken").GetString()!, deploymentId))
+        {
+            await device.SendAsync(new { type = "conversation.start" });
+            conversationId = (await device.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+            await device.SendAsync(new { type = "message.send", conversationId, clientMessageId = "from-laptop", text = "started on my laptop" });
+            await device.ExpectAsync("message.ack");
+        }
+
+        var phoneResponse = await SessionAsync(deploymentId, Jwt(sub));
+        var phone = await phoneResponse.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(laptop.GetProperty("consumerId").GetGuid(), phone.GetProperty("consumerId").GetGuid());
+        Assert.NotEqual(laptop.GetProperty("visitorToken").GetString(), phone.GetProperty("visitorToken").GetString());
+        Assert.Contains(phone.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetGuid() == conversationId);
+
+        await using var second = await Server.ConsumerAsync(phone.GetProperty("visitorToken").GetString()!, deploymentId);
+        await second.SendAsync(new { type = "conversation.start" });
+        Assert.Equal(conversationId, (await second.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid());
+        await second.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        var history = await second.ExpectAsync("message");
+        Assert.Equal("started on my laptop", history.GetProperty("message").GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task An_anonymous_visitor_on_the_same_deployment_never_sees_the_authenticated_conversation()
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var authenticated = await (await SessionAsync(deploymentId, Jwt("vip-1"))).Content.ReadFromJsonAsync<JsonElement>();
+        await using (var device = await Server.ConsumerAsync(authenticated.GetProperty("visitorToken").GetString()!, deploymentId))
+        {
+            await device.SendAsync(new { type = "conversation.start" });
+            await device.ExpectAsync("conversation");
+        }
+
+        var anonymous = await (await SessionAsync(deploymentId, jwt: null)).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.False(anonymous.GetProperty("authenticated").GetBoolean());
+        Assert.NotEqual(authenticated.GetProperty("consumerId").GetGuid(), anonymous.GetProperty("consumerId").GetGuid());
+        Assert.Empty(anonymous.GetProperty("conversations").EnumerateArray());
+    }
+
+    public static TheoryData<string, string> Refusals => new()
+    {
+        { "expired", "exp" },
+        { "other-issuer", "iss" },
+        { "forged", "signature" },
+        { "garbage", "format" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task A_bad_token_is_refused_with_the_oauth_error_and_changes_nothing(string id, string check)
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var jwt = id switch
+        {
+            "expired" => Jwt("u-1", expOffset: -3600),
+            "other-issuer" => Jwt("u-1", issuer: "https://evil.example"),
+            "forged" => Jwt("u-1", key: Stranger),
+            _ => "not-a-token",
+        };
+
+        var response = await SessionAsync(deploymentId, jwt);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("invalid_token", problem.GetProperty("error").GetString());
+        Assert.Equal(check, problem.GetProperty("failedCheck").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("error_description").GetString()));
+        Assert.StartsWith("Bearer error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deployment_without_authentication_settings_refuses_a_jwt()
+    {
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var response = await SessionAsync(deploymentId, Jwt("u-1"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Settings_in_use_by_a_deployment_cannot_be_deleted()
+    {
+        var admin = await Server.AgentTokenAsync(Demo.DemoOptions.AdminEmail);
+        async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.Authorization = new("Bearer", admin);
+            return await Server.Http.SendAsync(request);
+        }
+
+        var created = await (await Send(HttpMethod.Post, "/api/v1/admin/authentication-settings", new
+        {
+            name = "demo", issuer = Issuer, clientId = "parley", keysDocument = Brand.ExportSubjectPublicKeyInfoPem(),
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        var id = created.GetProperty("id").GetGuid();
+        var otherDeployment = (await Server.NewTenantAsync()).DeploymentId;
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Put, $"/api/v1/admin/deployments/{otherDeployment}/authentication-settings", new { settingsId = id })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Put, $"/api/v1/admin/deployments/{TestServer.DemoDeployment}/authentication-settings", new { settingsId = id })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Delete, $"/api/v1/admin/authentication-settings/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Put, $"/api/v1/admin/deployments/{TestServer.DemoDeployment}/authentication-settings", new { settingsId = (Guid?)null })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Delete, $"/api/v1/admin/authentication-settings/{id}")).StatusCode);
+    }
+}
