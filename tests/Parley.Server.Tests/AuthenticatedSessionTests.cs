@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Authentication;
 
 namespace Parley.Server.Tests;
@@ -156,4 +157,50 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Put, $"/api/v1/admin/deployments/{TestServer.DemoDeployment}/authentication-settings", new { settingsId = (Guid?)null })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await Send(HttpMethod.Delete, $"/api/v1/admin/authentication-settings/{id}")).StatusCode);
     }
+
+    [Fact]
+    public async Task After_the_authentication_expires_an_open_socket_cannot_send_and_a_fresh_token_continues_the_conversation()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var (deploymentId, _) = await server.NewTenantAsync();
+        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
+            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = 15, CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(),
+        };
+        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+
+        var session = await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Jwt("expiring", expOffset: 3600) }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(clock.GetUtcNow().AddMinutes(15), session.GetProperty("expiresAt").GetDateTimeOffset());
+        await using var device = await server.ConsumerAsync(session.GetProperty("visitorToken").GetString()!, deploymentId);
+        await device.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await device.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await device.SendAsync(new { type = "message.send", conversationId, clientMessageId = "before", text = "before expiry" });
+        await device.ExpectAsync("message.ack");
+
+        clock.Advance(TimeSpan.FromMinutes(16));
+        await device.SendAsync(new { type = "message.send", conversationId, clientMessageId = "after", text = "after expiry" });
+        var refused = await device.NextAsync(f => f.GetProperty("type").GetString() is "error" or "message.ack");
+
+        Assert.Equal("authentication_expired", refused.GetProperty("code").GetString());
+        Assert.DoesNotContain(await server.Store.GetMessagesAsync(conversationId, 0, 10, CancellationToken.None), m => m.ClientMessageId == "after");
+
+        // Renewal: a fresh token (minted after the clock moved) opens a new session on the same conversation.
+        var renewed = await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Jwt("expiring", expOffset: 3600 + 16 * 60) }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(renewed.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetGuid() == conversationId);
+    }
+}
+
+internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    private DateTimeOffset _now = now;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
 }

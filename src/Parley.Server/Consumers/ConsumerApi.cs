@@ -137,7 +137,7 @@ public static partial class ConsumerApi
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
         LogAuthenticated(logger, deployment.Id, consumer.Id);
-        var caller = new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash);
+        var caller = new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires);
         var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
         return TypedResults.Created("/api/v1/consumer/conversations",
             new SessionResponse(token, consumer.Id, true, expires, list.Select(c => c.ToConsumerView()).ToList()));

@@ -110,6 +110,15 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.MessageTooLong, $"text is longer than {options.Value.MaxMessageLength} characters.");
         }
 
+        if (sender is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
+        {
+            // A socket opened before the session ended must not outlive it: log in again (a new
+            // session for the same consumer keeps the conversation).
+            throw new ParleyException(ErrorCodes.AuthenticationExpired,
+                "This device's session has ended (for a logged-in visitor: the authentication expired). Start a new session, then resend.",
+                StatusCodes.Status401Unauthorized);
+        }
+
         var conversation = await GetAsync(sender, conversationId, cancellationToken);
         if (!conversation.IsOpen)
         {

@@ -36,4 +36,5 @@ public static class ErrorCodes
     public const string MessageTooLong = "message_too_long";
     public const string StorageUnavailable = "storage_unavailable";
     public const string OriginNotAllowed = "origin_not_allowed";
+    public const string AuthenticationExpired = "authentication_expired";
 }

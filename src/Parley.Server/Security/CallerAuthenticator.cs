@@ -15,7 +15,7 @@ public sealed class CallerAuthenticator(IParleyStore store, TimeProvider time)
         var session = await store.GetConsumerSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
         return session is null || session.ExpiresAt <= time.GetUtcNow()
             ? null
-            : new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash);
+            : new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt);
     }
 
     public async Task<AgentCaller?> AuthenticateAgentAsync(string? token, CancellationToken cancellationToken)

@@ -6,8 +6,11 @@ namespace Parley.Security;
 /// <summary>Who is calling: a consumer's device or a signed-in agent.</summary>
 public abstract record Caller(Guid ParticipantId, Guid TenantId, ParticipantRole Role);
 
-/// <summary>A device holding a visitor token for one deployment.</summary>
-public sealed record ConsumerCaller(Guid ConsumerId, Guid TenantId, Guid DeploymentId, string SessionHash)
+/// <summary>
+/// A device holding a visitor token for one deployment. <see cref="SessionExpiresAt"/> is when the
+/// device's session ends: for an authenticated visitor, when the authentication does.
+/// </summary>
+public sealed record ConsumerCaller(Guid ConsumerId, Guid TenantId, Guid DeploymentId, string SessionHash, DateTimeOffset SessionExpiresAt)
     : Caller(ConsumerId, TenantId, ParticipantRole.Consumer);
 
 /// <summary>A signed-in agent.</summary>
