@@ -95,5 +95,16 @@ internal static class PostgresMigrations
         new(3, "deployments name their authentication settings", """
             ALTER TABLE deployments ADD COLUMN authentication_settings_id uuid REFERENCES authentication_settings (id);
             """),
+        new(4, "what each authenticated consumer's latest login proved", """
+            CREATE TABLE verified_identities (
+                consumer_id uuid PRIMARY KEY REFERENCES consumers (id),
+                issuer text NOT NULL,
+                subject text NOT NULL,
+                verified_claims text NOT NULL,
+                context_variables text NOT NULL,
+                acr text,
+                authenticated_at timestamptz NOT NULL,
+                authenticated_until timestamptz NOT NULL);
+            """),
     ];
 }

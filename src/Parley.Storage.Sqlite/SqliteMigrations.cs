@@ -96,5 +96,16 @@ internal static class SqliteMigrations
         new(3, "deployments name their authentication settings", """
             ALTER TABLE deployments ADD COLUMN authentication_settings_id TEXT REFERENCES authentication_settings (id);
             """),
+        new(4, "what each authenticated consumer's latest login proved", """
+            CREATE TABLE verified_identities (
+                consumer_id TEXT PRIMARY KEY REFERENCES consumers (id),
+                issuer TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                verified_claims TEXT NOT NULL,
+                context_variables TEXT NOT NULL,
+                acr TEXT,
+                authenticated_at INTEGER NOT NULL,
+                authenticated_until INTEGER NOT NULL);
+            """),
     ];
 }

@@ -159,11 +159,56 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task The_agent_sees_verified_claims_and_context_apart_from_the_pages_unverified_attributes()
+    {
+        var (deploymentId, agentEmail) = await Server.NewTenantAsync();
+        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
+            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+        };
+        await Server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await Server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        var agent = await Server.AgentTokenAsync(agentEmail);
+
+        async Task<JsonElement> PanelAsync(Guid conversationId)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/agent/conversations/{conversationId}/consumer");
+            request.Headers.Authorization = new("Bearer", agent);
+            var response = await Server.Http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            return await response.Content.ReadFromJsonAsync<JsonElement>();
+        }
+
+        async Task<Guid> StartAsync(string? jwt, object attributes)
+        {
+            var session = await (await SessionAsync(deploymentId, jwt)).Content.ReadFromJsonAsync<JsonElement>();
+            await using var device = await Server.ConsumerAsync(session.GetProperty("visitorToken").GetString()!, deploymentId);
+            await device.SendAsync(new { type = "conversation.start", attributes });
+            return (await device.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        }
+
+        // The page claims to be someone else: that stays unverified and never overrides the token.
+        var authenticated = await PanelAsync(await StartAsync(Jwt("ada-1"), new { given_name = "Mallory", cart = "1200" }));
+        var anonymous = await PanelAsync(await StartAsync(null, new { given_name = "Eve" }));
+
+        Assert.Equal("authenticated", authenticated.GetProperty("authentication").GetString());
+        Assert.Equal("ada-1", authenticated.GetProperty("verified").GetProperty("subject").GetString());
+        Assert.Equal("Ada", authenticated.GetProperty("verified").GetProperty("claims").GetProperty("given_name").GetString());
+        Assert.Equal("Mallory", authenticated.GetProperty("unverified").GetProperty("engagementAttributes").GetProperty("given_name").GetString());
+        Assert.Equal("1200", authenticated.GetProperty("unverified").GetProperty("engagementAttributes").GetProperty("cart").GetString());
+        Assert.Equal("anonymous", anonymous.GetProperty("authentication").GetString());
+        Assert.Equal(JsonValueKind.Null, anonymous.GetProperty("verified").ValueKind);
+        Assert.Equal("Eve", anonymous.GetProperty("unverified").GetProperty("engagementAttributes").GetProperty("given_name").GetString());
+    }
+
+    [Fact]
     public async Task After_the_authentication_expires_an_open_socket_cannot_send_and_a_fresh_token_continues_the_conversation()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
-        var (deploymentId, _) = await server.NewTenantAsync();
+        var (deploymentId, agentEmail) = await server.NewTenantAsync();
         var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
         var settings = new AuthenticationSettings
         {
@@ -188,6 +233,15 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
 
         Assert.Equal("authentication_expired", refused.GetProperty("code").GetString());
         Assert.DoesNotContain(await server.Store.GetMessagesAsync(conversationId, 0, 10, CancellationToken.None), m => m.ClientMessageId == "after");
+
+        // The agent sees that the identity is no longer current.
+        var agent = await server.AgentTokenAsync(agentEmail);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/agent/conversations/{conversationId}/consumer"))
+        {
+            request.Headers.Authorization = new("Bearer", agent);
+            var panel = await (await server.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("expired", panel.GetProperty("authentication").GetString());
+        }
 
         // Renewal: a fresh token (minted after the clock moved) opens a new session on the same conversation.
         var renewed = await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Jwt("expiring", expOffset: 3600 + 16 * 60) }))

@@ -410,4 +410,24 @@ public abstract class StorageSuite : IAsyncLifetime
         Assert.Null(await Store.GetAuthenticationSettingsAsync(settings.Id, Ct));
         Assert.False(await Store.DeleteAuthenticationSettingsAsync(settings.Id, Ct));
     }
+
+    [Fact]
+    public async Task The_latest_verified_identity_replaces_the_previous_one()
+    {
+        var (tenant, _) = await NewTenantAsync();
+        var consumer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "u-1", T0, Ct);
+        Assert.Null(await Store.GetVerifiedIdentityAsync(consumer.Id, Ct));
+
+        await Store.SaveVerifiedIdentityAsync(new VerifiedIdentity(consumer.Id, "https://idp", "u-1",
+            new Dictionary<string, string> { ["email"] = "old@example.com" }, new Dictionary<string, string>(), null, T0, T0.AddHours(1)), Ct);
+        await Store.SaveVerifiedIdentityAsync(new VerifiedIdentity(consumer.Id, "https://idp", "u-1",
+            new Dictionary<string, string> { ["email"] = "new@example.com" }, new Dictionary<string, string> { ["msdyn_isvip"] = "true" }, "mfa", T0.AddDays(1), T0.AddDays(1).AddHours(1)), Ct);
+
+        var identity = await Store.GetVerifiedIdentityAsync(consumer.Id, Ct);
+        Assert.NotNull(identity);
+        Assert.Equal("new@example.com", identity.VerifiedClaims["email"]);
+        Assert.Equal("true", identity.ContextVariables["msdyn_isvip"]);
+        Assert.Equal("mfa", identity.Acr);
+        Assert.Equal(T0.AddDays(1).AddHours(1), identity.AuthenticatedUntil);
+    }
 }

@@ -134,6 +134,12 @@ public interface IParleyStore
     /// <summary>Every participant's receipt for a conversation.</summary>
     Task<IReadOnlyList<Receipt>> GetReceiptsAsync(Guid conversationId, CancellationToken cancellationToken);
 
+    /// <summary>Records what a consumer's latest login proved (replacing the previous one).</summary>
+    Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken);
+
+    /// <summary>What a consumer's latest login proved, or null for a consumer who never logged in.</summary>
+    Task<VerifiedIdentity?> GetVerifiedIdentityAsync(Guid consumerId, CancellationToken cancellationToken);
+
     /// <summary>Stores or replaces an authentication settings record (keyed by its id).</summary>
     Task SaveAuthenticationSettingsAsync(AuthenticationSettings settings, CancellationToken cancellationToken);
 

@@ -524,6 +524,37 @@ public abstract class SqlParleyStore : IParleyStore
     private Receipt ReadReceipt(DbDataReader r) =>
         new(ReadGuid(r, 0), ReadGuid(r, 1), (ParticipantRole)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), ReadTime(r, 5));
 
+    public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO verified_identities (consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until) " +
+            "VALUES (@consumer, @iss, @sub, @claims, @context, @acr, @at, @until) " +
+            "ON CONFLICT (consumer_id) DO UPDATE SET issuer = excluded.issuer, subject = excluded.subject, verified_claims = excluded.verified_claims, " +
+            "context_variables = excluded.context_variables, acr = excluded.acr, authenticated_at = excluded.authenticated_at, authenticated_until = excluded.authenticated_until",
+            cancellationToken,
+            ("consumer", ToDb(identity.ConsumerId)),
+            ("iss", identity.Issuer),
+            ("sub", identity.Subject),
+            ("claims", JsonSerializer.Serialize(identity.VerifiedClaims, DomainJsonContext.Default.IReadOnlyDictionaryStringString)),
+            ("context", JsonSerializer.Serialize(identity.ContextVariables, DomainJsonContext.Default.IReadOnlyDictionaryStringString)),
+            ("acr", identity.Acr),
+            ("at", ToDb(identity.AuthenticatedAt)),
+            ("until", ToDb(identity.AuthenticatedUntil)));
+
+    public Task<VerifiedIdentity?> GetVerifiedIdentityAsync(Guid consumerId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until FROM verified_identities WHERE consumer_id = @consumer",
+            r => new VerifiedIdentity(
+                ReadGuid(r, 0),
+                r.GetString(1),
+                r.GetString(2),
+                JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.DictionaryStringString) ?? [],
+                JsonSerializer.Deserialize(r.GetString(4), DomainJsonContext.Default.DictionaryStringString) ?? [],
+                NullableString(r, 5),
+                ReadTime(r, 6),
+                ReadTime(r, 7)),
+            cancellationToken,
+            ("consumer", ToDb(consumerId)));
+
     public Task SaveAuthenticationSettingsAsync(AuthenticationSettings settings, CancellationToken cancellationToken) =>
         ExecuteAsync(
             "INSERT INTO authentication_settings (id, tenant_id, name, body, updated_at) VALUES (@id, @tenant, @name, @body, @at) " +

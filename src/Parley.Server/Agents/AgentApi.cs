@@ -14,6 +14,29 @@ public sealed record AgentView(Guid Id, Guid TenantId, string Email, string Disp
 
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, AgentView Agent);
 
+/// <summary>Data the brand's identity provider signed: shown as verified, with the authenticated mark.</summary>
+public sealed record VerifiedSection(
+    string Issuer,
+    string Subject,
+    IReadOnlyDictionary<string, string> Claims,
+    IReadOnlyDictionary<string, string> ContextVariables,
+    string? Acr);
+
+/// <summary>Data the page passed: shown as unverified, never as proof of identity.</summary>
+public sealed record UnverifiedSection(IReadOnlyDictionary<string, string> EngagementAttributes);
+
+/// <summary>
+/// The consumer panel. <c>Authentication</c> is <c>authenticated</c> (current), <c>expired</c>
+/// (was authenticated; the identity is no longer current) or <c>anonymous</c>.
+/// </summary>
+public sealed record ConsumerPanelView(
+    Guid ConsumerId,
+    string Authentication,
+    DateTimeOffset? AuthenticatedSince,
+    DateTimeOffset? AuthenticatedUntil,
+    VerifiedSection? Verified,
+    UnverifiedSection Unverified);
+
 public static partial class AgentApi
 {
     public static IServiceCollection AddAgents(this IServiceCollection services)
@@ -34,6 +57,7 @@ public static partial class AgentApi
         agent.MapGet("/conversations/{conversationId:guid}", GetAsync);
         agent.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);
         agent.MapGet("/conversations/{conversationId:guid}/receipts", ReceiptsAsync);
+        agent.MapGet("/conversations/{conversationId:guid}/consumer", ConsumerPanelAsync);
         return app;
     }
 
@@ -117,6 +141,28 @@ public static partial class AgentApi
         Guid conversationId, HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<ReceiptView>>(
             (await conversations.ReceiptsAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken)).Select(r => r.ToView()).ToList());
+
+    /// <summary>Who the agent is talking to: verified identity (if any, and whether still current) apart from the page's unverified data.</summary>
+    private static async Task<Ok<ConsumerPanelView>> ConsumerPanelAsync(
+        Guid conversationId, HttpContext context, ConversationService conversations, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var conversation = await conversations.GetAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken);
+        var identity = await store.GetVerifiedIdentityAsync(conversation.ConsumerId, cancellationToken);
+        var unverified = new UnverifiedSection(conversation.Attributes);
+        if (identity is null)
+        {
+            return TypedResults.Ok(new ConsumerPanelView(conversation.ConsumerId, "anonymous", null, null, null, unverified));
+        }
+
+        var current = identity.AuthenticatedUntil > time.GetUtcNow();
+        return TypedResults.Ok(new ConsumerPanelView(
+            conversation.ConsumerId,
+            current ? "authenticated" : "expired",
+            identity.AuthenticatedAt,
+            identity.AuthenticatedUntil,
+            new VerifiedSection(identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr),
+            unverified));
+    }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Agent login refused")]
     private static partial void LogLoginFailed(ILogger logger);

@@ -134,6 +134,9 @@ public static partial class ConsumerApi
         var consumer = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, cancellationToken);
         var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
         var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
+        await store.SaveVerifiedIdentityAsync(
+            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
+            cancellationToken);
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
         LogAuthenticated(logger, deployment.Id, consumer.Id);
