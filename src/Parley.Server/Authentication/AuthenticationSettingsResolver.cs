@@ -20,7 +20,10 @@ public sealed class AuthenticationSettingsResolver(
 {
     public const string HttpClientName = "parley-identity";
     private const string Purpose = "Parley.AuthenticationSettings.Secrets";
+    // Keyed by record id and version: an updated record gets fresh entries. Old versions stay until
+    // restart (records change rarely); see the closing note on eviction.
     private readonly ConcurrentDictionary<(Guid, DateTimeOffset), IKeySource> _keySources = new();
+    private readonly ConcurrentDictionary<(Guid, DateTimeOffset), TokenValidationSettings> _validationSettings = new();
 
     public KeySourceOptions KeySourceOptions { get; } = new() { AllowHttpLoopback = environment.IsDevelopment() };
 
@@ -28,25 +31,32 @@ public sealed class AuthenticationSettingsResolver(
 
     public string Unprotect(string protectedSecret) => protection.CreateProtector(Purpose).Unprotect(protectedSecret);
 
+    /// <summary>
+    /// The validation settings for a record (secrets unprotected in memory once per record version,
+    /// not on every token), with the nonce of a code-flow login when there is one.
+    /// </summary>
     public TokenValidationSettings ValidationSettings(AuthenticationSettings settings, string? expectedNonce = null)
     {
-        RSA? decryption = null;
-        if (settings.ProtectedDecryptionKey is { } protectedKey)
+        var cached = _validationSettings.GetOrAdd((settings.Id, settings.UpdatedAt), _ =>
         {
-            decryption = RSA.Create();
-            decryption.ImportFromPem(Unprotect(protectedKey));
-        }
+            RSA? decryption = null;
+            if (settings.ProtectedDecryptionKey is { } protectedKey)
+            {
+                decryption = RSA.Create();
+                decryption.ImportFromPem(Unprotect(protectedKey));
+            }
 
-        return new TokenValidationSettings
-        {
-            Issuer = settings.Issuer,
-            Audience = settings.ClientId,
-            AllowedAlgorithms = settings.AllowedAlgorithms,
-            HmacSecret = settings.ProtectedHmacSecret is { } hmac ? Encoding.UTF8.GetBytes(Unprotect(hmac)) : null,
-            DecryptionKey = decryption,
-            ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
-            ExpectedNonce = expectedNonce,
-        };
+            return new TokenValidationSettings
+            {
+                Issuer = settings.Issuer,
+                Audience = settings.ClientId,
+                AllowedAlgorithms = settings.AllowedAlgorithms,
+                HmacSecret = settings.ProtectedHmacSecret is { } hmac ? Encoding.UTF8.GetBytes(Unprotect(hmac)) : null,
+                DecryptionKey = decryption,
+                ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+            };
+        });
+        return expectedNonce is null ? cached : cached with { ExpectedNonce = expectedNonce };
     }
 
     public IKeySource KeySource(AuthenticationSettings settings) =>
