@@ -106,5 +106,18 @@ internal static class PostgresMigrations
                 authenticated_at timestamptz NOT NULL,
                 authenticated_until timestamptz NOT NULL);
             """),
+        new(5, "single-use login states", """
+            CREATE TABLE login_states (
+                state_hash text PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                deployment_id uuid NOT NULL REFERENCES deployments (id),
+                conversation_id uuid REFERENCES conversations (id),
+                nonce text NOT NULL,
+                code_verifier text NOT NULL,
+                redirect_uri text NOT NULL,
+                created_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL);
+            CREATE INDEX login_states_expiry ON login_states (expires_at);
+            """),
     ];
 }

@@ -107,5 +107,18 @@ internal static class SqliteMigrations
                 authenticated_at INTEGER NOT NULL,
                 authenticated_until INTEGER NOT NULL);
             """),
+        new(5, "single-use login states", """
+            CREATE TABLE login_states (
+                state_hash TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                deployment_id TEXT NOT NULL REFERENCES deployments (id),
+                conversation_id TEXT REFERENCES conversations (id),
+                nonce TEXT NOT NULL,
+                code_verifier TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL);
+            CREATE INDEX login_states_expiry ON login_states (expires_at);
+            """),
     ];
 }

@@ -430,4 +430,23 @@ public abstract class StorageSuite : IAsyncLifetime
         Assert.Equal("mfa", identity.Acr);
         Assert.Equal(T0.AddDays(1).AddHours(1), identity.AuthenticatedUntil);
     }
+
+    [Fact]
+    public async Task A_login_state_is_consumed_once_and_never_after_it_expires()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        LoginState State(string hash, DateTimeOffset expires) =>
+            new(hash, tenant.Id, deployment.Id, null, "nonce-" + hash, "verifier", "https://www.acme.example/cb", T0, expires);
+        await Store.CreateLoginStateAsync(State("s1", T0.AddMinutes(10)), Ct);
+        await Store.CreateLoginStateAsync(State("s2", T0.AddMinutes(10)), Ct);
+        await Store.CreateLoginStateAsync(State("old", T0.AddMinutes(1)), Ct);
+
+        var winners = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Store.ConsumeLoginStateAsync("s1", T0, Ct)));
+        Assert.Single(winners, w => w is not null);
+        Assert.Equal("nonce-s1", winners.Single(w => w is not null)!.Nonce);
+        Assert.Null(await Store.ConsumeLoginStateAsync("s1", T0, Ct));
+        Assert.Null(await Store.ConsumeLoginStateAsync("old", T0.AddMinutes(2), Ct));
+        Assert.Null(await Store.ConsumeLoginStateAsync("unknown", T0, Ct));
+        Assert.NotNull(await Store.ConsumeLoginStateAsync("s2", T0.AddMinutes(9), Ct));
+    }
 }

@@ -134,6 +134,15 @@ public interface IParleyStore
     /// <summary>Every participant's receipt for a conversation.</summary>
     Task<IReadOnlyList<Receipt>> GetReceiptsAsync(Guid conversationId, CancellationToken cancellationToken);
 
+    /// <summary>Stores a login in progress.</summary>
+    Task CreateLoginStateAsync(LoginState state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes a login state out of storage, atomically: of concurrent callers only one gets it, and
+    /// it is never returned again. Null when unknown, already used, or expired at <paramref name="now"/>.
+    /// </summary>
+    Task<LoginState?> ConsumeLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Records what a consumer's latest login proved (replacing the previous one).</summary>
     Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken);
 

@@ -524,6 +524,32 @@ public abstract class SqlParleyStore : IParleyStore
     private Receipt ReadReceipt(DbDataReader r) =>
         new(ReadGuid(r, 0), ReadGuid(r, 1), (ParticipantRole)r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), ReadTime(r, 5));
 
+    public Task CreateLoginStateAsync(LoginState state, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO login_states (state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at) " +
+            "VALUES (@hash, @tenant, @deployment, @conversation, @nonce, @verifier, @redirect, @at, @expires)",
+            cancellationToken,
+            ("hash", state.StateHash),
+            ("tenant", ToDb(state.TenantId)),
+            ("deployment", ToDb(state.DeploymentId)),
+            ("conversation", state.ConversationId is { } c ? ToDb(c) : null),
+            ("nonce", state.Nonce),
+            ("verifier", state.CodeVerifier),
+            ("redirect", state.RedirectUri),
+            ("at", ToDb(state.CreatedAt)),
+            ("expires", ToDb(state.ExpiresAt)));
+
+    public async Task<LoginState?> ConsumeLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // DELETE … RETURNING: the row is gone for everyone the moment one caller takes it.
+        var state = await QuerySingleAsync(
+            "DELETE FROM login_states WHERE state_hash = @hash RETURNING state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at",
+            r => new LoginState(r.GetString(0), ReadGuid(r, 1), ReadGuid(r, 2), r.IsDBNull(3) ? null : ReadGuid(r, 3), r.GetString(4), r.GetString(5), r.GetString(6), ReadTime(r, 7), ReadTime(r, 8)),
+            cancellationToken,
+            ("hash", stateHash));
+        return state is not null && state.ExpiresAt > now ? state : null;
+    }
+
     public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
         ExecuteAsync(
             "INSERT INTO verified_identities (consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until) " +
