@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Parley.Identity.CodeFlow;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
+using Parley.Testing;
 using static Parley.Identity.Tests.TokenFactory;
 
 namespace Parley.Identity.Tests;

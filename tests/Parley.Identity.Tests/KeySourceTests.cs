@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
+using Parley.Testing;
 using static Parley.Identity.Tests.TokenFactory;
 
 namespace Parley.Identity.Tests;

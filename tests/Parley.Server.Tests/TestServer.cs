@@ -33,6 +33,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public IParleyStore Store => _app.Services.GetRequiredService<IParleyStore>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static readonly Guid DemoDeployment = DemoOptions.DeploymentId;
 
     public static Task<TestServer> StartAsync(params string[] settings) => StartAsync(null, settings);

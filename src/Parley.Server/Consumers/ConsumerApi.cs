@@ -12,7 +12,23 @@ namespace Parley.Consumers;
 /// Starts or resumes a device's session. <c>Jwt</c> is the token the page's JS function returned
 /// (pre-chat implicit flow); without it the visitor is anonymous.
 /// </summary>
-public sealed record CreateSessionRequest(Guid DeploymentId, string? VisitorToken, string? Jwt = null);
+public sealed record CreateSessionRequest(
+    Guid DeploymentId,
+    string? VisitorToken,
+    string? Jwt = null,
+    string? Code = null,
+    string? State = null,
+    string? RedirectUri = null,
+    string? CodeVerifier = null);
+
+/// <summary>Starts a code-flow login: where the page should send the visitor to log in.</summary>
+public sealed record CodeLoginRequest(Guid DeploymentId, string RedirectUri);
+
+/// <summary>
+/// A login in progress: the single-use <c>State</c>, the <c>Nonce</c> the id_token must carry, the
+/// PKCE challenge (Parley keeps the verifier), and the brand's authorization URL with all of them.
+/// </summary>
+public sealed record CodeLoginResponse(string State, string Nonce, string CodeChallenge, string CodeChallengeMethod, string? AuthorizationUrl, DateTimeOffset ExpiresAt);
 
 public sealed record SessionResponse(
     string VisitorToken, Guid ConsumerId, bool Authenticated, DateTimeOffset ExpiresAt, IReadOnlyList<ConsumerConversationView> Conversations);
@@ -25,6 +41,7 @@ public static partial class ConsumerApi
     public static WebApplication MapConsumerApi(this WebApplication app)
     {
         app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous();
+        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous();
 
         var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer);
         consumer.MapGet("/conversations", ListAsync);
@@ -59,9 +76,9 @@ public static partial class ConsumerApi
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
         }
 
-        if (request.Jwt is not null)
+        if (request.Jwt is not null || request.Code is not null)
         {
-            return await AuthenticatedSessionAsync(request.Jwt, deployment, context, store, conversations, time, options, cancellationToken);
+            return await AuthenticatedSessionAsync(request, deployment, context, store, conversations, time, options, cancellationToken);
         }
 
         if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
@@ -90,7 +107,7 @@ public static partial class ConsumerApi
     /// authentication does (token exp, or the settings' session TTL).
     /// </summary>
     private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> AuthenticatedSessionAsync(
-        string jwt,
+        CreateSessionRequest request,
         Tenants.Deployment deployment,
         HttpContext context,
         IParleyStore store,
@@ -101,25 +118,34 @@ public static partial class ConsumerApi
     {
         var services = context.RequestServices;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Authentication");
-        if (deployment.AuthenticationSettingsId is not { } settingsId
-            || await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
-            || settings.TenantId != deployment.TenantId)
+        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        var resolver = services.GetRequiredService<AuthenticationSettingsResolver>();
+        TokenValidationResult result;
+        if (request.Jwt is { } jwt)
         {
-            throw ParleyException.Invalid("This deployment has no authentication settings; it only takes anonymous visitors.");
+            result = await services.GetRequiredService<TokenValidator>().ValidateAsync(
+                jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
+        }
+        else
+        {
+            result = await ExchangeCodeAsync(request, deployment, settings, resolver, services, store, time, cancellationToken);
         }
 
-        var resolver = services.GetRequiredService<AuthenticationSettingsResolver>();
-        var result = await services.GetRequiredService<TokenValidator>().ValidateAsync(
-            jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
         if (!result.IsValid)
         {
             LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
-            var unavailable = result.Error == OAuthErrors.TemporarilyUnavailable;
+            var status = result.Error switch
+            {
+                OAuthErrors.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
+                OAuthErrors.InvalidRequest => StatusCodes.Status400BadRequest,
+                OAuthErrors.ServerError or OAuthErrors.InvalidClient or OAuthErrors.UnauthorizedClient => StatusCodes.Status502BadGateway,
+                _ => StatusCodes.Status401Unauthorized,
+            };
             context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{result.Error}\", error_description=\"{result.Description!.Replace("\"", "'", StringComparison.Ordinal)}\"";
             return TypedResults.Problem(
                 title: result.Error,
                 detail: result.Description,
-                statusCode: unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status401Unauthorized,
+                statusCode: status,
                 extensions: new Dictionary<string, object?>
                 {
                     ["code"] = result.Error,
@@ -145,6 +171,121 @@ public static partial class ConsumerApi
         return TypedResults.Created("/api/v1/consumer/conversations",
             new SessionResponse(token, consumer.Id, true, expires, list.Select(c => c.ToConsumerView()).ToList()));
     }
+
+    private static async Task<Authentication.AuthenticationSettings> SettingsOfAsync(
+        Tenants.Deployment deployment, IParleyStore store, CancellationToken cancellationToken) =>
+        deployment.AuthenticationSettingsId is { } settingsId
+        && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
+        && settings.TenantId == deployment.TenantId
+            ? settings
+            : throw ParleyException.Invalid("This deployment has no authentication settings; it only takes anonymous visitors.");
+
+    /// <summary>
+    /// Code flow: the state must be one Parley issued for this deployment, unused and unexpired;
+    /// the code is exchanged with Parley's client credentials and PKCE verifier, and the id_token
+    /// must carry the nonce Parley issued with that state.
+    /// </summary>
+    private static async Task<TokenValidationResult> ExchangeCodeAsync(
+        CreateSessionRequest request,
+        Tenants.Deployment deployment,
+        Authentication.AuthenticationSettings settings,
+        AuthenticationSettingsResolver resolver,
+        IServiceProvider services,
+        IParleyStore store,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        static TokenValidationResult Refused(string error, string check, string description) =>
+            new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
+
+        if (settings.Flow != Authentication.AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
+        {
+            return Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
+        }
+
+        if (string.IsNullOrEmpty(request.Code) || string.IsNullOrEmpty(request.State))
+        {
+            return Refused(OAuthErrors.InvalidRequest, "state", "The code flow needs \"code\" and the \"state\" Parley issued.");
+        }
+
+        var state = await store.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+        if (state is null || state.DeploymentId != deployment.Id || state.ConversationId is not null)
+        {
+            return Refused(OAuthErrors.InvalidGrant, "state", "The login state is unknown, expired, already used, or for another deployment. Start the login again.");
+        }
+
+        if (request.RedirectUri is not null && request.RedirectUri != state.RedirectUri)
+        {
+            return Refused(OAuthErrors.InvalidGrant, "redirect_uri", "redirectUri is not the one the login started with.");
+        }
+
+        var keys = resolver.KeySource(settings);
+        var tokenEndpoint = settings.TokenEndpoint is { } configured
+            ? new Uri(configured)
+            : keys is Identity.Keys.DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
+        if (tokenEndpoint is null)
+        {
+            return Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
+        }
+
+        var client = new Identity.CodeFlow.CodeExchangeClient(
+            services.GetRequiredService<IHttpClientFactory>().CreateClient(AuthenticationSettingsResolver.HttpClientName),
+            services.GetRequiredService<TokenValidator>(),
+            resolver.KeySourceOptions);
+        return await client.ExchangeAsync(
+            new Identity.CodeFlow.CodeExchangeRequest(
+                tokenEndpoint, settings.ClientId, resolver.Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
+                request.Code, state.RedirectUri, request.CodeVerifier ?? state.CodeVerifier),
+            resolver.ValidationSettings(settings, state.Nonce),
+            keys,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a code-flow login for a deployment: a single-use state (10 minutes), a nonce and a
+    /// PKCE challenge; the redirect URI must be on one of the deployment's allowed origins.
+    /// </summary>
+    private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
+        CodeLoginRequest request, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        if (settings.Flow != Authentication.AuthenticationFlow.Code)
+        {
+            throw ParleyException.Invalid("This deployment's authentication settings use the implicit flow; send the page's JWT as \"jwt\".");
+        }
+
+        if (!Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var redirect)
+            || !deployment.AllowsOrigin(redirect.GetLeftPart(UriPartial.Authority)))
+        {
+            throw ParleyException.Invalid("redirectUri must be an absolute URL on one of the deployment's allowed origins.");
+        }
+
+        var (state, stateHash) = OpaqueToken.Create("pls_");
+        var nonce = Base64UrlRandom();
+        var verifier = Base64UrlRandom();
+        var challenge = Identity.Jose.Base64Url.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)));
+        var now = time.GetUtcNow();
+        var expires = now.AddMinutes(10);
+        await store.CreateLoginStateAsync(
+            new Authentication.LoginState(stateHash, deployment.TenantId, deployment.Id, null, nonce, verifier, request.RedirectUri, now, expires), cancellationToken);
+        var authorizationUrl = settings.AuthorizationEndpoint is { } endpoint
+            ? endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + string.Join("&", new Dictionary<string, string>
+            {
+                ["response_type"] = "code",
+                ["client_id"] = settings.ClientId,
+                ["redirect_uri"] = request.RedirectUri,
+                ["scope"] = "openid profile email",
+                ["state"] = state,
+                ["nonce"] = nonce,
+                ["code_challenge"] = challenge,
+                ["code_challenge_method"] = "S256",
+            }.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"))
+            : null;
+        return TypedResults.Ok(new CodeLoginResponse(state, nonce, challenge, "S256", authorizationUrl, expires));
+    }
+
+    private static string Base64UrlRandom() => Identity.Jose.Base64Url.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Visitor authenticated on deployment {DeploymentId} as consumer {ConsumerId}")]
     private static partial void LogAuthenticated(ILogger logger, Guid deploymentId, Guid consumerId);

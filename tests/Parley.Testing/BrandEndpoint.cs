@@ -7,10 +7,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Parley.Identity.Tests;
+namespace Parley.Testing;
 
 /// <summary>A brand's identity endpoints on real Kestrel (loopback), whose answers a test changes at will.</summary>
-internal sealed class BrandEndpoint : IAsyncDisposable
+public sealed class BrandEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
