@@ -61,6 +61,10 @@ public sealed class Rfc7520VectorTests
     [InlineData("jwe/5_4.key_agreement_with_key_wrapping_using_ecdh-es_and_aes-keywrap_with_aes-gcm.json", "alg")]
     [InlineData("jwe/5_6.direct_encryption_using_aes-gcm.json", "alg")]
     [InlineData("jwe/5_8.key_wrap_using_aes-keywrap_with_aes-gcm.json", "alg")]
+    [InlineData("jwe/5_5.key_agreement_using_ecdh-es_with_aes-cbc-hmac-sha2.json", "alg")]
+    [InlineData("jwe/5_7.key_wrap_using_aes-gcm_keywrap_with_aes-cbc-hmac-sha2.json", "alg")]
+    [InlineData("curve25519/ecdh-es.json", "alg")]
+    [InlineData("curve25519/jws.json", "alg")]
     public async Task Unsupported_encryption_examples_are_refused(string path, string check)
     {
         var vector = Vector(path);
@@ -91,5 +95,18 @@ public sealed class Rfc7520VectorTests
         Assert.True(signatureOnly.IsValid, signatureOnly.Description);
         Assert.Equal("hobbiton.example", signatureOnly.Claims!.Value.GetProperty("iss").GetString());
         Assert.Equal("aud", full.FailedCheck); // the cookbook's token names no audience: a real deployment must refuse it
+    }
+
+    [Theory]
+    [InlineData("jws/4_5.signature_with_detached_content.json", "signature")]
+    [InlineData("rfc7797/hmac-sha2_b64_false.json", "crit")]
+    public async Task Detached_and_unencoded_payload_examples_are_refused(string path, string check)
+    {
+        var vector = Vector(path);
+        var key = KeySetParser.Parse(vector.GetProperty("input").GetProperty("key").GetRawText(), allowSymmetric: true);
+        var result = await new TokenValidator(TimeProvider.System).ValidateAsync(
+            Compact(vector), new TokenValidationSettings { SignatureOnly = true, AllowedAlgorithms = ["HS256"] }, new StaticKeySource(key), CancellationToken.None);
+
+        Assert.Equal((OAuthErrors.InvalidToken, check), (result.Error, result.FailedCheck));
     }
 }
