@@ -1,44 +1,30 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Parley.Authentication;
 
 namespace Parley.Server.Tests;
 
 /// <summary>Pre-chat implicit flow: the page's JWT authenticates the visitor, on every device.</summary>
 public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : IClassFixture<SharedServerFixture>
 {
-    private const string Issuer = "https://idp.brand.example";
+    private const string Issuer = TestTokens.Issuer;
     private static readonly RSA Brand = RSA.Create(2048);
     private static readonly RSA Stranger = RSA.Create(2048);
     private TestServer Server => fixture.Server;
 
-    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
     private static string Jwt(string sub, long expOffset = 600, string issuer = Issuer, RSA? key = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
-        var payload = B64(Encoding.UTF8.GetBytes(
-            $"{{\"iss\":\"{issuer}\",\"aud\":\"parley\",\"sub\":\"{sub}\",\"exp\":{now + expOffset},\"iat\":{now - 5},\"given_name\":\"Ada\"}}"));
-        return header + "." + payload + "." + B64((key ?? Brand).SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        return TestTokens.Rs256(key ?? Brand, new { iss = issuer, aud = "parley", sub, exp = now + expOffset, iat = now - 5, given_name = "Ada" });
     }
 
     /// <summary>A brand whose deployment takes the brand's JWTs.</summary>
     private async Task<Guid> AuthenticatedDeploymentAsync()
     {
         var (deploymentId, _) = await Server.NewTenantAsync();
-        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
-        var settings = new AuthenticationSettings
-        {
-            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
-            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        await Server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await Server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
         return deploymentId;
     }
 
@@ -162,14 +148,7 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
     public async Task The_agent_sees_verified_claims_and_context_apart_from_the_pages_unverified_attributes()
     {
         var (deploymentId, agentEmail) = await Server.NewTenantAsync();
-        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
-        var settings = new AuthenticationSettings
-        {
-            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
-            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        await Server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await Server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
         var agent = await Server.AgentTokenAsync(agentEmail);
 
         async Task<JsonElement> PanelAsync(Guid conversationId)
@@ -209,14 +188,7 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
         var (deploymentId, agentEmail) = await server.NewTenantAsync();
-        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
-        var settings = new AuthenticationSettings
-        {
-            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
-            KeysDocument = Brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = 15, CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(),
-        };
-        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        await TestTokens.AttachSettingsAsync(server, deploymentId, Brand, sessionTtlMinutes: 15, now: clock.GetUtcNow());
 
         var session = await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Jwt("expiring", expOffset: 3600) }))
             .Content.ReadFromJsonAsync<JsonElement>();

@@ -8,18 +8,14 @@ namespace Parley.Server.Tests;
 
 public sealed class AuthenticationSettingsApiTests(SharedServerFixture fixture) : IClassFixture<SharedServerFixture>
 {
-    private const string Issuer = "https://idp.brand.example";
+    private const string Issuer = TestTokens.Issuer;
     private static readonly RSA Brand = RSA.Create(2048);
     private TestServer Server => fixture.Server;
-
-    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string Token(string audience)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
-        var payload = B64(Encoding.UTF8.GetBytes($"{{\"iss\":\"{Issuer}\",\"aud\":\"{audience}\",\"sub\":\"u-7\",\"exp\":{now + 600},\"iat\":{now},\"email\":\"u7@example.com\"}}"));
-        return header + "." + payload + "." + B64(Brand.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        return TestTokens.Rs256(Brand, new { iss = Issuer, aud = audience, sub = "u-7", exp = now + 600, iat = now, email = "u7@example.com" });
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)

@@ -14,7 +14,7 @@ namespace Parley.Server.Tests;
 /// <summary>Pre-chat code flow: Parley issues state, nonce and PKCE; the code comes back and is exchanged.</summary>
 public sealed class CodeFlowSessionTests(SharedServerFixture fixture) : IClassFixture<SharedServerFixture>, IAsyncLifetime
 {
-    private const string Issuer = "https://idp.brand.example";
+    private const string Issuer = TestTokens.Issuer;
     private const string ClientSecret = "a-client-secret-of-some-length";
     private static readonly RSA Brand = RSA.Create(2048);
     private readonly ConcurrentDictionary<string, (string IdToken, string Challenge)> _codes = new();
@@ -49,17 +49,12 @@ public sealed class CodeFlowSessionTests(SharedServerFixture fixture) : IClassFi
 
     public async Task DisposeAsync() => await _idp.DisposeAsync();
 
-    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string B64(byte[] bytes) => TestTokens.B64(bytes);
 
     private static string IdToken(string sub, string nonce)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
-        var payload = B64(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
-        {
-            iss = Issuer, aud = "parley", sub, nonce, exp = now + 600, iat = now, email = "grace@example.com",
-        })));
-        return header + "." + payload + "." + B64(Brand.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        return TestTokens.Rs256(Brand, new { iss = Issuer, aud = "parley", sub, nonce, exp = now + 600, iat = now, email = "grace@example.com" });
     }
 
     /// <summary>The demo deployment (allowed origin http://localhost:5080) with code-flow settings pointing at the fake IdP.</summary>

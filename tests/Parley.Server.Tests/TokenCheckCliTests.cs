@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace Parley.Server.Tests;
@@ -13,16 +12,10 @@ public sealed class TokenCheckCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
     private string Token(string audience, long expOffset = 600, long iatOffset = 0)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
-        var payload = B64(Encoding.UTF8.GetBytes(
-            $"{{\"iss\":\"https://idp.brand.example\",\"aud\":\"{audience}\",\"sub\":\"u-1\",\"exp\":{now + expOffset},\"iat\":{now + iatOffset}}}"));
-        var signature = _brand.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        return header + "." + payload + "." + B64(signature);
+        return TestTokens.Rs256(_brand, new { iss = "https://idp.brand.example", aud = audience, sub = "u-1", exp = now + expOffset, iat = now + iatOffset });
     }
 
     private async Task<(int Exit, string Output, string Error)> RunAsync(string? stdin, params string[] args)

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Parley.Authentication;
+
+namespace Parley.Server.Tests;
+
+/// <summary>Tokens a brand would mint, and the settings that accept them, for the server tests.</summary>
+internal static class TestTokens
+{
+    public const string Issuer = "https://idp.brand.example";
+
+    public static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>An RS256 JWT over exactly these claims.</summary>
+    public static string Rs256(RSA key, object claims)
+    {
+        var header = B64(Encoding.UTF8.GetBytes("{\"alg\":\"RS256\",\"typ\":\"JWT\"}"));
+        var payload = B64(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var signature = key.SignData(Encoding.ASCII.GetBytes(header + "." + payload), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return header + "." + payload + "." + B64(signature);
+    }
+
+    /// <summary>Implicit-flow settings trusting <paramref name="brand"/>'s public key, attached to the deployment.</summary>
+    public static async Task<AuthenticationSettings> AttachSettingsAsync(TestServer server, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null)
+    {
+        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var at = now ?? DateTimeOffset.UtcNow;
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
+            KeysDocument = brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = sessionTtlMinutes, CreatedAt = at, UpdatedAt = at,
+        };
+        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        return settings;
+    }
+}
