@@ -204,6 +204,9 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         var refused = await device.NextAsync(f => f.GetProperty("type").GetString() is "error" or "message.ack");
 
         Assert.Equal("authentication_expired", refused.GetProperty("code").GetString());
+        await device.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0, requestId = "late-subscribe" });
+        var subscribeRefused = await device.ExpectAsync("error", f => f.TryGetProperty("requestId", out var r) && r.GetString() == "late-subscribe");
+        Assert.Equal("authentication_expired", subscribeRefused.GetProperty("code").GetString());
         Assert.DoesNotContain(await server.Store.GetMessagesAsync(conversationId, 0, 10, CancellationToken.None), m => m.ClientMessageId == "after");
 
         // The agent sees that the identity is no longer current.

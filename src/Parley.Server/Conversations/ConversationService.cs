@@ -20,6 +20,15 @@ public sealed class ConversationService(
     /// <summary>The conversation if the caller may see it; otherwise not_found.</summary>
     public async Task<Conversation> GetAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
+        if (caller is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
+        {
+            // A socket opened before the session ended must not outlive it: log in again (a new
+            // session for the same consumer keeps the conversation).
+            throw new ParleyException(ErrorCodes.AuthenticationExpired,
+                "This device's session has ended (for a logged-in visitor: the authentication expired). Start a new session, then resend.",
+                StatusCodes.Status401Unauthorized);
+        }
+
         var conversation = await Storage(() => store.GetConversationAsync(conversationId, cancellationToken));
         var visible = conversation is not null && caller switch
         {
@@ -108,15 +117,6 @@ public sealed class ConversationService(
         if (text.Length > options.Value.MaxMessageLength)
         {
             throw new ParleyException(ErrorCodes.MessageTooLong, $"text is longer than {options.Value.MaxMessageLength} characters.");
-        }
-
-        if (sender is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
-        {
-            // A socket opened before the session ended must not outlive it: log in again (a new
-            // session for the same consumer keeps the conversation).
-            throw new ParleyException(ErrorCodes.AuthenticationExpired,
-                "This device's session has ended (for a logged-in visitor: the authentication expired). Start a new session, then resend.",
-                StatusCodes.Status401Unauthorized);
         }
 
         var conversation = await GetAsync(sender, conversationId, cancellationToken);

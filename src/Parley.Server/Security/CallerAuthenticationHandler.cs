@@ -38,17 +38,11 @@ public sealed class CallerAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        Caller? caller;
-        try
-        {
-            caller = Scheme.Name == CallerSchemes.Consumer
-                ? await authenticator.AuthenticateConsumerAsync(token, Context.RequestAborted)
-                : await authenticator.AuthenticateAgentAsync(token, Context.RequestAborted);
-        }
-        catch (Storage.StorageUnavailableException)
-        {
-            return AuthenticateResult.Fail("storage_unavailable");
-        }
+        // A database outage propagates (StorageUnavailableException → 503 with Retry-After from the
+        // exception handler): the caller is not unauthorised, Parley just cannot tell right now.
+        var caller = Scheme.Name == CallerSchemes.Consumer
+            ? (Caller?)await authenticator.AuthenticateConsumerAsync(token, Context.RequestAborted)
+            : await authenticator.AuthenticateAgentAsync(token, Context.RequestAborted);
 
         if (caller is null)
         {
