@@ -38,6 +38,7 @@ public static class ParleyApp
         app.MapConsumerApi();
         app.MapAgentApi();
         app.MapAuthenticationSettingsApi();
+        app.MapVisitorLogin();
         return app;
     }
 }

@@ -1,0 +1,224 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Parley.Consumers;
+using Parley.Conversations;
+using Parley.Identity.Tokens;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Authentication;
+
+/// <summary>Starts a code-flow login: where the page should send the visitor to log in.</summary>
+public sealed record CodeLoginRequest(Guid DeploymentId, string RedirectUri);
+
+/// <summary>
+/// A login in progress: the single-use <c>State</c>, the <c>Nonce</c> the id_token must carry, the
+/// PKCE challenge (Parley keeps the verifier), and the brand's authorization URL with all of them.
+/// </summary>
+public sealed record CodeLoginResponse(string State, string Nonce, string CodeChallenge, string CodeChallengeMethod, string? AuthorizationUrl, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// How a visitor logs in before the chat: with the page's JWT (implicit) or an authorization code
+/// (code flow, after <c>POST /api/v1/sessions/login</c>). Used by the consumer session endpoint.
+/// </summary>
+public static partial class VisitorLogin
+{
+    public static WebApplication MapVisitorLogin(this WebApplication app)
+    {
+        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous();
+        return app;
+    }
+
+    /// <summary>
+    /// Pre-chat implicit flow: the page's JWT is validated against the deployment's authentication
+    /// settings; the visitor becomes the authenticated consumer tenant + iss + sub, so every device
+    /// where they log in finds the same conversations. The device session ends when the
+    /// authentication does (token exp, or the settings' session TTL).
+    /// </summary>
+    public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> AuthenticateAsync(
+        CreateSessionRequest request,
+        Tenants.Deployment deployment,
+        HttpContext context,
+        IParleyStore store,
+        ConversationService conversations,
+        TimeProvider time,
+        IOptions<ParleyOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var services = context.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Authentication");
+        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        var resolver = services.GetRequiredService<AuthenticationSettingsResolver>();
+        TokenValidationResult result;
+        if (request.Jwt is { } jwt)
+        {
+            result = await services.GetRequiredService<TokenValidator>().ValidateAsync(
+                jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
+        }
+        else
+        {
+            result = await ExchangeCodeAsync(request, deployment, settings, resolver, services, store, time, cancellationToken);
+        }
+
+        if (!result.IsValid)
+        {
+            LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
+            var status = result.Error switch
+            {
+                OAuthErrors.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
+                OAuthErrors.InvalidRequest => StatusCodes.Status400BadRequest,
+                OAuthErrors.ServerError or OAuthErrors.InvalidClient or OAuthErrors.UnauthorizedClient => StatusCodes.Status502BadGateway,
+                _ => StatusCodes.Status401Unauthorized,
+            };
+            context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{result.Error}\", error_description=\"{result.Description!.Replace("\"", "'", StringComparison.Ordinal)}\"";
+            return TypedResults.Problem(
+                title: result.Error,
+                detail: result.Description,
+                statusCode: status,
+                extensions: new Dictionary<string, object?>
+                {
+                    ["code"] = result.Error,
+                    ["error"] = result.Error,
+                    ["error_description"] = result.Description,
+                    ["failedCheck"] = result.FailedCheck,
+                });
+        }
+
+        var identity = result.Identity!;
+        var now = time.GetUtcNow();
+        var consumer = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, cancellationToken);
+        var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
+        var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
+        await store.SaveVerifiedIdentityAsync(
+            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
+            cancellationToken);
+        var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
+        await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
+        LogAuthenticated(logger, deployment.Id, consumer.Id);
+        var caller = new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires);
+        var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
+        return TypedResults.Created("/api/v1/consumer/conversations",
+            new SessionResponse(token, consumer.Id, true, expires, list.Select(c => c.ToConsumerView()).ToList()));
+    }
+
+    private static async Task<AuthenticationSettings> SettingsOfAsync(
+        Tenants.Deployment deployment, IParleyStore store, CancellationToken cancellationToken) =>
+        deployment.AuthenticationSettingsId is { } settingsId
+        && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
+        && settings.TenantId == deployment.TenantId
+            ? settings
+            : throw ParleyException.Invalid("This deployment has no authentication settings; it only takes anonymous visitors.");
+
+    /// <summary>
+    /// Code flow: the state must be one Parley issued for this deployment, unused and unexpired;
+    /// the code is exchanged with Parley's client credentials and PKCE verifier, and the id_token
+    /// must carry the nonce Parley issued with that state.
+    /// </summary>
+    private static async Task<TokenValidationResult> ExchangeCodeAsync(
+        CreateSessionRequest request,
+        Tenants.Deployment deployment,
+        AuthenticationSettings settings,
+        AuthenticationSettingsResolver resolver,
+        IServiceProvider services,
+        IParleyStore store,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        static TokenValidationResult Refused(string error, string check, string description) =>
+            new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
+
+        if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
+        {
+            return Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
+        }
+
+        if (string.IsNullOrEmpty(request.Code) || string.IsNullOrEmpty(request.State))
+        {
+            return Refused(OAuthErrors.InvalidRequest, "state", "The code flow needs \"code\" and the \"state\" Parley issued.");
+        }
+
+        var state = await store.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+        if (state is null || state.DeploymentId != deployment.Id || state.ConversationId is not null)
+        {
+            return Refused(OAuthErrors.InvalidGrant, "state", "The login state is unknown, expired, already used, or for another deployment. Start the login again.");
+        }
+
+        if (request.RedirectUri is not null && request.RedirectUri != state.RedirectUri)
+        {
+            return Refused(OAuthErrors.InvalidGrant, "redirect_uri", "redirectUri is not the one the login started with.");
+        }
+
+        var keys = resolver.KeySource(settings);
+        var tokenEndpoint = settings.TokenEndpoint is { } configured
+            ? new Uri(configured)
+            : keys is Identity.Keys.DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
+        if (tokenEndpoint is null)
+        {
+            return Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
+        }
+
+        var client = new Identity.CodeFlow.CodeExchangeClient(
+            services.GetRequiredService<IHttpClientFactory>().CreateClient(AuthenticationSettingsResolver.HttpClientName),
+            services.GetRequiredService<TokenValidator>(),
+            resolver.KeySourceOptions);
+        return await client.ExchangeAsync(
+            new Identity.CodeFlow.CodeExchangeRequest(
+                tokenEndpoint, settings.ClientId, resolver.Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
+                request.Code, state.RedirectUri, request.CodeVerifier ?? state.CodeVerifier),
+            resolver.ValidationSettings(settings, state.Nonce),
+            keys,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a code-flow login for a deployment: a single-use state (10 minutes), a nonce and a
+    /// PKCE challenge; the redirect URI must be on one of the deployment's allowed origins.
+    /// </summary>
+    private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
+        CodeLoginRequest request, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        if (settings.Flow != AuthenticationFlow.Code)
+        {
+            throw ParleyException.Invalid("This deployment's authentication settings use the implicit flow; send the page's JWT as \"jwt\".");
+        }
+
+        if (!Uri.TryCreate(request.RedirectUri, UriKind.Absolute, out var redirect)
+            || !deployment.AllowsOrigin(redirect.GetLeftPart(UriPartial.Authority)))
+        {
+            throw ParleyException.Invalid("redirectUri must be an absolute URL on one of the deployment's allowed origins.");
+        }
+
+        var (state, stateHash) = OpaqueToken.Create("pls_");
+        var nonce = Base64UrlRandom();
+        var verifier = Base64UrlRandom();
+        var challenge = Identity.Jose.Base64Url.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)));
+        var now = time.GetUtcNow();
+        var expires = now.AddMinutes(10);
+        await store.CreateLoginStateAsync(
+            new LoginState(stateHash, deployment.TenantId, deployment.Id, null, nonce, verifier, request.RedirectUri, now, expires), cancellationToken);
+        var authorizationUrl = settings.AuthorizationEndpoint is { } endpoint
+            ? endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + string.Join("&", new Dictionary<string, string>
+            {
+                ["response_type"] = "code",
+                ["client_id"] = settings.ClientId,
+                ["redirect_uri"] = request.RedirectUri,
+                ["scope"] = "openid profile email",
+                ["state"] = state,
+                ["nonce"] = nonce,
+                ["code_challenge"] = challenge,
+                ["code_challenge_method"] = "S256",
+            }.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"))
+            : null;
+        return TypedResults.Ok(new CodeLoginResponse(state, nonce, challenge, "S256", authorizationUrl, expires));
+    }
+
+    private static string Base64UrlRandom() => Identity.Jose.Base64Url.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Visitor authenticated on deployment {DeploymentId} as consumer {ConsumerId}")]
+    private static partial void LogAuthenticated(ILogger logger, Guid deploymentId, Guid consumerId);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Visitor token refused on deployment {DeploymentId}: {Error} at check {Check}")]
+    private static partial void LogRefused(ILogger logger, Guid deploymentId, string error, string check);
+}
