@@ -76,15 +76,18 @@ public sealed class CodeExchangeClient(HttpClient http, TokenValidator validator
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.FetchTimeout);
-            using var response = await http.SendAsync(message, timeout.Token);
+            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = response.StatusCode;
-            var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-            if (bytes.Length > options.MaxResponseBytes)
+            if (await KeyDocumentFetcher.ReadBoundedAsync(response.Content, options.MaxResponseBytes, timeout.Token) is not { } text)
             {
                 return Refused(OAuthErrors.ServerError, "token_response", "The token endpoint's response is too large.");
             }
 
-            body = Encoding.UTF8.GetString(bytes);
+            body = text;
+        }
+        catch (DecoderFallbackException)
+        {
+            return Refused(OAuthErrors.ServerError, "token_response", "The token endpoint's response is not UTF-8 text.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -20,25 +20,8 @@ internal static class KeyDocumentFetcher
                 throw new KeySourceUnavailableException($"{Where(url)} answered HTTP {(int)response.StatusCode}.");
             }
 
-            if (response.Content.Headers.ContentLength > options.MaxResponseBytes)
-            {
-                throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
-            }
-
-            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var buffer = new byte[options.MaxResponseBytes + 1];
-            var total = 0;
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(total), timeout.Token)) > 0)
-            {
-                total += read;
-                if (total > options.MaxResponseBytes)
-                {
-                    throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
-                }
-            }
-
-            return new UTF8Encoding(false, true).GetString(buffer, 0, total);
+            return await ReadBoundedAsync(response.Content, options.MaxResponseBytes, timeout.Token)
+                ?? throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -52,6 +35,34 @@ internal static class KeyDocumentFetcher
         {
             throw new KeySourceUnavailableException($"{Where(url)} sent something that is not UTF-8 text.");
         }
+    }
+
+    /// <summary>
+    /// The body as strict UTF-8, reading at most <paramref name="maxBytes"/>; null when it is larger
+    /// (checked on Content-Length first, then while reading, so a huge body is never buffered).
+    /// </summary>
+    /// <exception cref="DecoderFallbackException">The body is not UTF-8.</exception>
+    public static async Task<string?> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > maxBytes)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[maxBytes + 1];
+        var total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > maxBytes)
+            {
+                return null;
+            }
+        }
+
+        return new UTF8Encoding(false, true).GetString(buffer, 0, total);
     }
 
     public static string Where(Uri url) => url.GetLeftPart(UriPartial.Path);
