@@ -6,20 +6,11 @@ using Parley.Testing;
 
 namespace Parley.Server.Tests;
 
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
 /// <summary>
 /// Kills the server with SIGKILL while a client streams messages, restarts it, and checks that
 /// every acknowledged message is stored exactly once (and that resending the rest stores each once).
 /// </summary>
-public sealed class CrashTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
+public sealed class CrashTests(PostgresServerFixture postgres) : IClassFixture<PostgresServerFixture>, IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("parley-crash-").FullName;
 

@@ -3,16 +3,7 @@ using Parley.Testing;
 
 namespace Parley.Storage.Tests;
 
-/// <summary>One throwaway PostgreSQL server for the whole test run; a new database per test.</summary>
-public sealed class PostgresServerFixture : IAsyncLifetime
-{
-    public PostgresServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
+/// <summary>One throwaway PostgreSQL server for all PostgreSQL storage tests; a new database per test.</summary>
 [CollectionDefinition(Name)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresServerFixture>
 {
