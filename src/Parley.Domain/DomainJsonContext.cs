@@ -6,4 +6,5 @@ namespace Parley;
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(Authentication.AuthenticationSettings))]
+[JsonSerializable(typeof(Bots.BotSettings))]
 internal sealed partial class DomainJsonContext : JsonSerializerContext;

@@ -119,5 +119,12 @@ internal static class PostgresMigrations
                 expires_at timestamptz NOT NULL);
             CREATE INDEX login_states_expiry ON login_states (expires_at);
             """),
+        new(6, "bots, authenticated conversations, event data, mid-chat logins", """
+            ALTER TABLE deployments ADD COLUMN bot text;
+            ALTER TABLE conversations ADD COLUMN authenticated integer NOT NULL DEFAULT 0;
+            ALTER TABLE conversations ADD COLUMN bot_case text;
+            ALTER TABLE messages ADD COLUMN data text;
+            ALTER TABLE login_states ADD COLUMN consumer_id uuid REFERENCES consumers (id);
+            """),
     ];
 }

@@ -120,5 +120,12 @@ internal static class SqliteMigrations
                 expires_at INTEGER NOT NULL);
             CREATE INDEX login_states_expiry ON login_states (expires_at);
             """),
+        new(6, "bots, authenticated conversations, event data, mid-chat logins", """
+            ALTER TABLE deployments ADD COLUMN bot TEXT;
+            ALTER TABLE conversations ADD COLUMN authenticated INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE conversations ADD COLUMN bot_case TEXT;
+            ALTER TABLE messages ADD COLUMN data TEXT;
+            ALTER TABLE login_states ADD COLUMN consumer_id TEXT REFERENCES consumers (id);
+            """),
     ];
 }

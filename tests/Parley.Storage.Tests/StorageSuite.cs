@@ -1,5 +1,6 @@
 using Parley.Agents;
 using Parley.Authentication;
+using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -448,5 +449,89 @@ public abstract class StorageSuite : IAsyncLifetime
         Assert.Null(await Store.ConsumeLoginStateAsync("old", T0.AddMinutes(2), Ct));
         Assert.Null(await Store.ConsumeLoginStateAsync("unknown", T0, Ct));
         Assert.NotNull(await Store.ConsumeLoginStateAsync("s2", T0.AddMinutes(9), Ct));
+    }
+
+    [Fact]
+    public async Task A_deployment_bot_round_trips_and_can_be_removed()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        Assert.Null(deployment.Bot);
+        var bot = new BotSettings
+        {
+            Greeting = "Hi!",
+            Cases = [new BotCase("Statement copy", ["statement", "bank statement"], "Here it is.", RequiresAuthentication: true, HandOver: true, Queue: "billing")],
+        };
+        await Store.SetDeploymentBotAsync(deployment.Id, bot, Ct);
+
+        var stored = (await Store.GetDeploymentAsync(deployment.Id, Ct))!.Bot;
+        Assert.NotNull(stored);
+        Assert.Equal("Hi!", stored.Greeting);
+        var only = Assert.Single(stored.Cases);
+        Assert.Equal(["statement", "bank statement"], only.Keywords);
+        Assert.True(only.RequiresAuthentication);
+        Assert.Equal("billing", only.Queue);
+        await Store.SetDeploymentBotAsync(deployment.Id, null, Ct);
+        Assert.Null((await Store.GetDeploymentAsync(deployment.Id, Ct))!.Bot);
+    }
+
+    [Fact]
+    public async Task A_conversation_moves_to_the_consumer_who_logged_in_with_its_history()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var anonymous = Consumer.Anonymous(tenant.Id, T0);
+        var conversation = await NewConversationAsync(deployment, anonymous);
+        await Store.AppendMessagesAsync([Text(conversation.Id, anonymous.Id, "c1")], Ct);
+        var user = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "u-1", T0, Ct);
+        var other = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "u-2", T0, Ct);
+
+        Assert.False(await Store.TransferConversationAsync(conversation.Id, other.Id, user.Id, true, T0, Ct));
+        Assert.True(await Store.TransferConversationAsync(conversation.Id, anonymous.Id, user.Id, true, T0.AddMinutes(1), Ct));
+        Assert.False(await Store.TransferConversationAsync(conversation.Id, anonymous.Id, other.Id, true, T0, Ct));
+
+        var moved = (await Store.GetConversationAsync(conversation.Id, Ct))!;
+        Assert.Equal(user.Id, moved.ConsumerId);
+        Assert.True(moved.Authenticated);
+        Assert.Equal([conversation.Id], (await Store.ListConversationsByConsumerAsync(user.Id, Ct)).Select(c => c.Id));
+        Assert.Empty(await Store.ListConversationsByConsumerAsync(anonymous.Id, Ct));
+        Assert.Equal("c1", Assert.Single(await Store.GetMessagesAsync(conversation.Id, 0, 10, Ct)).ClientMessageId);
+    }
+
+    [Fact]
+    public async Task A_conversation_records_its_bot_case_and_keeps_its_queue_unless_given_one()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        await Store.SetConversationBotCaseAsync(conversation.Id, "Opening hours", null, T0, Ct);
+        var stored = (await Store.GetConversationAsync(conversation.Id, Ct))!;
+        Assert.Equal(("Opening hours", "default"), (stored.BotCase, stored.Queue));
+        await Store.SetConversationBotCaseAsync(conversation.Id, "Statement copy", "billing", T0, Ct);
+        stored = (await Store.GetConversationAsync(conversation.Id, Ct))!;
+        Assert.Equal(("Statement copy", "billing"), (stored.BotCase, stored.Queue));
+    }
+
+    [Fact]
+    public async Task Event_data_is_stored_with_the_message()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        await Store.AppendMessagesAsync(
+            [new NewMessage(conversation.Id, MessageKind.Event, ParticipantRole.Bot, null, null, "authentication.requested", T0, """{"url":"https://idp/authorize"}""")], Ct);
+        var stored = Assert.Single(await Store.GetMessagesAsync(conversation.Id, 0, 10, Ct));
+        Assert.Equal("""{"url":"https://idp/authorize"}""", stored.Data);
+    }
+
+    [Fact]
+    public async Task A_login_state_can_be_looked_at_without_being_used_up()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var conversation = await NewConversationAsync(deployment);
+        await Store.CreateLoginStateAsync(
+            new LoginState("s1", tenant.Id, deployment.Id, conversation.Id, "n", "v", "https://parley.example/auth/callback", T0, T0.AddMinutes(10), conversation.ConsumerId), Ct);
+
+        var seen = await Store.FindLoginStateAsync("s1", T0, Ct);
+        Assert.Equal((conversation.Id, conversation.ConsumerId), (seen!.ConversationId, seen.ConsumerId));
+        Assert.Null(await Store.FindLoginStateAsync("s1", T0.AddMinutes(11), Ct));
+        Assert.NotNull(await Store.ConsumeLoginStateAsync("s1", T0, Ct));
+        Assert.Null(await Store.FindLoginStateAsync("s1", T0, Ct));
     }
 }

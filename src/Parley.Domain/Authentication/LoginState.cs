@@ -2,7 +2,7 @@ namespace Parley.Authentication;
 
 /// <summary>
 /// A single-use login in progress (OAuth <c>state</c>): which deployment (and, mid-chat, which
-/// conversation) it is for, the nonce the id_token must carry, and Parley's PKCE verifier. Only
+/// conversation, started by which consumer) it is for, the nonce the id_token must carry, and Parley's PKCE verifier. Only
 /// the hash of the state value is stored.
 /// </summary>
 public sealed record LoginState(
@@ -14,4 +14,5 @@ public sealed record LoginState(
     string CodeVerifier,
     string RedirectUri,
     DateTimeOffset CreatedAt,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt,
+    Guid? ConsumerId = null);

@@ -17,6 +17,8 @@ public enum ParticipantRole
 /// <summary>
 /// A conversation between one consumer and the brand. <see cref="LastSeq"/> is the sequence
 /// number of its newest message; sequence numbers start at 1 and increase by one per message.
+/// <see cref="Authenticated"/> is true once it belongs to an authenticated consumer (from the
+/// start, or upgraded mid-chat); <see cref="BotCase"/> is the bot case it was last about.
 /// </summary>
 public sealed record Conversation(
     Guid Id,
@@ -30,7 +32,9 @@ public sealed record Conversation(
     EngagementAttributes Attributes,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? ClosedAt)
+    DateTimeOffset? ClosedAt,
+    bool Authenticated = false,
+    string? BotCase = null)
 {
     public bool IsOpen => Status == ConversationStatus.Open;
 }
@@ -44,7 +48,8 @@ public enum MessageKind
 
 /// <summary>
 /// A stored message. For <see cref="MessageKind.Event"/> messages, <see cref="Text"/> holds the
-/// event name (for example <c>conversation.closed</c>).
+/// event name (for example <c>conversation.closed</c>) and <see cref="Data"/> its details as a
+/// JSON object, when it has any.
 /// </summary>
 public sealed record Message(
     Guid ConversationId,
@@ -54,7 +59,8 @@ public sealed record Message(
     Guid? SenderId,
     string? ClientMessageId,
     string Text,
-    DateTimeOffset SentAt);
+    DateTimeOffset SentAt,
+    string? Data = null);
 
 /// <summary>A message to append; the store assigns its sequence number.</summary>
 public sealed record NewMessage(
@@ -64,7 +70,8 @@ public sealed record NewMessage(
     Guid? SenderId,
     string? ClientMessageId,
     string Text,
-    DateTimeOffset SentAt);
+    DateTimeOffset SentAt,
+    string? Data = null);
 
 /// <summary>
 /// The outcome of appending one message: the stored message, and whether it was stored by this

@@ -1,5 +1,6 @@
 using Parley.Agents;
 using Parley.Authentication;
+using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -39,6 +40,9 @@ public interface IParleyStore
 
     /// <summary>Attaches authentication settings to a deployment (null detaches them).</summary>
     Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a deployment's bot (null removes it).</summary>
+    Task SetDeploymentBotAsync(Guid deploymentId, BotSettings? bot, CancellationToken cancellationToken);
 
     /// <summary>Stores a new consumer.</summary>
     Task CreateConsumerAsync(Consumer consumer, CancellationToken cancellationToken);
@@ -109,6 +113,17 @@ public interface IParleyStore
     Task<bool> SetConversationStatusAsync(
         Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Moves a conversation, with its history, from one consumer to another (a mid-chat login).
+    /// Returns false, changing nothing, when it does not belong to <paramref name="fromConsumerId"/>.
+    /// </summary>
+    Task<bool> TransferConversationAsync(
+        Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Records the bot case a conversation is about and, when given, the queue it goes to.</summary>
+    Task SetConversationBotCaseAsync(
+        Guid conversationId, string? botCase, string? queue, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Replaces a conversation's engagement attributes.</summary>
     Task SetEngagementAttributesAsync(
         Guid conversationId, EngagementAttributes attributes, DateTimeOffset now, CancellationToken cancellationToken);
@@ -142,6 +157,9 @@ public interface IParleyStore
     /// it is never returned again. Null when unknown, already used, or expired at <paramref name="now"/>.
     /// </summary>
     Task<LoginState?> ConsumeLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A login state without taking it (null when unknown or expired); for showing where it returns to.</summary>
+    Task<LoginState?> FindLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Records what a consumer's latest login proved (replacing the previous one).</summary>
     Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken);

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Parley.Agents;
 using Parley.Authentication;
+using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Tenants;
@@ -16,10 +17,10 @@ namespace Parley.Storage;
 public abstract class SqlParleyStore : IParleyStore
 {
     private const string ConversationColumns =
-        "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at";
+        "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at, authenticated, bot_case";
 
     private const string MessageColumns =
-        "conversation_id, seq, kind, sender_role, sender_id, client_message_id, body, sent_at";
+        "conversation_id, seq, kind, sender_role, sender_id, client_message_id, body, sent_at, data";
 
     /// <summary>The provider's schema steps, in version order.</summary>
     protected abstract IReadOnlyList<SqlMigration> Migrations { get; }
@@ -149,14 +150,25 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task CreateDeploymentAsync(Deployment deployment, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at, authentication_settings_id) VALUES (@id, @tenant, @name, @origins, @at, @settings)",
+            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot) VALUES (@id, @tenant, @name, @origins, @at, @settings, @bot)",
             cancellationToken,
             ("id", ToDb(deployment.Id)),
             ("tenant", ToDb(deployment.TenantId)),
             ("name", deployment.Name),
             ("origins", JsonSerializer.Serialize(deployment.AllowedOrigins.ToList(), DomainJsonContext.Default.ListString)),
             ("at", ToDb(deployment.CreatedAt)),
-            ("settings", deployment.AuthenticationSettingsId is { } settings ? ToDb(settings) : null));
+            ("settings", deployment.AuthenticationSettingsId is { } settings ? ToDb(settings) : null),
+            ("bot", BotJson(deployment.Bot)));
+
+    public Task SetDeploymentBotAsync(Guid deploymentId, BotSettings? bot, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "UPDATE deployments SET bot = @bot WHERE id = @id",
+            cancellationToken,
+            ("bot", BotJson(bot)),
+            ("id", ToDb(deploymentId)));
+
+    private static string? BotJson(BotSettings? bot) =>
+        bot is null ? null : JsonSerializer.Serialize(bot, DomainJsonContext.Default.BotSettings);
 
     public Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken) =>
         ExecuteAsync(
@@ -167,14 +179,15 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken) =>
         QuerySingleAsync(
-            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id FROM deployments WHERE id = @id",
+            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot FROM deployments WHERE id = @id",
             r => new Deployment(
                 ReadGuid(r, 0),
                 ReadGuid(r, 1),
                 r.GetString(2),
                 JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
                 ReadTime(r, 4),
-                r.IsDBNull(5) ? null : ReadGuid(r, 5)),
+                r.IsDBNull(5) ? null : ReadGuid(r, 5),
+                r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), DomainJsonContext.Default.BotSettings)),
             cancellationToken,
             ("id", ToDb(deploymentId)));
 
@@ -303,7 +316,7 @@ public abstract class SqlParleyStore : IParleyStore
         }
 
         return ExecuteAsync(
-            $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL)",
+            $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL, @authenticated, @case)",
             cancellationToken,
             ("id", ToDb(conversation.Id)),
             ("tenant", ToDb(conversation.TenantId)),
@@ -313,7 +326,9 @@ public abstract class SqlParleyStore : IParleyStore
             ("queue", conversation.Queue),
             ("agent", conversation.AssignedAgentId is { } agent ? ToDb(agent) : null),
             ("attributes", conversation.Attributes.ToJson()),
-            ("at", ToDb(conversation.CreatedAt)));
+            ("at", ToDb(conversation.CreatedAt)),
+            ("authenticated", conversation.Authenticated ? 1 : 0),
+            ("case", conversation.BotCase));
     }
 
     public Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken) =>
@@ -379,7 +394,24 @@ public abstract class SqlParleyStore : IParleyStore
             EngagementAttributes.FromJson(NullableString(r, 8)),
             ReadTime(r, 9),
             ReadTime(r, 10),
-            r.IsDBNull(11) ? null : ReadTime(r, 11));
+            r.IsDBNull(11) ? null : ReadTime(r, 11),
+            Convert.ToInt64(r.GetValue(12), System.Globalization.CultureInfo.InvariantCulture) != 0,
+            NullableString(r, 13));
+
+    public async Task<bool> TransferConversationAsync(
+        Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await ExecuteAsync(
+            "UPDATE conversations SET consumer_id = @to, authenticated = @authenticated, updated_at = @at WHERE id = @id AND consumer_id = @from",
+            cancellationToken,
+            ("to", ToDb(toConsumerId)), ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now)),
+            ("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId))) == 1;
+
+    public Task SetConversationBotCaseAsync(
+        Guid conversationId, string? botCase, string? queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "UPDATE conversations SET bot_case = @case, queue = COALESCE(@queue, queue), updated_at = @at WHERE id = @id",
+            cancellationToken,
+            ("case", botCase), ("queue", queue), ("at", ToDb(now)), ("id", ToDb(conversationId)));
 
     private static string StatusName(ConversationStatus status) => status == ConversationStatus.Open ? "open" : "closed";
 
@@ -433,9 +465,9 @@ public abstract class SqlParleyStore : IParleyStore
 
                     var stored = new Message(
                         conversationId, ++lastSeq, message.Kind, message.SenderRole, message.SenderId,
-                        message.ClientMessageId, message.Text, message.SentAt);
+                        message.ClientMessageId, message.Text, message.SentAt, message.Data);
                     await using (var insert = Command(connection, transaction,
-                        $"INSERT INTO messages ({MessageColumns}) VALUES (@conversation, @seq, @kind, @role, @sender, @client, @body, @at)",
+                        $"INSERT INTO messages ({MessageColumns}) VALUES (@conversation, @seq, @kind, @role, @sender, @client, @body, @at, @data)",
                         ("conversation", ToDb(conversationId)),
                         ("seq", stored.Seq),
                         ("kind", (int)stored.Kind),
@@ -443,7 +475,8 @@ public abstract class SqlParleyStore : IParleyStore
                         ("sender", stored.SenderId is { } sender ? ToDb(sender) : null),
                         ("client", stored.ClientMessageId),
                         ("body", stored.Text),
-                        ("at", ToDb(stored.SentAt))))
+                        ("at", ToDb(stored.SentAt)),
+                        ("data", stored.Data)))
                     {
                         await insert.ExecuteNonQueryAsync(cancellationToken);
                     }
@@ -494,7 +527,8 @@ public abstract class SqlParleyStore : IParleyStore
             r.IsDBNull(4) ? null : ReadGuid(r, 4),
             NullableString(r, 5),
             r.GetString(6),
-            ReadTime(r, 7));
+            ReadTime(r, 7),
+            NullableString(r, 8));
 
     public async Task<Receipt> UpsertReceiptAsync(Receipt receipt, CancellationToken cancellationToken) =>
         (await QuerySingleAsync(
@@ -526,8 +560,8 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task CreateLoginStateAsync(LoginState state, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "INSERT INTO login_states (state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at) " +
-            "VALUES (@hash, @tenant, @deployment, @conversation, @nonce, @verifier, @redirect, @at, @expires)",
+            "INSERT INTO login_states (state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at, consumer_id) " +
+            "VALUES (@hash, @tenant, @deployment, @conversation, @nonce, @verifier, @redirect, @at, @expires, @consumer)",
             cancellationToken,
             ("hash", state.StateHash),
             ("tenant", ToDb(state.TenantId)),
@@ -537,18 +571,36 @@ public abstract class SqlParleyStore : IParleyStore
             ("verifier", state.CodeVerifier),
             ("redirect", state.RedirectUri),
             ("at", ToDb(state.CreatedAt)),
-            ("expires", ToDb(state.ExpiresAt)));
+            ("expires", ToDb(state.ExpiresAt)),
+            ("consumer", state.ConsumerId is { } consumer ? ToDb(consumer) : null));
 
     public async Task<LoginState?> ConsumeLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // DELETE … RETURNING: the row is gone for everyone the moment one caller takes it.
         var state = await QuerySingleAsync(
-            "DELETE FROM login_states WHERE state_hash = @hash RETURNING state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at",
-            r => new LoginState(r.GetString(0), ReadGuid(r, 1), ReadGuid(r, 2), r.IsDBNull(3) ? null : ReadGuid(r, 3), r.GetString(4), r.GetString(5), r.GetString(6), ReadTime(r, 7), ReadTime(r, 8)),
+            $"DELETE FROM login_states WHERE state_hash = @hash RETURNING {LoginStateColumns}",
+            ReadLoginState,
             cancellationToken,
             ("hash", stateHash));
         return state is not null && state.ExpiresAt > now ? state : null;
     }
+
+    public async Task<LoginState?> FindLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var state = await QuerySingleAsync(
+            $"SELECT {LoginStateColumns} FROM login_states WHERE state_hash = @hash",
+            ReadLoginState,
+            cancellationToken,
+            ("hash", stateHash));
+        return state is not null && state.ExpiresAt > now ? state : null;
+    }
+
+    private const string LoginStateColumns =
+        "state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at, consumer_id";
+
+    private LoginState ReadLoginState(DbDataReader r) =>
+        new(r.GetString(0), ReadGuid(r, 1), ReadGuid(r, 2), r.IsDBNull(3) ? null : ReadGuid(r, 3), r.GetString(4), r.GetString(5),
+            r.GetString(6), ReadTime(r, 7), ReadTime(r, 8), r.IsDBNull(9) ? null : ReadGuid(r, 9));
 
     public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
         ExecuteAsync(

@@ -5,7 +5,8 @@ public sealed record Tenant(Guid Id, string Name, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// A messenger configuration a brand embeds on its sites. Browser connections are accepted only
-/// from <see cref="AllowedOrigins"/> (exact scheme://host[:port] matches).
+/// from <see cref="AllowedOrigins"/> (exact scheme://host[:port] matches). <see cref="Bot"/> is its
+/// bot (greeting and cases), if it has one.
 /// </summary>
 public sealed record Deployment(
     Guid Id,
@@ -13,7 +14,8 @@ public sealed record Deployment(
     string Name,
     IReadOnlyList<string> AllowedOrigins,
     DateTimeOffset CreatedAt,
-    Guid? AuthenticationSettingsId = null)
+    Guid? AuthenticationSettingsId = null,
+    Bots.BotSettings? Bot = null)
 {
     /// <summary>True when a browser request from <paramref name="origin"/> may use this deployment.</summary>
     public bool AllowsOrigin(string origin) =>

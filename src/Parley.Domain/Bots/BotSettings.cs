@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+
+namespace Parley.Bots;
+
+/// <summary>
+/// A deployment's bot: an optional greeting and ordered cases. The first case whose keywords
+/// occur in a consumer's message (whole words, case-insensitive) is the one the bot handles.
+/// </summary>
+public sealed record BotSettings
+{
+    public const int MaxCases = 100;
+
+    public string? Greeting { get; init; }
+
+    public IReadOnlyList<BotCase> Cases { get; init; } = [];
+
+    /// <summary>The case a consumer's message asks for, or null.</summary>
+    public BotCase? Match(string text)
+    {
+        var words = " " + Normalize(text) + " ";
+        return Cases.FirstOrDefault(c => c.Keywords.Any(k => words.Contains(" " + Normalize(k) + " ", StringComparison.Ordinal)));
+    }
+
+    public BotCase? Find(string? name) =>
+        name is null ? null : Cases.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal));
+
+    /// <summary>Null when the settings are usable; otherwise what is wrong, naming the case.</summary>
+    public string? Validate()
+    {
+        if (Greeting is { Length: > 2000 })
+        {
+            return "greeting is longer than 2000 characters.";
+        }
+
+        if (Cases.Count > MaxCases)
+        {
+            return $"A bot has at most {MaxCases} cases.";
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Cases.Count; i++)
+        {
+            var c = Cases[i];
+            var where = $"cases[{i}]";
+            if (c is null)
+            {
+                return $"{where} is null.";
+            }
+
+            if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Length > 100)
+            {
+                return $"{where}.name is required (1 to 100 characters).";
+            }
+
+            if (!names.Add(c.Name))
+            {
+                return $"{where}.name \"{c.Name}\" is used by an earlier case.";
+            }
+
+            if (c.Keywords is not { Count: > 0 and <= 50 } || c.Keywords.Any(k => Normalize(k ?? "").Length is 0 or > 100))
+            {
+                return $"{where}.keywords needs 1 to 50 keywords, each with at least one letter or digit and at most 100 characters.";
+            }
+
+            if (string.IsNullOrWhiteSpace(c.Answer) && !c.HandOver)
+            {
+                return $"{where} needs an answer, or handOver: true.";
+            }
+
+            if (c.Answer is { Length: > 4000 })
+            {
+                return $"{where}.answer is longer than 4000 characters.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Lower case, letters and digits kept, everything else one space.</summary>
+    private static string Normalize(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        var space = false;
+        foreach (var ch in text.ToLower(CultureInfo.InvariantCulture))
+        {
+            if (char.IsLetterOrDigit(ch))
+            {
+                if (space && builder.Length > 0)
+                {
+                    builder.Append(' ');
+                }
+
+                builder.Append(ch);
+                space = false;
+            }
+            else
+            {
+                space = true;
+            }
+        }
+
+        return builder.ToString();
+    }
+}
+
+/// <summary>
+/// Something the bot recognises (Pega: a case; Dynamics/Genesys: an intent). It answers, hands the
+/// conversation to an agent (optionally in a queue), or both. With
+/// <see cref="RequiresAuthentication"/>, an anonymous consumer is first sent a login link and the
+/// case continues once they have logged in.
+/// </summary>
+public sealed record BotCase(
+    string Name,
+    IReadOnlyList<string> Keywords,
+    string? Answer,
+    bool RequiresAuthentication = false,
+    bool HandOver = false,
+    string? Queue = null);
