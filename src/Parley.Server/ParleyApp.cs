@@ -1,5 +1,6 @@
 using Parley.Agents;
 using Parley.Authentication;
+using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Demo;
@@ -39,6 +40,8 @@ public static class ParleyApp
         app.MapAgentApi();
         app.MapAuthenticationSettingsApi();
         app.MapVisitorLogin();
+        app.MapMidChatLogin();
+        app.MapBotApi();
         return app;
     }
 }

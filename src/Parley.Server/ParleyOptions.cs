@@ -13,4 +13,13 @@ public sealed class ParleyOptions
 
     /// <summary>The longest text message accepted, in characters.</summary>
     public int MaxMessageLength { get; set; } = 4000;
+
+    /// <summary>
+    /// The address browsers reach Parley at (scheme, host, port, optional path), for the mid-chat
+    /// login callback. Unset: the first address Parley listens on.
+    /// </summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>How long a mid-chat login link stays usable.</summary>
+    public TimeSpan LoginLinkLifetime { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -63,13 +63,7 @@ public static partial class VisitorLogin
         if (!result.IsValid)
         {
             LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
-            var status = result.Error switch
-            {
-                OAuthErrors.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
-                OAuthErrors.InvalidRequest => StatusCodes.Status400BadRequest,
-                OAuthErrors.ServerError or OAuthErrors.InvalidClient or OAuthErrors.UnauthorizedClient => StatusCodes.Status502BadGateway,
-                _ => StatusCodes.Status401Unauthorized,
-            };
+            var status = Refusal(result).Status;
             context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{result.Error}\", error_description=\"{result.Description!.Replace("\"", "'", StringComparison.Ordinal)}\"";
             return TypedResults.Problem(
                 title: result.Error,
@@ -84,24 +78,50 @@ public static partial class VisitorLogin
                 });
         }
 
-        var identity = result.Identity!;
+        var (consumer, token, caller) = await SignInAsync(result.Identity!, deployment, settings, store, time, options.Value, cancellationToken);
+        LogAuthenticated(logger, deployment.Id, consumer.Id);
+        var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
+        return TypedResults.Created("/api/v1/consumer/conversations",
+            new SessionResponse(token, consumer.Id, true, caller.SessionExpiresAt, list.Select(c => c.ToConsumerView()).ToList()));
+    }
+
+    /// <summary>
+    /// Makes a validated identity the device's consumer: the authenticated consumer tenant + iss +
+    /// sub (created on first login), what the token proved, and a new device session that ends when
+    /// the authentication does (the settings' session TTL, else the token's exp).
+    /// </summary>
+    internal static async Task<(Consumer Consumer, string VisitorToken, ConsumerCaller Caller)> SignInAsync(
+        ConsumerIdentity identity,
+        Tenants.Deployment deployment,
+        AuthenticationSettings settings,
+        IParleyStore store,
+        TimeProvider time,
+        ParleyOptions options,
+        CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         var consumer = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, cancellationToken);
         var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
-        var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
+        var expires = new[] { now + options.VisitorSessionLifetime, authenticatedUntil }.Min();
         await store.SaveVerifiedIdentityAsync(
             new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
             cancellationToken);
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
-        LogAuthenticated(logger, deployment.Id, consumer.Id);
-        var caller = new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires);
-        var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
-        return TypedResults.Created("/api/v1/consumer/conversations",
-            new SessionResponse(token, consumer.Id, true, expires, list.Select(c => c.ToConsumerView()).ToList()));
+        return (consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires));
     }
 
-    private static async Task<AuthenticationSettings> SettingsOfAsync(
+    /// <summary>A refused token or code as the error REST and WebSocket clients get: the OAuth code and the failed check's description.</summary>
+    internal static ParleyException Refusal(TokenValidationResult result) =>
+        new(result.Error!, result.Description!, result.Error switch
+        {
+            OAuthErrors.TemporarilyUnavailable => StatusCodes.Status503ServiceUnavailable,
+            OAuthErrors.InvalidRequest => StatusCodes.Status400BadRequest,
+            OAuthErrors.ServerError or OAuthErrors.InvalidClient or OAuthErrors.UnauthorizedClient => StatusCodes.Status502BadGateway,
+            _ => StatusCodes.Status401Unauthorized,
+        }, retryable: result.Error == OAuthErrors.TemporarilyUnavailable);
+
+    internal static async Task<AuthenticationSettings> SettingsOfAsync(
         Tenants.Deployment deployment, IParleyStore store, CancellationToken cancellationToken) =>
         deployment.AuthenticationSettingsId is { } settingsId
         && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
@@ -124,14 +144,6 @@ public static partial class VisitorLogin
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        static TokenValidationResult Refused(string error, string check, string description) =>
-            new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
-
-        if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
-        {
-            return Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
-        }
-
         if (string.IsNullOrEmpty(request.Code) || string.IsNullOrEmpty(request.State))
         {
             return Refused(OAuthErrors.InvalidRequest, "state", "The code flow needs \"code\" and the \"state\" Parley issued.");
@@ -146,6 +158,27 @@ public static partial class VisitorLogin
         if (request.RedirectUri is not null && request.RedirectUri != state.RedirectUri)
         {
             return Refused(OAuthErrors.InvalidGrant, "redirect_uri", "redirectUri is not the one the login started with.");
+        }
+
+        return await ExchangeAsync(settings, request.Code, state, request.CodeVerifier, resolver, services, cancellationToken);
+    }
+
+    /// <summary>
+    /// Exchanges an authorization code for the login <paramref name="state"/> started, with
+    /// Parley's client credentials and PKCE verifier; the id_token must carry the state's nonce.
+    /// </summary>
+    internal static async Task<TokenValidationResult> ExchangeAsync(
+        AuthenticationSettings settings,
+        string code,
+        LoginState state,
+        string? codeVerifier,
+        AuthenticationSettingsResolver resolver,
+        IServiceProvider services,
+        CancellationToken cancellationToken)
+    {
+        if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
+        {
+            return Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
         }
 
         var keys = resolver.KeySource(settings);
@@ -164,7 +197,7 @@ public static partial class VisitorLogin
         return await client.ExchangeAsync(
             new Identity.CodeFlow.CodeExchangeRequest(
                 tokenEndpoint, settings.ClientId, resolver.Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
-                request.Code, state.RedirectUri, request.CodeVerifier ?? state.CodeVerifier),
+                code, state.RedirectUri, codeVerifier ?? state.CodeVerifier),
             resolver.ValidationSettings(settings, state.Nonce),
             keys,
             cancellationToken);
@@ -199,7 +232,7 @@ public static partial class VisitorLogin
         await store.CreateLoginStateAsync(
             new LoginState(stateHash, deployment.TenantId, deployment.Id, null, nonce, verifier, request.RedirectUri, now, expires), cancellationToken);
         var authorizationUrl = settings.AuthorizationEndpoint is { } endpoint
-            ? endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?") + string.Join("&", new Dictionary<string, string>
+            ? LoginLinks.AuthorizationUrl(endpoint, new Dictionary<string, string>
             {
                 ["response_type"] = "code",
                 ["client_id"] = settings.ClientId,
@@ -209,12 +242,16 @@ public static partial class VisitorLogin
                 ["nonce"] = nonce,
                 ["code_challenge"] = challenge,
                 ["code_challenge_method"] = "S256",
-            }.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"))
+            })
             : null;
         return TypedResults.Ok(new CodeLoginResponse(state, nonce, challenge, "S256", authorizationUrl, expires));
     }
 
-    private static string Base64UrlRandom() => Identity.Jose.Base64Url.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>A refusal decided by Parley itself (state, flow, endpoints), shaped like the identity core's.</summary>
+    internal static TokenValidationResult Refused(string error, string check, string description) =>
+        new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
+
+    internal static string Base64UrlRandom() => Identity.Jose.Base64Url.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Visitor authenticated on deployment {DeploymentId} as consumer {ConsumerId}")]
     private static partial void LogAuthenticated(ILogger logger, Guid deploymentId, Guid consumerId);

@@ -12,6 +12,7 @@ public sealed class ConversationService(
     IParleyStore store,
     MessageWriter writer,
     ILiveFanout fanout,
+    Bots.BotResponder bots,
     TimeProvider time,
     IOptions<ParleyOptions> options)
 {
@@ -81,12 +82,15 @@ public sealed class ConversationService(
             return existing with { Attributes = engagement, UpdatedAt = now };
         }
 
+        var owner = await Storage(() => store.GetConsumerAsync(consumer.ConsumerId, cancellationToken));
         var conversation = new Conversation(
             Guid.NewGuid(), consumer.TenantId, consumer.DeploymentId, consumer.ConsumerId, ConversationStatus.Open,
-            DefaultQueue, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null);
+            DefaultQueue, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null, Authenticated: owner?.IsAuthenticated == true);
         await Storage(() => Done(store.CreateConversationAsync(conversation, cancellationToken)));
         fanout.Publish(new ConversationChanged(conversation));
-        return conversation;
+        return await Storage(() => bots.GreetAsync(conversation, cancellationToken))
+            ? await Storage(() => store.GetConversationAsync(conversation.Id, cancellationToken)) ?? conversation
+            : conversation;
     }
 
     /// <summary>
@@ -131,7 +135,24 @@ public sealed class ConversationService(
         }
 
         var message = new NewMessage(conversationId, MessageKind.Text, sender.Role, sender.ParticipantId, clientMessageId, text, time.GetUtcNow());
-        return await writer.EnqueueAsync(conversation.TenantId, message, cancellationToken);
+        var stored = await writer.EnqueueAsync(conversation.TenantId, message, cancellationToken);
+        if (sender is ConsumerCaller && conversation.AssignedAgentId is null)
+        {
+            _ = AnswerAsync(stored, conversation);
+        }
+
+        return stored;
+    }
+
+    /// <summary>Lets the bot answer a consumer's message once it is durable (and only if it is new).</summary>
+    private async Task AnswerAsync(Task<AppendResult> stored, Conversation conversation)
+    {
+        // A failed store is reported to the sender by its acknowledgement; the bot just stays quiet.
+        await ((Task)stored).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (stored.IsCompletedSuccessfully && await stored is { Created: true } result)
+        {
+            await bots.OnConsumerMessageAsync(conversation, result.Message);
+        }
     }
 
     /// <summary>Records how far the caller received and read; marks only move forward.</summary>

@@ -8,6 +8,10 @@ public static class ConversationsExtensions
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<Bots.BotResponder>();
+        services.AddSingleton<Authentication.LoginLinks>();
+        services.AddSingleton<Authentication.MidChatLogin>();
+        services.AddSingleton<Operations.PublicAddress>();
         return services;
     }
 }

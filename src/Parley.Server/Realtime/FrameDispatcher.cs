@@ -12,6 +12,8 @@ internal sealed partial class FrameDispatcher(
     ConversationService conversations,
     ILiveFanout fanout,
     CallerAuthenticator authenticator,
+    Authentication.MidChatLogin login,
+    TimeProvider time,
     ILogger logger,
     ParticipantRole role,
     Guid? deploymentId) : IDisposable
@@ -19,6 +21,7 @@ internal sealed partial class FrameDispatcher(
     private const int MaxSendsInFlight = 256;
     private readonly SemaphoreSlim _inFlight = new(MaxSendsInFlight);
     private int _pending;
+    private ITimer? _sessionEnd;
 
     public void OnReady(RealtimeConnection connection)
     {
@@ -30,6 +33,27 @@ internal sealed partial class FrameDispatcher(
 
         connection.Send(new ReadyFrame(role.Wire(), caller.ParticipantId, caller.TenantId));
         LogReady(logger, connection.ConnectionId, role.Wire(), caller.ParticipantId);
+        WatchSessionEnd(connection);
+    }
+
+    /// <summary>
+    /// Tells a consumer's connection, the moment it happens, that its session (for a logged-in
+    /// visitor: the authentication) ended; sends are refused from then on until it logs in again.
+    /// </summary>
+    private void WatchSessionEnd(RealtimeConnection connection)
+    {
+        _sessionEnd?.Dispose();
+        _sessionEnd = null;
+        if (connection.Caller is ConsumerCaller consumer)
+        {
+            var due = consumer.SessionExpiresAt - time.GetUtcNow();
+            var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+            _sessionEnd = time.CreateTimer(
+                _ => connection.Send(new AuthExpiredFrame(consumer.SessionExpiresAt)),
+                null,
+                due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,
+                Timeout.InfiniteTimeSpan);
+        }
     }
 
     public async Task DispatchAsync(RealtimeConnection connection, InboundFrame? frame, ErrorFrame? parseError, CancellationToken cancellationToken)
@@ -95,6 +119,13 @@ internal sealed partial class FrameDispatcher(
                 await conversations.ClearHistoryAsync(consumer, clear.ConversationId, cancellationToken);
                 connection.Send(new HistoryClearedFrame(clear.ConversationId) { RequestId = frame.RequestId });
                 connection.Close(WebSocketCloseStatus.NormalClosure, "history cleared");
+                break;
+            case AuthenticateConversationFrame authenticate when caller is ConsumerCaller consumer:
+                var upgraded = await login.AuthenticateAsync(consumer, authenticate.ConversationId,
+                    new Authentication.AuthenticateConversationRequest(authenticate.State, authenticate.Code, authenticate.Jwt, authenticate.Assertion), cancellationToken);
+                connection.Caller = upgraded.Caller;
+                WatchSessionEnd(connection);
+                connection.Send(new SessionFrame(upgraded.VisitorToken, upgraded.ConsumerId, true, upgraded.ExpiresAt, upgraded.Conversation) { RequestId = frame.RequestId });
                 break;
             case AcceptConversationFrame accept when caller is AgentCaller agent:
                 Reply(connection, frame, await conversations.AcceptAsync(agent, accept.ConversationId, cancellationToken));
@@ -209,7 +240,11 @@ internal sealed partial class FrameDispatcher(
         }
     }
 
-    public void Dispose() => _inFlight.Dispose();
+    public void Dispose()
+    {
+        _sessionEnd?.Dispose();
+        _inFlight.Dispose();
+    }
 
     private static ErrorFrame ErrorFor(InboundFrame frame, ParleyException exception) =>
         new(exception.Code, exception.Message, exception.Retryable)
@@ -225,6 +260,7 @@ internal sealed partial class FrameDispatcher(
                 ResumeConversationFrame f => f.ConversationId,
                 ClearHistoryFrame f => f.ConversationId,
                 AcceptConversationFrame f => f.ConversationId,
+                AuthenticateConversationFrame f => f.ConversationId,
                 _ => null,
             },
             ClientMessageId = (frame as SendMessageFrame)?.ClientMessageId,

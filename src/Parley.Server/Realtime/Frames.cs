@@ -21,6 +21,7 @@ namespace Parley.Realtime;
 [JsonDerivedType(typeof(ClearHistoryFrame), "history.clear")]
 [JsonDerivedType(typeof(AcceptConversationFrame), "conversation.accept")]
 [JsonDerivedType(typeof(ListConversationsFrame), "conversations.list")]
+[JsonDerivedType(typeof(AuthenticateConversationFrame), "conversation.authenticate")]
 public abstract record InboundFrame
 {
     public string? RequestId { get; init; }
@@ -60,6 +61,10 @@ public sealed record AcceptConversationFrame([property: JsonRequired] Guid Conve
 
 public sealed record ListConversationsFrame(string? Status) : InboundFrame;
 
+/// <summary>A mid-chat login's result (see <c>POST /api/v1/consumer/conversations/{id}/authenticate</c>).</summary>
+public sealed record AuthenticateConversationFrame(
+    [property: JsonRequired] Guid ConversationId, string? State, string? Code, string? Jwt, string? Assertion) : InboundFrame;
+
 /// <summary>A frame the server sends.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(ReadyFrame), "ready")]
@@ -74,6 +79,8 @@ public sealed record ListConversationsFrame(string? Status) : InboundFrame;
 [JsonDerivedType(typeof(ReceiptUpdatedFrame), "receipt")]
 [JsonDerivedType(typeof(TypingUpdatedFrame), "typing")]
 [JsonDerivedType(typeof(HistoryClearedFrame), "history.cleared")]
+[JsonDerivedType(typeof(SessionFrame), "session")]
+[JsonDerivedType(typeof(AuthExpiredFrame), "auth.expired")]
 public abstract record OutboundFrame
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -114,6 +121,16 @@ public sealed record ReceiptUpdatedFrame(ReceiptView Receipt) : OutboundFrame;
 public sealed record TypingUpdatedFrame(Guid ConversationId, Guid ParticipantId, string Role, bool IsTyping) : OutboundFrame;
 
 public sealed record HistoryClearedFrame(Guid ConversationId) : OutboundFrame;
+
+/// <summary>
+/// The connection now acts for a new device session (after a mid-chat login): the client keeps
+/// <c>VisitorToken</c> for reconnecting; this connection already uses it.
+/// </summary>
+public sealed record SessionFrame(string VisitorToken, Guid ConsumerId, bool Authenticated, DateTimeOffset ExpiresAt, ConsumerConversationView Conversation)
+    : OutboundFrame;
+
+/// <summary>The device's session ended (for a logged-in visitor: the authentication expired). Log in again to keep sending.</summary>
+public sealed record AuthExpiredFrame(DateTimeOffset ExpiredAt) : OutboundFrame;
 
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,

@@ -109,6 +109,8 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<ConversationService>(),
             services.GetRequiredService<ILiveFanout>(),
             services.GetRequiredService<CallerAuthenticator>(),
+            services.GetRequiredService<Authentication.MidChatLogin>(),
+            services.GetRequiredService<TimeProvider>(),
             logger,
             role,
             deploymentId);

@@ -1,0 +1,261 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Parley.Bots;
+using Parley.Conversations;
+using Parley.Identity.Keys;
+using Parley.Identity.Tokens;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Authentication;
+
+/// <summary>
+/// What the messenger sends to authenticate a conversation mid-chat: the <c>state</c> from the
+/// login link with what the login returned (<c>code</c>, an id_token as <c>jwt</c>, or a custom
+/// login page's <c>assertion</c>), or just a fresh <c>jwt</c> from the brand's page.
+/// </summary>
+public sealed record AuthenticateConversationRequest(string? State = null, string? Code = null, string? Jwt = null, string? Assertion = null);
+
+/// <summary>The device's new authenticated session and the upgraded conversation.</summary>
+public sealed record ConversationAuthenticated(string VisitorToken, Guid ConsumerId, DateTimeOffset ExpiresAt, ConsumerConversationView Conversation)
+{
+    /// <summary>The caller the device's connections act as from now on.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public ConsumerCaller Caller { get; init; } = null!;
+}
+
+/// <summary>
+/// Completes a mid-chat login: the anonymous conversation becomes the authenticated consumer's, in
+/// place and with its history; both sides see an <c>authentication.upgraded</c> event and the bot
+/// case that asked for the login continues.
+/// </summary>
+/// <remarks>
+/// The login is applied only when the device that owns the conversation presents the result with
+/// its own visitor token, and the state was issued for that conversation and that consumer. A login
+/// link forwarded to someone else therefore cannot attach their identity to the sender's
+/// conversation (login CSRF): the brand's redirect reaches Parley's callback page, which only
+/// hands the result to the messenger that opened it.
+/// </remarks>
+public sealed partial class MidChatLogin(
+    IParleyStore store,
+    ConversationService conversations,
+    BotResponder bots,
+    MessageWriter writer,
+    ILiveFanout fanout,
+    AuthenticationSettingsResolver resolver,
+    TokenValidator validator,
+    IServiceProvider services,
+    TimeProvider time,
+    IOptions<ParleyOptions> options,
+    ILogger<MidChatLogin> logger)
+{
+    /// <summary>How old a custom login page's assertion may be.</summary>
+    private static readonly TimeSpan MaxAssertionAge = TimeSpan.FromMinutes(10);
+
+    public async Task<ConversationAuthenticated> AuthenticateAsync(
+        ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
+    {
+        var conversation = await conversations.GetAsync(caller, conversationId, cancellationToken);
+        if (!conversation.IsOpen)
+        {
+            throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before logging in to it.", StatusCodes.Status409Conflict);
+        }
+
+        var deployment = await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var settings = await VisitorLogin.SettingsOfAsync(deployment, store, cancellationToken);
+        var result = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
+        if (!result.IsValid)
+        {
+            LogRefused(logger, conversationId, result.Error!, result.FailedCheck!);
+            throw VisitorLogin.Refusal(result);
+        }
+
+        var identity = result.Identity!;
+        var owner = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, time.GetUtcNow(), cancellationToken);
+        if (conversation.ConsumerId != owner.Id)
+        {
+            if (conversation.Authenticated
+                || !await store.TransferConversationAsync(conversationId, conversation.ConsumerId, owner.Id, authenticated: true, time.GetUtcNow(), cancellationToken))
+            {
+                LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
+                throw VisitorLogin.Refusal(VisitorLogin.Refused(OAuthErrors.InvalidGrant, "subject",
+                    "This conversation belongs to another logged-in customer; the login was not applied to it."));
+            }
+        }
+
+        var (_, token, session) = await VisitorLogin.SignInAsync(identity, deployment, settings, store, time, options.Value, cancellationToken);
+        await writer.AppendAsync(conversation.TenantId, new NewMessage(
+            conversationId, MessageKind.Event, ParticipantRole.System, null, null, "authentication.upgraded", time.GetUtcNow(),
+            new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }.ToJsonString()), cancellationToken);
+        var upgraded = await store.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
+        fanout.Publish(new ConversationChanged(upgraded));
+        LogUpgraded(logger, conversationId, owner.Id);
+        await bots.OnAuthenticatedAsync(upgraded, cancellationToken);
+        return new ConversationAuthenticated(token, owner.Id, session.SessionExpiresAt, upgraded.ToConsumerView()) { Caller = session };
+    }
+
+    private async Task<TokenValidationResult> ValidateAsync(
+        ConsumerCaller caller, Conversation conversation, AuthenticationSettings settings, AuthenticateConversationRequest request, CancellationToken cancellationToken)
+    {
+        var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
+        if (given != 1)
+        {
+            return VisitorLogin.Refused(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
+        }
+
+        LoginState? state = null;
+        if (!string.IsNullOrEmpty(request.State))
+        {
+            state = await store.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+            if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
+            {
+                return VisitorLogin.Refused(OAuthErrors.InvalidGrant, "state",
+                    "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link.");
+            }
+        }
+        else if (request.Jwt is null)
+        {
+            return VisitorLogin.Refused(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
+        }
+
+        if (request.Code is { } code)
+        {
+            return await VisitorLogin.ExchangeAsync(settings, code, state!, null, resolver, services, cancellationToken);
+        }
+
+        if (request.Assertion is { } assertion)
+        {
+            if (settings.ProtectedSecurityKey is not { } protectedKey)
+            {
+                return VisitorLogin.Refused(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
+            }
+
+            // The custom login page signs (HS256) the identity it verified together with the login's
+            // nonce: an HMAC over the state's binding and the identity, checked like any token.
+            var keyed = new TokenValidationSettings
+            {
+                Issuer = settings.Issuer,
+                Audience = settings.ClientId,
+                AllowedAlgorithms = ["HS256", "HS384", "HS512"],
+                HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
+                ExpectedNonce = state!.Nonce,
+                RequireIssuedAt = true,
+                MaxTokenAge = MaxAssertionAge,
+                ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+            };
+            return await validator.ValidateAsync(assertion, keyed, new StaticKeySource(KeySet.Empty), cancellationToken);
+        }
+
+        return await validator.ValidateAsync(request.Jwt!, resolver.ValidationSettings(settings, state?.Nonce), resolver.KeySource(settings), cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Conversation {ConversationId} authenticated mid-chat as consumer {ConsumerId}")]
+    private static partial void LogUpgraded(ILogger logger, Guid conversationId, Guid consumerId);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Mid-chat login refused for conversation {ConversationId}: {Error} at check {Check}")]
+    private static partial void LogRefused(ILogger logger, Guid conversationId, string error, string check);
+}
+
+/// <summary>The mid-chat login endpoints: completing a login, and the callback page login links return to.</summary>
+public static class MidChatLoginEndpoints
+{
+    private static readonly string[] CallbackFields = ["state", "code", "id_token", "assertion", "error", "error_description"];
+
+    public static WebApplication MapMidChatLogin(this WebApplication app)
+    {
+        app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/authenticate", AuthenticateAsync)
+            .RequireAuthorization(CallerSchemes.Consumer);
+        app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
+        app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
+        return app;
+    }
+
+    private static async Task<Ok<ConversationAuthenticated>> AuthenticateAsync(
+        Guid conversationId, AuthenticateConversationRequest request, HttpContext context, MidChatLogin login, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await login.AuthenticateAsync(context.Caller<ConsumerCaller>(), conversationId, request, cancellationToken));
+
+    /// <summary>
+    /// The redirect URI of mid-chat login links. It changes nothing: it hands what the brand sent
+    /// back (query, fragment or form post) to the messenger window that opened it, by postMessage
+    /// to the deployment's allowed origins only, or through this origin's storage for a messenger
+    /// in a separate window on Parley's origin.
+    /// </summary>
+    private static async Task<ContentHttpResult> CallbackPageAsync(HttpContext context, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var form = request.HasFormContentType ? await request.ReadFormAsync(cancellationToken) : null;
+        var data = new JsonObject { ["type"] = "parley.login" };
+        foreach (var name in CallbackFields)
+        {
+            var value = form is not null && form.TryGetValue(name, out var posted) ? posted.ToString() : request.Query[name].ToString();
+            if (value.Length is > 0 and <= 16 * 1024)
+            {
+                data[name] = value;
+            }
+        }
+
+        var origins = new JsonArray($"{request.Scheme}://{request.Host}");
+        var state = data["state"]?.GetValue<string>();
+        var known = false;
+        if (state is { Length: < 200 }
+            && await store.FindLoginStateAsync(OpaqueToken.Hash(state), time.GetUtcNow(), cancellationToken) is { } login
+            && await store.GetDeploymentAsync(login.DeploymentId, cancellationToken) is { } deployment)
+        {
+            known = true;
+            foreach (var origin in deployment.AllowedOrigins)
+            {
+                origins.Add(origin);
+            }
+        }
+
+        var payload = new JsonObject { ["known"] = known, ["origins"] = origins, ["data"] = data }.ToJsonString();
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        context.Response.Headers.ContentSecurityPolicy = $"default-src 'none'; script-src '{CallbackScriptHash}'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+        var html = CallbackHtml
+            .Replace("{{script}}", CallbackScript, StringComparison.Ordinal)
+            .Replace("{{payload}}", HtmlEncoder.Default.Encode(payload), StringComparison.Ordinal);
+        return TypedResults.Content(html, "text/html; charset=utf-8");
+    }
+
+    private const string CallbackScript = """
+        (function () {
+          var p = JSON.parse(document.getElementById('parley-login').getAttribute('data-payload'));
+          var d = p.data;
+          if (location.hash.length > 1) {
+            new URLSearchParams(location.hash.slice(1)).forEach(function (v, k) {
+              if (['state', 'code', 'id_token', 'assertion', 'error', 'error_description'].indexOf(k) >= 0) { d[k] = v; }
+            });
+            history.replaceState(null, '', location.pathname);
+          }
+          var sent = false;
+          if (window.opener && !window.opener.closed) {
+            p.origins.forEach(function (o) { try { window.opener.postMessage(d, o); sent = true; } catch (e) { } });
+          }
+          try { localStorage.setItem('parley.login', JSON.stringify(d)); localStorage.removeItem('parley.login'); } catch (e) { }
+          document.getElementById('status').textContent = d.error ? 'The login did not complete: ' + (d.error_description || d.error) + '.'
+            : !p.known ? 'This login link has expired or was already used. Go back to the chat and ask for a new one.'
+            : 'You are logged in. You can close this window and return to the chat.';
+          if (sent && !d.error && p.known) { setTimeout(function () { window.close(); }, 300); }
+        })();
+        """;
+
+    private static readonly string CallbackScriptHash =
+        "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(CallbackScript)));
+
+    private const string CallbackHtml = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Parley login</title></head>
+        <body style="font: 16px system-ui, sans-serif; margin: 2rem; color: #111">
+        <p id="status" role="status">Finishing the login…</p>
+        <div id="parley-login" data-payload="{{payload}}" hidden></div>
+        <script>{{script}}</script>
+        </body></html>
+        """;
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Conversations;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Bots;
+
+public static class BotApi
+{
+    /// <summary>An admin reads or replaces a deployment's bot: greeting and cases (docs/api.md).</summary>
+    public static WebApplication MapBotApi(this WebApplication app)
+    {
+        var bot = app.MapGroup("/api/v1/admin/deployments/{deploymentId:guid}/bot").RequireAuthorization(CallerSchemes.Admin);
+        bot.MapGet("/", GetAsync);
+        bot.MapPut("/", PutAsync);
+        bot.MapDelete("/", DeleteAsync);
+        return app;
+    }
+
+    private static async Task<Ok<BotSettings>> GetAsync(
+        Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await OwnAsync(deploymentId, context, store, cancellationToken)).Bot ?? new BotSettings());
+
+    private static async Task<Ok<BotSettings>> PutAsync(
+        Guid deploymentId, BotSettings request, HttpContext context, IParleyStore store, BotResponder bots, CancellationToken cancellationToken)
+    {
+        await OwnAsync(deploymentId, context, store, cancellationToken);
+        var bot = request with { Cases = request.Cases ?? [] };
+        if (bot.Validate() is { } problem)
+        {
+            throw ParleyException.Invalid(problem);
+        }
+
+        await store.SetDeploymentBotAsync(deploymentId, bot, cancellationToken);
+        bots.Forget(deploymentId);
+        return TypedResults.Ok(bot);
+    }
+
+    private static async Task<NoContent> DeleteAsync(
+        Guid deploymentId, HttpContext context, IParleyStore store, BotResponder bots, CancellationToken cancellationToken)
+    {
+        await OwnAsync(deploymentId, context, store, cancellationToken);
+        await store.SetDeploymentBotAsync(deploymentId, null, cancellationToken);
+        bots.Forget(deploymentId);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Tenants.Deployment> OwnAsync(Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        await store.GetDeploymentAsync(deploymentId, cancellationToken) is { } deployment && deployment.TenantId == context.Caller<AgentCaller>().TenantId
+            ? deployment
+            : throw ParleyException.NotFound("The deployment");
+}

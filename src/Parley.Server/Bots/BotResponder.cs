@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Parley.Authentication;
+using Parley.Conversations;
+using Parley.Storage;
+
+namespace Parley.Bots;
+
+/// <summary>
+/// The deployment's bot: greets new conversations and, while no agent has the conversation,
+/// answers the cases it recognises. A case that requires authentication, asked for by an anonymous
+/// consumer, gets a login link first and continues once the conversation is authenticated.
+/// </summary>
+public sealed partial class BotResponder(
+    IParleyStore store,
+    MessageWriter writer,
+    ILiveFanout fanout,
+    LoginLinks links,
+    TimeProvider time,
+    ILogger<BotResponder> logger)
+{
+    /// <summary>A bot's settings are read at most this often per deployment (per node).</summary>
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<Guid, (BotSettings? Bot, DateTimeOffset Until)> _bots = new();
+
+    /// <summary>Drops a cached bot after an admin changed it on this node.</summary>
+    public void Forget(Guid deploymentId) => _bots.TryRemove(deploymentId, out _);
+
+    public async Task<BotSettings?> BotOfAsync(Guid deploymentId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_bots.TryGetValue(deploymentId, out var cached) && cached.Until > now)
+        {
+            return cached.Bot;
+        }
+
+        var bot = (await store.GetDeploymentAsync(deploymentId, cancellationToken))?.Bot;
+        _bots[deploymentId] = (bot, now + CacheFor);
+        return bot;
+    }
+
+    /// <summary>Posts the greeting into a conversation that was just created; false when the bot has none.</summary>
+    public async Task<bool> GreetAsync(Conversation conversation, CancellationToken cancellationToken)
+    {
+        if (await BotOfAsync(conversation.DeploymentId, cancellationToken) is not { Greeting: { Length: > 0 } greeting })
+        {
+            return false;
+        }
+
+        await SayAsync(conversation, greeting, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Called once a consumer's message is durable. Runs in the background: a failure is logged
+    /// and never touches the consumer's acknowledged message.
+    /// </summary>
+    public async Task OnConsumerMessageAsync(Conversation conversation, Message message)
+    {
+        try
+        {
+            if (conversation.AssignedAgentId is not null
+                || await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is not { } bot
+                || bot.Match(message.Text) is not { } matched)
+            {
+                return;
+            }
+
+            await store.SetConversationBotCaseAsync(conversation.Id, matched.Name, null, time.GetUtcNow(), CancellationToken.None);
+            if (matched.RequiresAuthentication && !conversation.Authenticated)
+            {
+                await RequestLoginAsync(conversation, matched);
+                return;
+            }
+
+            await RunCaseAsync(conversation, matched, CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is StorageUnavailableException or ParleyException or HttpRequestException or TaskCanceledException)
+        {
+            LogBotFailed(logger, conversation.Id, exception);
+        }
+    }
+
+    /// <summary>After a mid-chat login: the case that asked for it continues.</summary>
+    public async Task OnAuthenticatedAsync(Conversation conversation, CancellationToken cancellationToken)
+    {
+        if (conversation.AssignedAgentId is null
+            && await BotOfAsync(conversation.DeploymentId, cancellationToken) is { } bot
+            && bot.Find(conversation.BotCase) is { RequiresAuthentication: true } pending)
+        {
+            await RunCaseAsync(conversation, pending, cancellationToken);
+        }
+    }
+
+    private async Task RequestLoginAsync(Conversation conversation, BotCase matched)
+    {
+        if (await links.CreateAsync(conversation, CancellationToken.None) is not { } link)
+        {
+            // The brand has not set up a login for this deployment: a person has to help.
+            await SayAsync(conversation, $"I can only help with \"{matched.Name}\" once you are logged in, and I cannot log you in here. I am passing you to an agent.", CancellationToken.None);
+            await HandOverAsync(conversation, matched, CancellationToken.None);
+            return;
+        }
+
+        await SayAsync(conversation, $"To help with \"{matched.Name}\" I need you to log in first.", CancellationToken.None);
+        var data = new JsonObject
+        {
+            ["case"] = matched.Name,
+            ["url"] = link.Url,
+            ["expiresAt"] = link.ExpiresAt.ToString("O"),
+        };
+        await EventAsync(conversation, "authentication.requested", data, CancellationToken.None);
+    }
+
+    private async Task RunCaseAsync(Conversation conversation, BotCase botCase, CancellationToken cancellationToken)
+    {
+        if (botCase.Answer is { Length: > 0 } answer)
+        {
+            await SayAsync(conversation, answer, cancellationToken);
+        }
+
+        if (botCase.HandOver)
+        {
+            await HandOverAsync(conversation, botCase, cancellationToken);
+        }
+    }
+
+    private async Task HandOverAsync(Conversation conversation, BotCase botCase, CancellationToken cancellationToken)
+    {
+        await store.SetConversationBotCaseAsync(conversation.Id, botCase.Name, botCase.Queue, time.GetUtcNow(), cancellationToken);
+        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase.Name, ["queue"] = botCase.Queue }, cancellationToken);
+        if (await store.GetConversationAsync(conversation.Id, cancellationToken) is { } changed)
+        {
+            fanout.Publish(new ConversationChanged(changed));
+        }
+    }
+
+    private Task<AppendResult> SayAsync(Conversation conversation, string text, CancellationToken cancellationToken) =>
+        writer.AppendAsync(conversation.TenantId,
+            new NewMessage(conversation.Id, MessageKind.Text, ParticipantRole.Bot, null, null, text, time.GetUtcNow()), cancellationToken);
+
+    private Task<AppendResult> EventAsync(Conversation conversation, string name, JsonObject data, CancellationToken cancellationToken) =>
+        writer.AppendAsync(conversation.TenantId,
+            new NewMessage(conversation.Id, MessageKind.Event, ParticipantRole.Bot, null, null, name, time.GetUtcNow(), data.ToJsonString()), cancellationToken);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "The bot could not answer in conversation {ConversationId}")]
+    private static partial void LogBotFailed(ILogger logger, Guid conversationId, Exception exception);
+}

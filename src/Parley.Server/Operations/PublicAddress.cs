@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Parley.Operations;
+
+/// <summary>
+/// The address browsers reach Parley at, for links Parley builds outside a request (the mid-chat
+/// login callback). <c>Parley:PublicUrl</c> when set (required behind a proxy); otherwise the first
+/// address Kestrel listens on, with a wildcard host read as localhost.
+/// </summary>
+public sealed class PublicAddress(IOptions<ParleyOptions> options, IServer server)
+{
+    public Uri BaseUri
+    {
+        get
+        {
+            if (options.Value.PublicUrl is { Length: > 0 } configured)
+            {
+                return new Uri(configured.TrimEnd('/') + "/");
+            }
+
+            var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
+            var builder = new UriBuilder(listening.Replace("://+", "://localhost", StringComparison.Ordinal)
+                .Replace("://*", "://localhost", StringComparison.Ordinal)
+                .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+                .Replace("://[::]", "://localhost", StringComparison.Ordinal)) { Path = "/" };
+            return builder.Uri;
+        }
+    }
+
+    public Uri Resolve(string path) => new(BaseUri, path.TrimStart('/'));
+}
