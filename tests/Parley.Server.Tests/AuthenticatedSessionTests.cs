@@ -200,6 +200,9 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         await device.ExpectAsync("message.ack");
 
         clock.Advance(TimeSpan.FromMinutes(16));
+        // Told the moment it happens, before trying to send.
+        var expired = await device.ExpectAsync("auth.expired");
+        Assert.Equal(session.GetProperty("expiresAt").GetDateTimeOffset(), expired.GetProperty("expiredAt").GetDateTimeOffset(), TimeSpan.FromMilliseconds(1));
         await device.SendAsync(new { type = "message.send", conversationId, clientMessageId = "after", text = "after expiry" });
         var refused = await device.NextAsync(f => f.GetProperty("type").GetString() is "error" or "message.ack");
 
@@ -223,13 +226,4 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(renewed.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetGuid() == conversationId);
     }
-}
-
-internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }
