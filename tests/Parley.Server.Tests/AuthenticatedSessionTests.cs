@@ -226,4 +226,73 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains(renewed.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetGuid() == conversationId);
     }
+
+    [Fact]
+    public async Task On_a_device_with_both_the_authenticated_conversation_wins_and_the_anonymous_one_returns_when_it_ends_or_on_logout()
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var sub = "both-" + Guid.NewGuid().ToString("N")[..8];
+
+        async Task<Guid> StartAsync(string token)
+        {
+            await using var device = await Server.ConsumerAsync(token, deploymentId);
+            await device.SendAsync(new { type = "conversation.start" });
+            return (await device.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        }
+
+        async Task<JsonElement> SessionWithDeviceAsync(string? jwt, string deviceToken) =>
+            await (await Server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt, visitorToken = deviceToken }))
+                .Content.ReadFromJsonAsync<JsonElement>();
+
+        var anonymousToken = await Server.NewVisitorAsync(deploymentId);
+        var anonymousConversation = await StartAsync(anonymousToken);
+        var laptop = await (await SessionAsync(deploymentId, Jwt(sub))).Content.ReadFromJsonAsync<JsonElement>();
+        var authenticatedConversation = await StartAsync(laptop.GetProperty("visitorToken").GetString()!);
+
+        // Logging in on this device: the authenticated conversation takes priority.
+        var phone = await SessionWithDeviceAsync(Jwt(sub), anonymousToken);
+        Assert.Equal(authenticatedConversation, phone.GetProperty("showConversationId").GetGuid());
+        Assert.DoesNotContain(phone.GetProperty("conversations").EnumerateArray(), c => c.GetProperty("id").GetGuid() == anonymousConversation);
+
+        // Logged out (only the anonymous token left): the anonymous conversation is there, the authenticated one is not served.
+        var loggedOut = await SessionWithDeviceAsync(null, anonymousToken);
+        Assert.False(loggedOut.GetProperty("authenticated").GetBoolean());
+        Assert.Equal(anonymousConversation, loggedOut.GetProperty("showConversationId").GetGuid());
+        using (var peek = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/consumer/conversations/{authenticatedConversation}"))
+        {
+            peek.Headers.Authorization = new("Bearer", anonymousToken);
+            Assert.Equal(HttpStatusCode.NotFound, (await Server.Http.SendAsync(peek)).StatusCode);
+        }
+
+        // Once the authenticated conversation ends, the next login shows the device's anonymous one, still anonymous.
+        var phoneToken = phone.GetProperty("visitorToken").GetString()!;
+        await using (var device = await Server.ConsumerAsync(phoneToken, deploymentId))
+        {
+            await device.SendAsync(new { type = "conversation.close", conversationId = authenticatedConversation });
+            await device.ExpectAsync("conversation", f => f.GetProperty("conversation").GetProperty("status").GetString() == "closed");
+        }
+
+        var again = await SessionWithDeviceAsync(Jwt(sub), anonymousToken);
+        Assert.Equal(anonymousConversation, again.GetProperty("showConversationId").GetGuid());
+        Assert.False((await Server.Store.GetConversationAsync(anonymousConversation, CancellationToken.None))!.Authenticated);
+
+        // Clear history on one device unlinks that device only; the customer's other devices keep the history.
+        await using (var device = await Server.ConsumerAsync(phoneToken, deploymentId))
+        {
+            await device.SendAsync(new { type = "conversation.resume", conversationId = authenticatedConversation });
+            await device.ExpectAsync("conversation", f => f.GetProperty("conversation").GetProperty("status").GetString() == "open");
+            await device.SendAsync(new { type = "history.clear", conversationId = authenticatedConversation });
+            await device.ExpectAsync("history.cleared");
+        }
+
+        using (var cleared = new HttpRequestMessage(HttpMethod.Get, "/api/v1/consumer/conversations"))
+        {
+            cleared.Headers.Authorization = new("Bearer", phoneToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Http.SendAsync(cleared)).StatusCode);
+        }
+
+        var elsewhere = await (await SessionAsync(deploymentId, Jwt(sub))).Content.ReadFromJsonAsync<JsonElement>();
+        var kept = elsewhere.GetProperty("conversations").EnumerateArray().Single(c => c.GetProperty("id").GetGuid() == authenticatedConversation);
+        Assert.Equal("closed", kept.GetProperty("status").GetString());
+    }
 }

@@ -81,8 +81,19 @@ public static partial class VisitorLogin
         var (consumer, token, caller) = await SignInAsync(result.Identity!, deployment, settings, store, time, options.Value, cancellationToken);
         LogAuthenticated(logger, deployment.Id, consumer.Id);
         var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
+        var show = ConsumerApi.OpenOn(list, deployment.Id);
+        if (show is null
+            && await services.GetRequiredService<CallerAuthenticator>().AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } device
+            && device.DeploymentId == deployment.Id
+            && await store.GetConsumerAsync(device.ConsumerId, cancellationToken) is { IsAuthenticated: false })
+        {
+            // No authenticated conversation to continue: the device's anonymous one stays on the page,
+            // still anonymous and not associated with the logged-in customer.
+            show = ConsumerApi.OpenOn(await conversations.ListForConsumerAsync(device, cancellationToken), deployment.Id);
+        }
+
         return TypedResults.Created("/api/v1/consumer/conversations",
-            new SessionResponse(token, consumer.Id, true, caller.SessionExpiresAt, list.Select(c => c.ToConsumerView()).ToList()));
+            new SessionResponse(token, consumer.Id, true, caller.SessionExpiresAt, list.Select(c => c.ToConsumerView()).ToList(), show));
     }
 
     /// <summary>

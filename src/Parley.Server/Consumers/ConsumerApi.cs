@@ -21,8 +21,20 @@ public sealed record CreateSessionRequest(
     string? CodeVerifier = null);
 
 
+/// <summary>
+/// A device session. <c>Conversations</c> are the consumer's (newest first). <c>ShowConversationId</c>
+/// is the one conversation the page shows: the open one of this session's consumer on this
+/// deployment; for a login that also presented the device's anonymous visitor token, the
+/// authenticated open conversation takes priority and the device's anonymous one is shown only when
+/// there is none (it stays reachable with the anonymous token after logout).
+/// </summary>
 public sealed record SessionResponse(
-    string VisitorToken, Guid ConsumerId, bool Authenticated, DateTimeOffset ExpiresAt, IReadOnlyList<ConsumerConversationView> Conversations);
+    string VisitorToken,
+    Guid ConsumerId,
+    bool Authenticated,
+    DateTimeOffset ExpiresAt,
+    IReadOnlyList<ConsumerConversationView> Conversations,
+    Guid? ShowConversationId = null);
 
 public sealed record MessagePage(IReadOnlyList<MessageView> Items, long? NextAfter);
 
@@ -78,7 +90,8 @@ public static class ConsumerApi
             var consumer = await store.GetConsumerAsync(existing.ConsumerId, cancellationToken);
             var list = await conversations.ListForConsumerAsync(existing, cancellationToken);
             return TypedResults.Ok(new SessionResponse(
-                request.VisitorToken!, existing.ConsumerId, consumer!.IsAuthenticated, session!.ExpiresAt, list.Select(c => c.ToConsumerView()).ToList()));
+                request.VisitorToken!, existing.ConsumerId, consumer!.IsAuthenticated, session!.ExpiresAt, list.Select(c => c.ToConsumerView()).ToList(),
+                OpenOn(list, deployment.Id)));
         }
 
         var now = time.GetUtcNow();
@@ -89,6 +102,10 @@ public static class ConsumerApi
         await store.CreateConsumerSessionAsync(new ConsumerSession(hash, visitor.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
         return TypedResults.Created("/api/v1/consumer/conversations", new SessionResponse(token, visitor.Id, false, expires, []));
     }
+
+    /// <summary>The consumer's open conversation on the deployment (one conversation per page), if any.</summary>
+    internal static Guid? OpenOn(IEnumerable<Conversations.Conversation> list, Guid deploymentId) =>
+        list.FirstOrDefault(c => c.IsOpen && c.DeploymentId == deploymentId)?.Id;
 
     private static async Task<Ok<IReadOnlyList<ConsumerConversationView>>> ListAsync(
         HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
