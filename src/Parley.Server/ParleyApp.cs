@@ -42,6 +42,7 @@ public static class ParleyApp
         app.MapVisitorLogin();
         app.MapMidChatLogin();
         app.MapBotApi();
+        app.MapDemoBrand();
         return app;
     }
 }

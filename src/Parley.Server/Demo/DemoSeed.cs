@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Parley.Agents;
+using Parley.Authentication;
+using Parley.Bots;
 using Parley.Storage;
 using Parley.Tenants;
 
@@ -12,23 +14,57 @@ public sealed class DemoOptions
     public const string Section = "Parley:Demo";
 
     public static readonly Guid TenantId = Guid.Parse("7a3c0000-0000-4000-8000-000000000001");
+
+    /// <summary>A deployment without login (anonymous visitors only).</summary>
     public static readonly Guid DeploymentId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000d1");
+
+    /// <summary>The demo bank's pages: the page's token (implicit) before the chat, an id_token login link mid-chat.</summary>
+    public static readonly Guid ImplicitDeploymentId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000d2");
+
+    /// <summary>The demo bank's help page: mid-chat login with the authorization code flow (discovery, PKCE, client secret).</summary>
+    public static readonly Guid CodeFlowDeploymentId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000d3");
+
+    public static readonly Guid ImplicitSettingsId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000a1");
+    public static readonly Guid CodeFlowSettingsId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000a2");
     public const string AgentEmail = "agent@demo.parley.test";
     public const string AdminEmail = "admin@demo.parley.test";
 
     public bool Enabled { get; set; }
 
-    /// <summary>Password of the demo agent and admin. Demo only: never enable the demo on a public server.</summary>
+    /// <summary>Password of the demo agent and admin, and of the demo brand's users. Demo only: never enable the demo on a public server.</summary>
     public string Password { get; set; } = "parley-demo";
 
-    /// <summary>Origins the demo deployment accepts.</summary>
+    /// <summary>Origins the demo deployments accept.</summary>
     public List<string> AllowedOrigins { get; set; } = ["http://localhost:5080", "http://127.0.0.1:5080"];
+
+    /// <summary>
+    /// The demo brand's base URL (its issuer). Unset: <c>Parley:PublicUrl</c> or the first address
+    /// in <c>Urls</c>, followed by <c>/demo-brand</c>.
+    /// </summary>
+    public string BrandUrl { get; set; } = "";
+
+    /// <summary>The demo bank's bot: a greeting and three cases, one of which requires a login.</summary>
+    public static BotSettings Bot { get; } = new()
+    {
+        Greeting = "Hi! I am the Demo Bank bot. Ask me for a statement copy, our opening hours, or an agent.",
+        Cases =
+        [
+            new BotCase("Statement copy", ["statement", "statement copy", "bank statement"],
+                "Your statement copy is on its way to the address we have on file.", RequiresAuthentication: true),
+            new BotCase("Opening hours", ["hours", "open", "opening hours"], "We are open 9:00 to 17:00, Monday to Friday."),
+            new BotCase("Talk to an agent", ["agent", "human", "person"], "Connecting you to an agent.", HandOver: true, Queue: "general"),
+        ],
+    };
 }
 
-/// <summary>Creates the demo brand (tenant, deployment, an agent and an admin) when missing.</summary>
+/// <summary>
+/// Creates what is missing of the demo brand: tenant, deployments, an agent and an admin, and
+/// (re)writes its authentication settings and bot, so they follow the configured address.
+/// </summary>
 internal sealed partial class DemoSeed(
     IParleyStore store,
     IPasswordHasher<Agent> hasher,
+    AuthenticationSettingsResolver resolver,
     TimeProvider time,
     IOptions<DemoOptions> options,
     ILogger<DemoSeed> logger) : IHostedService
@@ -36,26 +72,60 @@ internal sealed partial class DemoSeed(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var demo = options.Value;
-        if (!demo.Enabled || await store.GetTenantAsync(DemoOptions.TenantId, cancellationToken) is not null)
+        if (!demo.Enabled)
         {
             return;
         }
 
         var now = time.GetUtcNow();
-        await store.CreateTenantAsync(new Tenant(DemoOptions.TenantId, "Demo Brand", now), cancellationToken);
-        await store.CreateDeploymentAsync(
-            new Deployment(DemoOptions.DeploymentId, DemoOptions.TenantId, "Demo website", demo.AllowedOrigins, now), cancellationToken);
-        foreach (var (email, name, role) in new[]
-                 {
-                     (DemoOptions.AgentEmail, "Demo Agent", AgentRole.Agent),
-                     (DemoOptions.AdminEmail, "Demo Admin", AgentRole.Admin),
-                 })
+        if (await store.GetTenantAsync(DemoOptions.TenantId, cancellationToken) is null)
         {
-            var agent = new Agent(Guid.NewGuid(), DemoOptions.TenantId, email, name, "", role, 5, now);
-            await store.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, demo.Password) }, cancellationToken);
+            await store.CreateTenantAsync(new Tenant(DemoOptions.TenantId, "Demo Brand", now), cancellationToken);
+            await store.CreateDeploymentAsync(
+                new Deployment(DemoOptions.DeploymentId, DemoOptions.TenantId, "Demo website (no login)", demo.AllowedOrigins, now), cancellationToken);
+            foreach (var (email, name, role) in new[]
+                     {
+                         (DemoOptions.AgentEmail, "Demo Agent", AgentRole.Agent),
+                         (DemoOptions.AdminEmail, "Demo Admin", AgentRole.Admin),
+                     })
+            {
+                var agent = new Agent(Guid.NewGuid(), DemoOptions.TenantId, email, name, "", role, 5, now);
+                await store.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, demo.Password) }, cancellationToken);
+            }
+
+            LogSeeded(logger, DemoOptions.DeploymentId);
         }
 
-        LogSeeded(logger, DemoOptions.DeploymentId);
+        var brand = demo.BrandUrl;
+        var origins = demo.AllowedOrigins.Append(new Uri(brand).GetLeftPart(UriPartial.Authority)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var implicitSettings = new AuthenticationSettings
+        {
+            Id = DemoOptions.ImplicitSettingsId, TenantId = DemoOptions.TenantId, Name = "Demo Bank: page token (implicit)",
+            Flow = AuthenticationFlow.Implicit, Issuer = brand, ClientId = DemoBrand.ClientId, KeysUrl = brand + "/jwks",
+            AuthorizationEndpoint = brand + "/authorize", JsClientFunction = "getAuthenticationToken", SessionTtlMinutes = 30,
+            AllowedAlgorithms = ["RS256"], CreatedAt = now, UpdatedAt = now,
+        };
+        var codeSettings = implicitSettings with
+        {
+            Id = DemoOptions.CodeFlowSettingsId, Name = "Demo Bank: authorization code flow", Flow = AuthenticationFlow.Code,
+            KeysUrl = null, AuthorizationEndpoint = null, DiscoveryUrl = brand + "/.well-known/openid-configuration",
+            ProtectedClientSecret = resolver.Protect(DemoBrand.ClientSecret),
+        };
+        foreach (var (deploymentId, name, settings) in new[]
+                 {
+                     (DemoOptions.ImplicitDeploymentId, "Demo Bank website", implicitSettings),
+                     (DemoOptions.CodeFlowDeploymentId, "Demo Bank help (code flow)", codeSettings),
+                 })
+        {
+            await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+            if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is null)
+            {
+                await store.CreateDeploymentAsync(new Deployment(deploymentId, DemoOptions.TenantId, name, origins, now, settings.Id), cancellationToken);
+            }
+
+            await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, cancellationToken);
+            await store.SetDeploymentBotAsync(deploymentId, DemoOptions.Bot, cancellationToken);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -69,6 +139,17 @@ public static class DemoExtensions
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DemoOptions>(configuration.GetSection(DemoOptions.Section));
+        services.PostConfigure<DemoOptions>(demo =>
+        {
+            if (demo.BrandUrl.Length == 0)
+            {
+                var site = configuration["Parley:PublicUrl"] is { Length: > 0 } configured
+                    ? configured
+                    : (configuration["urls"] ?? "http://localhost:5080").Split(';', StringSplitOptions.RemoveEmptyEntries)[0];
+                demo.BrandUrl = Operations.PublicAddress.Browsable(site) + DemoBrand.BasePath;
+            }
+        });
+        services.AddSingleton<DemoBrand>();
         services.AddHostedService<DemoSeed>();
         return services;
     }

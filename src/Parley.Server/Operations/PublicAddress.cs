@@ -21,13 +21,17 @@ public sealed class PublicAddress(IOptions<ParleyOptions> options, IServer serve
             }
 
             var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
-            var builder = new UriBuilder(listening.Replace("://+", "://localhost", StringComparison.Ordinal)
-                .Replace("://*", "://localhost", StringComparison.Ordinal)
-                .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
-                .Replace("://[::]", "://localhost", StringComparison.Ordinal)) { Path = "/" };
-            return builder.Uri;
+            return new UriBuilder(Browsable(listening)) { Path = "/" }.Uri;
         }
     }
+
+    /// <summary>A listening address as a browser would use it: a wildcard host becomes localhost.</summary>
+    public static string Browsable(string listening) =>
+        listening.Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://*", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal)
+            .TrimEnd('/');
 
     public Uri Resolve(string path) => new(BaseUri, path.TrimStart('/'));
 }
