@@ -37,13 +37,7 @@ public sealed class LoginLinks(
             return null;
         }
 
-        var endpoint = settings.AuthorizationEndpoint;
-        if (endpoint is null && resolver.KeySource(settings) is DiscoveryKeySource discovery)
-        {
-            endpoint = (await discovery.GetMetadataAsync(cancellationToken)).AuthorizationEndpoint?.ToString();
-        }
-
-        if (endpoint is null)
+        if (await AuthorizationEndpointAsync(settings, cancellationToken) is not { } endpoint)
         {
             return null;
         }
@@ -75,6 +69,13 @@ public sealed class LoginLinks(
 
         return new LoginLink(AuthorizationUrl(endpoint, parameters), expires);
     }
+
+    /// <summary>Where visitors log in: the configured authorization endpoint, or the one discovery names.</summary>
+    public async Task<string?> AuthorizationEndpointAsync(AuthenticationSettings settings, CancellationToken cancellationToken) =>
+        settings.AuthorizationEndpoint
+        ?? (resolver.KeySource(settings) is DiscoveryKeySource discovery
+            ? (await discovery.GetMetadataAsync(cancellationToken)).AuthorizationEndpoint?.ToString()
+            : null);
 
     /// <summary>The endpoint with the parameters appended to whatever query it already has.</summary>
     internal static string AuthorizationUrl(string endpoint, IReadOnlyDictionary<string, string> parameters) =>

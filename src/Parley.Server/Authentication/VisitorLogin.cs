@@ -219,7 +219,7 @@ public static partial class VisitorLogin
     /// PKCE challenge; the redirect URI must be on one of the deployment's allowed origins.
     /// </summary>
     private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
-        CodeLoginRequest request, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+        CodeLoginRequest request, IParleyStore store, LoginLinks links, TimeProvider time, CancellationToken cancellationToken)
     {
         var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await SettingsOfAsync(deployment, store, cancellationToken);
@@ -242,7 +242,7 @@ public static partial class VisitorLogin
         var expires = now.AddMinutes(10);
         await store.CreateLoginStateAsync(
             new LoginState(stateHash, deployment.TenantId, deployment.Id, null, nonce, verifier, request.RedirectUri, now, expires), cancellationToken);
-        var authorizationUrl = settings.AuthorizationEndpoint is { } endpoint
+        var authorizationUrl = await links.AuthorizationEndpointAsync(settings, cancellationToken) is { } endpoint
             ? LoginLinks.AuthorizationUrl(endpoint, new Dictionary<string, string>
             {
                 ["response_type"] = "code",

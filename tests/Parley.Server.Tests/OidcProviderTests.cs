@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Authentication;
+using Parley.Bots;
+using Parley.Testing;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// The code flow against a real, independent OpenID Provider (npm oidc-provider): discovery, JWKS,
+/// client_secret_basic, PKCE and nonce, before the chat and mid-chat, across a signing-key rotation.
+/// </summary>
+public sealed class OidcProviderTests
+{
+    private const string ClientSecret = "parley-client-secret-for-oidc-provider";
+    private const string PageRedirect = "http://localhost:5080/chat";
+
+    /// <summary>A browser at the provider: follows its redirects (keeping its cookies) until it sends the visitor back to <paramref name="until"/>.</summary>
+    private static async Task<Uri> AuthorizeAsync(string authorizationUrl, string loginHint, string until)
+    {
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false });
+        var url = new Uri(authorizationUrl + "&login_hint=" + loginHint);
+        for (var hop = 0; hop < 10; hop++)
+        {
+            using var response = await browser.GetAsync(url);
+            var location = response.Headers.Location
+                ?? throw new InvalidOperationException($"oidc-provider answered {(int)response.StatusCode} without a redirect: {await response.Content.ReadAsStringAsync()}");
+            url = location.IsAbsoluteUri ? location : new Uri(url, location);
+            if (url.ToString().StartsWith(until, StringComparison.Ordinal))
+            {
+                return url;
+            }
+        }
+
+        throw new InvalidOperationException("oidc-provider did not redirect back to Parley within 10 hops.");
+    }
+
+    [Fact]
+    public async Task Code_flow_logins_at_oidc_provider_work_before_and_mid_chat_and_survive_its_key_rotation()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var callback = new Uri(server.Address, LoginLinks.CallbackPath).ToString();
+        await using var provider = await OidcProvider.StartAsync(ClientSecret, PageRedirect, callback);
+
+        var (deploymentId, _) = await server.NewTenantAsync("http://localhost:5080");
+        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var resolver = server.Services.GetRequiredService<AuthenticationSettingsResolver>();
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "oidc-provider", Flow = AuthenticationFlow.Code,
+            Issuer = provider.Issuer.ToString().TrimEnd('/'), ClientId = "parley", DiscoveryUrl = provider.DiscoveryUrl.ToString(),
+            ProtectedClientSecret = resolver.Protect(ClientSecret), AllowedAlgorithms = ["RS256"],
+            CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(),
+        };
+        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+
+        // Before the chat: Parley starts the login, the provider authenticates, Parley exchanges the code.
+        var login = await (await server.Http.PostAsJsonAsync("/api/v1/sessions/login", new { deploymentId, redirectUri = PageRedirect }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var authorizationUrl = login.GetProperty("authorizationUrl").GetString()!;
+        Assert.StartsWith(provider.Issuer + "auth?", authorizationUrl);
+        var back = QueryHelpers.ParseQuery((await AuthorizeAsync(authorizationUrl, "alice", PageRedirect)).Query);
+        Assert.Equal(login.GetProperty("state").GetString(), back["state"]);
+        var session = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, code = back["code"].ToString(), state = back["state"].ToString(), redirectUri = PageRedirect });
+        Assert.Equal(HttpStatusCode.Created, session.StatusCode);
+        var alice = await session.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(alice.GetProperty("authenticated").GetBoolean());
+        var identity = await server.Store.GetVerifiedIdentityAsync(alice.GetProperty("consumerId").GetGuid(), CancellationToken.None);
+        Assert.Equal(("alice", "alice@oidc-provider.example"), (identity!.Subject, identity.VerifiedClaims["email"]));
+
+        // Mid-chat: an anonymous visitor asks for a protected case; the login link goes to the provider.
+        await server.Store.SetDeploymentBotAsync(deploymentId, new BotSettings
+        {
+            Cases = [new BotCase("Statement copy", ["statement"], "Here is your statement.", RequiresAuthentication: true)],
+        }, CancellationToken.None);
+        var visitor = await server.NewVisitorAsync(deploymentId);
+        await using var socket = await server.ConsumerAsync(visitor, deploymentId);
+        await socket.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+
+        async Task<JsonElement> LogInMidChatAsync(string account)
+        {
+            await socket.SendAsync(new { type = "message.send", conversationId, clientMessageId = Guid.NewGuid().ToString(), text = "my statement please" });
+            var link = (await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "authentication.requested"))
+                .GetProperty("message").GetProperty("data").GetProperty("url").GetString()!;
+            var returned = QueryHelpers.ParseQuery((await AuthorizeAsync(link, account, callback)).Query);
+            await socket.SendAsync(new { type = "conversation.authenticate", conversationId, state = returned["state"].ToString(), code = returned["code"].ToString() });
+            return await socket.NextAsync(f => f.GetProperty("type").GetString() is "session" or "error");
+        }
+
+        // The provider rotates its signing key. Right after Parley fetched the old JWKS, an unknown
+        // kid does not make it refetch (the cooldown protects the provider): that login is refused.
+        Assert.Equal("key-2", await provider.RotateKeysAsync());
+        var tooSoon = await LogInMidChatAsync("bob");
+        Assert.Equal("error", tooSoon.GetProperty("type").GetString());
+        Assert.Contains("kid", tooSoon.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.False((await server.Store.GetConversationAsync(conversationId, CancellationToken.None))!.Authenticated);
+
+        // After the cooldown the new kid triggers one refetch, and the rotated key is accepted.
+        clock.Advance(TimeSpan.FromSeconds(31));
+        var upgraded = await LogInMidChatAsync("bob");
+        Assert.Equal("session", upgraded.GetProperty("type").GetString());
+        await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "Here is your statement.");
+        var bob = await server.Store.GetVerifiedIdentityAsync(upgraded.GetProperty("consumerId").GetGuid(), CancellationToken.None);
+        Assert.Equal("bob", bob!.Subject);
+        Assert.True((await server.Store.GetConversationAsync(conversationId, CancellationToken.None))!.Authenticated);
+    }
+}
