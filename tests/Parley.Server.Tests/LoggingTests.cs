@@ -42,6 +42,53 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task Tokens_login_states_and_verified_claims_never_reach_the_logs()
+    {
+        var sink = new CapturingLoggerProvider();
+        await using var server = await TestServer.StartAsync(
+            builder => builder.Logging.AddProvider(sink).SetMinimumLevel(LogLevel.Trace),
+            "--Logging:LogLevel:Default=Trace");
+        var brand = System.Security.Cryptography.RSA.Create(2048);
+        var (deploymentId, _) = await server.NewTenantAsync();
+        await TestTokens.AttachSettingsAsync(server, deploymentId, brand);
+        var settings = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.AuthenticationSettingsId!.Value;
+        var record = (await server.Store.GetAuthenticationSettingsAsync(settings, CancellationToken.None))!;
+        await server.Store.SaveAuthenticationSettingsAsync(record with { AuthorizationEndpoint = "https://idp.brand.example/authorize", UpdatedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await server.Store.SetDeploymentBotAsync(deploymentId, new Bots.BotSettings
+        {
+            Cases = [new Bots.BotCase("Statement copy", ["statement"], "On its way.", RequiresAuthentication: true)],
+        }, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var jwt = TestTokens.Rs256(brand, new { iss = TestTokens.Issuer, aud = "parley", sub = "sub-secret-77", exp = now + 600, iat = now, email = "verified.secret@example.com" });
+        var visitor = await server.NewVisitorAsync(deploymentId);
+
+        string link;
+        Guid conversationId;
+        await using (var consumer = await server.ConsumerAsync(visitor, deploymentId))
+        {
+            await consumer.SendAsync(new { type = "conversation.start" });
+            conversationId = (await consumer.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+            await consumer.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+            await consumer.SendAsync(new { type = "message.send", conversationId, clientMessageId = "s", text = "statement please" });
+            link = (await consumer.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "authentication.requested"))
+                .GetProperty("message").GetProperty("data").GetProperty("url").GetString()!;
+            await consumer.SendAsync(new { type = "conversation.authenticate", conversationId, jwt = jwt[..^4] + "AAAA" });
+            await consumer.ExpectAsync("error");
+            await consumer.SendAsync(new { type = "conversation.authenticate", conversationId, jwt });
+            await consumer.ExpectAsync("session");
+        }
+
+        var state = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(new Uri(link).Query)["state"].ToString();
+        var logs = string.Join("\n", sink.Lines);
+        Assert.Contains(sink.Lines, l => l.Contains(conversationId.ToString(), StringComparison.Ordinal));
+        Assert.DoesNotContain(jwt[..40], logs);
+        Assert.DoesNotContain(state, logs);
+        Assert.DoesNotContain("verified.secret@example.com", logs);
+        Assert.DoesNotContain("sub-secret-77", logs);
+        Assert.DoesNotContain("statement please", logs);
+    }
+
+    [Fact]
     public async Task The_agent_web_app_cookie_authenticates_the_agent_socket()
     {
         await using var server = await TestServer.StartAsync();

@@ -188,9 +188,10 @@ public static class AuthenticationSettingsApi
             _ => throw Bad("flow is \"implicit\" or \"code\"."),
         };
         var sources = new[] { request.KeysUrl, request.DiscoveryUrl, request.KeysDocument }.Count(s => !string.IsNullOrWhiteSpace(s));
-        if (sources != 1)
+        var customLoginPageOnly = sources == 0 && (!string.IsNullOrEmpty(request.SecurityKey) || current.ProtectedSecurityKey is not null);
+        if (sources != 1 && !customLoginPageOnly)
         {
-            throw Bad("Give exactly one of keysUrl, discoveryUrl or keysDocument.");
+            throw Bad("Give exactly one of keysUrl, discoveryUrl or keysDocument (none only with a securityKey, for a custom login page that signs its assertions with it).");
         }
 
         foreach (var (url, what) in new[] { (request.KeysUrl, "keysUrl"), (request.DiscoveryUrl, "discoveryUrl"), (request.AuthorizationEndpoint, "authorizationEndpoint"), (request.TokenEndpoint, "tokenEndpoint") })
@@ -242,9 +243,9 @@ public static class AuthenticationSettingsApi
             throw Bad("HS* algorithms need hmacSecret.");
         }
 
-        if (request.HmacSecret is { Length: > 0 and < 32 })
+        if (request.HmacSecret is { Length: > 0 and < 32 } || request.SecurityKey is { Length: > 0 and < 32 })
         {
-            throw Bad("hmacSecret must be at least 32 characters.");
+            throw Bad("hmacSecret and securityKey must be at least 32 characters.");
         }
 
         if (request.ClockSkewSeconds is < 0 or > 600 || request.SessionTtlMinutes is <= 0 or > 60 * 24 * 30)

@@ -68,8 +68,12 @@ public sealed class AuthenticationSettingsResolver(
                 return new StaticKeySource(KeySetParser.Parse(document));
             }
 
-            return settings.DiscoveryUrl is { } discovery
-                ? new DiscoveryKeySource(new Uri(discovery), settings.Issuer, http, KeySourceOptions, time)
-                : new HttpKeySource(new Uri(settings.KeysUrl!), http, KeySourceOptions, time);
+            return settings switch
+            {
+                { DiscoveryUrl: { } discovery } => new DiscoveryKeySource(new Uri(discovery), settings.Issuer, http, KeySourceOptions, time),
+                { KeysUrl: { } keys } => new HttpKeySource(new Uri(keys), http, KeySourceOptions, time),
+                // Only a custom login page's security key: no token from the page can be verified.
+                _ => new StaticKeySource(KeySet.Empty),
+            };
         });
 }

@@ -56,6 +56,9 @@ public sealed partial class MidChatLogin(
     /// <summary>How old a custom login page's assertion may be.</summary>
     private static readonly TimeSpan MaxAssertionAge = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a login by assertion holds when the settings give no session TTL.</summary>
+    private static readonly TimeSpan AssertionLoginLifetime = TimeSpan.FromHours(1);
+
     public async Task<ConversationAuthenticated> AuthenticateAsync(
         ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
@@ -75,6 +78,12 @@ public sealed partial class MidChatLogin(
         }
 
         var identity = result.Identity!;
+        if (request.Assertion is not null && settings.SessionTtlMinutes is null)
+        {
+            // An assertion's exp only bounds its own freshness; the login holds for an hour unless the settings say otherwise.
+            identity = identity with { ExpiresAt = time.GetUtcNow() + AssertionLoginLifetime };
+        }
+
         var owner = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, time.GetUtcNow(), cancellationToken);
         if (conversation.ConsumerId != owner.Id)
         {
@@ -94,7 +103,7 @@ public sealed partial class MidChatLogin(
         var upgraded = await store.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
         fanout.Publish(new ConversationChanged(upgraded));
         LogUpgraded(logger, conversationId, owner.Id);
-        await bots.OnAuthenticatedAsync(upgraded, cancellationToken);
+        _ = bots.OnAuthenticatedAsync(upgraded);
         return new ConversationAuthenticated(token, owner.Id, session.SessionExpiresAt, upgraded.ToConsumerView()) { Caller = session };
     }
 

@@ -81,14 +81,21 @@ public sealed partial class BotResponder(
         }
     }
 
-    /// <summary>After a mid-chat login: the case that asked for it continues.</summary>
-    public async Task OnAuthenticatedAsync(Conversation conversation, CancellationToken cancellationToken)
+    /// <summary>After a mid-chat login: the case that asked for it continues. Runs in the background, like answers.</summary>
+    public async Task OnAuthenticatedAsync(Conversation conversation)
     {
-        if (conversation.AssignedAgentId is null
-            && await BotOfAsync(conversation.DeploymentId, cancellationToken) is { } bot
-            && bot.Find(conversation.BotCase) is { RequiresAuthentication: true } pending)
+        try
         {
-            await RunCaseAsync(conversation, pending, cancellationToken);
+            if (conversation.AssignedAgentId is null
+                && await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is { } bot
+                && bot.Find(conversation.BotCase) is { RequiresAuthentication: true } pending)
+            {
+                await RunCaseAsync(conversation, pending, CancellationToken.None);
+            }
+        }
+        catch (Exception exception) when (exception is StorageUnavailableException or ParleyException or TaskCanceledException)
+        {
+            LogBotFailed(logger, conversation.Id, exception);
         }
     }
 
