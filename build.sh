@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Parley's two commands:
 #   ./build.sh run    run Parley on http://localhost:5080 (SQLite under ./data, demo brand on)
-#   ./build.sh test   install what the tests need when missing, build everything, run every test
+#   ./build.sh test   install what the tests need when missing (postgresql, nodejs, chromium, npm packages),
+#                     build everything, run every test
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,8 +25,14 @@ ensure_prerequisites() {
     echo "==> installing nodejs and npm"
     apt_install nodejs npm
   fi
-  echo "==> npm ci (tests/interop)"
+  # Browser checks drive Debian's Chromium with playwright-core.
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "==> installing chromium (browser tests)"
+    apt_install chromium
+  fi
+  echo "==> npm ci (tests/interop, tests/browser)"
   npm ci --prefix tests/interop --no-audit --no-fund --silent
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     # PostgreSQL refuses to run as root; the tests run it as 'postgres'.
     useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres

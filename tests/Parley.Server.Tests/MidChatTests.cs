@@ -174,6 +174,13 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         var page = await callback.Content.ReadAsStringAsync();
         Assert.Contains("https://www.acme.example", page);
         Assert.Contains("&quot;known&quot;:true", page);
+        // A result in the fragment (id_token) never reaches the server: the page asks where it may post it.
+        var origins = await (await Server.Http.PostAsJsonAsync("/auth/callback/origins", new { state })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(origins.GetProperty("known").GetBoolean());
+        Assert.Contains(origins.GetProperty("origins").EnumerateArray(), o => o.GetString() == "https://www.acme.example");
+        var unknown = await (await Server.Http.PostAsJsonAsync("/auth/callback/origins", new { state = "pls_made-up" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(unknown.GetProperty("known").GetBoolean());
+        Assert.Single(unknown.GetProperty("origins").EnumerateArray());
 
         await visitor.SendAsync(new { type = "conversation.authenticate", conversationId, state, code, requestId = "login" });
         var session = await visitor.ExpectAsync("session");

@@ -180,6 +180,7 @@ public static class MidChatLoginEndpoints
             .RequireAuthorization(CallerSchemes.Consumer);
         app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
+        app.MapPost(LoginLinks.CallbackPath + "/origins", OriginsAsync).AllowAnonymous();
         return app;
     }
 
@@ -207,30 +208,51 @@ public static class MidChatLoginEndpoints
             }
         }
 
-        var origins = new JsonArray($"{request.Scheme}://{request.Host}");
-        var state = data["state"]?.GetValue<string>();
-        var known = false;
-        if (state is { Length: < 200 }
-            && await store.FindLoginStateAsync(OpaqueToken.Hash(state), time.GetUtcNow(), cancellationToken) is { } login
-            && await store.GetDeploymentAsync(login.DeploymentId, cancellationToken) is { } deployment)
-        {
-            known = true;
-            foreach (var origin in deployment.AllowedOrigins)
-            {
-                origins.Add(origin);
-            }
-        }
-
+        var (known, origins) = await WhereToAsync(data["state"]?.GetValue<string>(), request, store, time, cancellationToken);
         var payload = new JsonObject { ["known"] = known, ["origins"] = origins, ["data"] = data }.ToJsonString();
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         context.Response.Headers["X-Content-Type-Options"] = "nosniff";
-        context.Response.Headers.ContentSecurityPolicy = $"default-src 'none'; script-src '{CallbackScriptHash}'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+        context.Response.Headers.ContentSecurityPolicy = $"default-src 'none'; script-src '{CallbackScriptHash}'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
         var html = CallbackHtml
             .Replace("{{script}}", CallbackScript, StringComparison.Ordinal)
             .Replace("{{payload}}", HtmlEncoder.Default.Encode(payload), StringComparison.Ordinal);
         return TypedResults.Content(html, "text/html; charset=utf-8");
     }
+
+    /// <summary>
+    /// Which windows may receive a login result: Parley's own origin and, for a live state, its
+    /// deployment's allowed origins. Known is false for an unknown, used or expired state.
+    /// </summary>
+    private static async Task<(bool Known, JsonArray Origins)> WhereToAsync(
+        string? state, HttpRequest request, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var origins = new JsonArray($"{request.Scheme}://{request.Host}");
+        if (state is not { Length: > 0 and < 200 }
+            || await store.FindLoginStateAsync(OpaqueToken.Hash(state), time.GetUtcNow(), cancellationToken) is not { } login
+            || await store.GetDeploymentAsync(login.DeploymentId, cancellationToken) is not { } deployment)
+        {
+            return (false, origins);
+        }
+
+        foreach (var origin in deployment.AllowedOrigins)
+        {
+            origins.Add(origin);
+        }
+
+        return (true, origins);
+    }
+
+    /// <summary>For results the brand returned in the fragment (id_token), which the server never sees: the callback page asks here.</summary>
+    private static async Task<ContentHttpResult> OriginsAsync(
+        CallbackOriginsRequest body, HttpContext context, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (known, origins) = await WhereToAsync(body.State, context.Request, store, time, cancellationToken);
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Content(new JsonObject { ["known"] = known, ["origins"] = origins }.ToJsonString(), "application/json");
+    }
+
+    public sealed record CallbackOriginsRequest(string? State);
 
     private const string CallbackScript = """
         (function () {
@@ -242,15 +264,24 @@ public static class MidChatLoginEndpoints
             });
             history.replaceState(null, '', location.pathname);
           }
-          var sent = false;
-          if (window.opener && !window.opener.closed) {
-            p.origins.forEach(function (o) { try { window.opener.postMessage(d, o); sent = true; } catch (e) { } });
+          function finish() {
+            var sent = false;
+            if (window.opener && !window.opener.closed) {
+              p.origins.forEach(function (o) { try { window.opener.postMessage(d, o); sent = true; } catch (e) { } });
+            }
+            try { localStorage.setItem('parley.login', JSON.stringify(d)); localStorage.removeItem('parley.login'); } catch (e) { }
+            document.getElementById('status').textContent = d.error ? 'The login did not complete: ' + (d.error_description || d.error) + '.'
+              : !p.known ? 'This login link has expired or was already used. Go back to the chat and ask for a new one.'
+              : 'You are logged in. You can close this window and return to the chat.';
+            if (sent && !d.error && p.known) { setTimeout(function () { window.close(); }, 300); }
           }
-          try { localStorage.setItem('parley.login', JSON.stringify(d)); localStorage.removeItem('parley.login'); } catch (e) { }
-          document.getElementById('status').textContent = d.error ? 'The login did not complete: ' + (d.error_description || d.error) + '.'
-            : !p.known ? 'This login link has expired or was already used. Go back to the chat and ask for a new one.'
-            : 'You are logged in. You can close this window and return to the chat.';
-          if (sent && !d.error && p.known) { setTimeout(function () { window.close(); }, 300); }
+          if (!p.known && d.state) {
+            fetch('callback/origins', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: d.state }) })
+              .then(function (r) { return r.json(); })
+              .then(function (o) { p.known = o.known; p.origins = o.origins; finish(); }, finish);
+          } else {
+            finish();
+          }
         })();
         """;
 
