@@ -148,7 +148,9 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
     public async Task The_agent_sees_verified_claims_and_context_apart_from_the_pages_unverified_attributes()
     {
         var (deploymentId, agentEmail) = await Server.NewTenantAsync();
-        await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
+        var settings = await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
+        await Server.Store.SaveAuthenticationSettingsAsync(
+            settings with { ClaimMapping = new Dictionary<string, string> { ["given_name"] = "Vorname" }, UpdatedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
         var agent = await Server.AgentTokenAsync(agentEmail);
 
         async Task<JsonElement> PanelAsync(Guid conversationId)
@@ -175,6 +177,7 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         Assert.Equal("authenticated", authenticated.GetProperty("authentication").GetString());
         Assert.Equal("ada-1", authenticated.GetProperty("verified").GetProperty("subject").GetString());
         Assert.Equal("Ada", authenticated.GetProperty("verified").GetProperty("claims").GetProperty("given_name").GetString());
+        Assert.Equal("Vorname", authenticated.GetProperty("verified").GetProperty("labels").GetProperty("given_name").GetString());
         Assert.Equal("Mallory", authenticated.GetProperty("unverified").GetProperty("engagementAttributes").GetProperty("given_name").GetString());
         Assert.Equal("1200", authenticated.GetProperty("unverified").GetProperty("engagementAttributes").GetProperty("cart").GetString());
         Assert.Equal("anonymous", anonymous.GetProperty("authentication").GetString());

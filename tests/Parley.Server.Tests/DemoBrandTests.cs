@@ -82,6 +82,7 @@ public sealed class DemoBrandTests : IAsyncLifetime
         Assert.Equal("authenticated", consumer.GetProperty("authentication").GetString());
         Assert.Equal("C-1815", consumer.GetProperty("verified").GetProperty("subject").GetString());
         Assert.Equal("Lovelace", consumer.GetProperty("verified").GetProperty("claims").GetProperty("family_name").GetString());
+        Assert.Equal("Last name", consumer.GetProperty("verified").GetProperty("labels").GetProperty("family_name").GetString());
         Assert.Equal("true", consumer.GetProperty("verified").GetProperty("contextVariables").GetProperty("msdyn_isvip").GetString());
     }
 

@@ -365,4 +365,32 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, await AdminTokenAsync(otherTenant))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Put, await AdminTokenAsync(otherTenant), new { greeting = "pwned" })).StatusCode);
     }
+
+    [Fact]
+    public async Task An_expired_login_link_is_refused_and_changes_nothing()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var (deploymentId, _) = await server.NewTenantAsync("https://www.acme.example");
+        var settings = await TestTokens.AttachSettingsAsync(server, deploymentId, Brand, now: clock.GetUtcNow());
+        await server.Store.SaveAuthenticationSettingsAsync(settings with { AuthorizationEndpoint = "https://login.acme.example/authorize" }, CancellationToken.None);
+        await server.Store.SetDeploymentBotAsync(deploymentId, Bot, CancellationToken.None);
+        var token = await server.NewVisitorAsync(deploymentId);
+        await using var socket = await server.ConsumerAsync(token, deploymentId);
+        await socket.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        var link = await AskForStatementAsync(socket, conversationId);
+        var nonce = QueryHelpers.ParseQuery(new Uri(link).Query)["nonce"].ToString();
+
+        clock.Advance(TimeSpan.FromMinutes(11));
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var jwt = TestTokens.Rs256(Brand, new { iss = Issuer, aud = "parley", sub = "late", nonce, exp = now + 600, iat = now });
+        await socket.SendAsync(new { type = "conversation.authenticate", conversationId, state = State(link), jwt, requestId = "late" });
+        var refused = await socket.ExpectAsync("error", f => f.GetProperty("requestId").GetString() == "late");
+
+        Assert.Equal("invalid_grant", refused.GetProperty("code").GetString());
+        Assert.False((await server.Store.GetConversationAsync(conversationId, CancellationToken.None))!.Authenticated);
+        Assert.DoesNotContain(await server.Store.GetMessagesAsync(conversationId, 0, 100, CancellationToken.None), m => m.Text == "authentication.upgraded");
+    }
 }

@@ -14,11 +14,16 @@ public sealed record AgentView(Guid Id, Guid TenantId, string Email, string Disp
 
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, AgentView Agent);
 
-/// <summary>Data the brand's identity provider signed: shown as verified, with the authenticated mark.</summary>
+/// <summary>
+/// Data the brand's identity provider signed: shown as verified, with the authenticated mark.
+/// <c>Labels</c> names each claim for agents (the settings' claim mapping, else a default for
+/// the standard claims, else the claim's own name).
+/// </summary>
 public sealed record VerifiedSection(
     string Issuer,
     string Subject,
     IReadOnlyDictionary<string, string> Claims,
+    IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, string> ContextVariables,
     string? Acr);
 
@@ -155,14 +160,33 @@ public static partial class AgentApi
         }
 
         var current = identity.AuthenticatedUntil > time.GetUtcNow();
+        var mapping = await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is { AuthenticationSettingsId: { } settingsId }
+            && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
+                ? settings.ClaimMapping
+                : new Dictionary<string, string>();
+        var labels = identity.VerifiedClaims.Keys.ToDictionary(
+            claim => claim,
+            claim => mapping.TryGetValue(claim, out var label) ? label : StandardLabels.GetValueOrDefault(claim, claim));
         return TypedResults.Ok(new ConsumerPanelView(
             conversation.ConsumerId,
             current ? "authenticated" : "expired",
             identity.AuthenticatedAt,
             identity.AuthenticatedUntil,
-            new VerifiedSection(identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr),
+            new VerifiedSection(identity.Issuer, identity.Subject, identity.VerifiedClaims, labels, identity.ContextVariables, identity.Acr),
             unverified));
     }
+
+    private static readonly Dictionary<string, string> StandardLabels = new(StringComparer.Ordinal)
+    {
+        ["given_name"] = "First name",
+        ["family_name"] = "Last name",
+        ["name"] = "Name",
+        ["email"] = "Email",
+        ["email_verified"] = "Email verified",
+        ["phone_number"] = "Phone",
+        ["preferred_username"] = "Username",
+        ["birthdate"] = "Date of birth",
+    };
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Agent login refused")]
     private static partial void LogLoginFailed(ILogger logger);
