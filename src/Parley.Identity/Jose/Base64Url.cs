@@ -1,18 +1,21 @@
+using System.Buffers;
+
 namespace Parley.Identity.Jose;
 
 /// <summary>Base64url without padding (RFC 7515 §2), decoded strictly: one canonical spelling per byte string.</summary>
 public static class Base64Url
 {
+    private const string AlphabetCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    private static readonly SearchValues<char> Alphabet = SearchValues.Create(AlphabetCharacters);
     private static readonly sbyte[] Values = BuildValues();
 
     private static sbyte[] BuildValues()
     {
         var values = new sbyte[128];
         Array.Fill(values, (sbyte)-1);
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        for (var i = 0; i < alphabet.Length; i++)
+        for (var i = 0; i < AlphabetCharacters.Length; i++)
         {
-            values[alphabet[i]] = (sbyte)i;
+            values[AlphabetCharacters[i]] = (sbyte)i;
         }
 
         return values;
@@ -28,48 +31,20 @@ public static class Base64Url
     {
         bytes = [];
         var remainder = text.Length % 4;
-        if (remainder == 1)
+        // Only the 64 alphabet characters (no padding, '+', '/' or whitespace), checked vectorized;
+        // then the unused low bits of a final partial group must be zero.
+        if (remainder == 1
+            || text.ContainsAnyExcept(Alphabet)
+            || (remainder == 2 && (Value(text[^1]) & 0x0F) != 0)
+            || (remainder == 3 && (Value(text[^1]) & 0x03) != 0))
         {
             return false;
         }
 
         var output = new byte[text.Length * 3 / 4];
-        var o = 0;
-        var i = 0;
-        for (; i + 4 <= text.Length; i += 4)
+        if (System.Buffers.Text.Base64Url.DecodeFromChars(text, output, out _, out var written) != OperationStatus.Done || written != output.Length)
         {
-            int a = Value(text[i]), b = Value(text[i + 1]), c = Value(text[i + 2]), d = Value(text[i + 3]);
-            if ((a | b | c | d) < 0)
-            {
-                return false;
-            }
-
-            var v = (a << 18) | (b << 12) | (c << 6) | d;
-            output[o++] = (byte)(v >> 16);
-            output[o++] = (byte)(v >> 8);
-            output[o++] = (byte)v;
-        }
-
-        if (remainder == 2)
-        {
-            int a = Value(text[i]), b = Value(text[i + 1]);
-            if ((a | b) < 0 || (b & 0x0F) != 0)
-            {
-                return false;
-            }
-
-            output[o] = (byte)((a << 2) | (b >> 4));
-        }
-        else if (remainder == 3)
-        {
-            int a = Value(text[i]), b = Value(text[i + 1]), c = Value(text[i + 2]);
-            if ((a | b | c) < 0 || (c & 0x03) != 0)
-            {
-                return false;
-            }
-
-            output[o++] = (byte)((a << 2) | (b >> 4));
-            output[o] = (byte)(((b & 0x0F) << 4) | (c >> 2));
+            return false;
         }
 
         bytes = output;

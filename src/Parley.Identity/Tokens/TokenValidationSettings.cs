@@ -38,6 +38,13 @@ public sealed record TokenValidationSettings
     /// <summary>Largest token accepted, in characters.</summary>
     public int MaxTokenLength { get; init; } = 16 * 1024;
 
+    /// <summary>
+    /// Keep every passed check in <see cref="TokenValidationResult.Checks"/> (the token tester and
+    /// the CLI show them). Off on the login path, where only a refusal's check matters: the
+    /// failed check is always recorded.
+    /// </summary>
+    public bool RecordPassedChecks { get; init; } = true;
+
     /// <summary>Only check the signature (or decryption) and return the payload; no claim is checked.</summary>
     public bool SignatureOnly { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -62,6 +63,25 @@ public sealed class TokenValidator(TimeProvider time)
 
     private static Refusal Invalid(string check, string description) => new(OAuthErrors.InvalidToken, check, description);
 
+    /// <summary>The detail of a passed check, formatted only when the run records passed checks (the token tester, the CLI).</summary>
+    [InterpolatedStringHandler]
+    private ref struct PassDetail
+    {
+        private DefaultInterpolatedStringHandler _inner;
+
+        public PassDetail(int literalLength, int formattedCount, Run run, out bool enabled)
+        {
+            enabled = run.Recording;
+            _inner = enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount, CultureInfo.InvariantCulture) : default;
+        }
+
+        public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+        public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+        public string ToStringAndClear() => _inner.ToStringAndClear();
+    }
+
     private sealed class Run(TokenValidationSettings settings, IKeySource keySource, DateTimeOffset now)
     {
         public List<TokenCheck> Checks { get; } = [];
@@ -70,7 +90,24 @@ public sealed class TokenValidator(TimeProvider time)
 
         public JsonElement? Claims { get; private set; }
 
-        private void Pass(string check, string detail) => Checks.Add(new TokenCheck(check, true, detail));
+        public bool Recording => settings.RecordPassedChecks;
+
+        private void Pass(string check, string detail)
+        {
+            if (Recording)
+            {
+                Checks.Add(new TokenCheck(check, true, detail));
+            }
+        }
+
+        /// <summary>Records a passed check; the detail is only formatted when passed checks are recorded.</summary>
+        private void Pass(string check, [InterpolatedStringHandlerArgument("")] ref PassDetail detail)
+        {
+            if (Recording)
+            {
+                Checks.Add(new TokenCheck(check, true, detail.ToStringAndClear()));
+            }
+        }
 
         public async Task<ConsumerIdentity?> ValidateAsync(string? token, CancellationToken cancellationToken)
         {
@@ -84,26 +121,26 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("size", $"The token is {token.Length} characters; the limit is {settings.MaxTokenLength}.");
             }
 
-            var parts = token.Split('.');
-            switch (parts.Length)
+            var jws = token;
+            switch (token.AsSpan().Count('.') + 1)
             {
                 case 3:
                     Pass("format", "compact JWS (3 segments)");
                     break;
                 case 5:
                     Pass("format", "compact JWE (5 segments)");
-                    parts = Decrypt(parts);
+                    jws = Decrypt(token.Split('.'));
                     break;
-                default:
-                    throw Invalid("format", $"A token has 3 segments (JWS) or 5 (JWE); this one has {parts.Length}. Only compact serialization is accepted.");
+                case var segments:
+                    throw Invalid("format", $"A token has 3 segments (JWS) or 5 (JWE); this one has {segments}. Only compact serialization is accepted.");
             }
 
-            var payload = await VerifySignatureAsync(parts, cancellationToken);
+            var payload = await VerifySignatureAsync(jws, cancellationToken);
             Claims = payload;
             return settings.SignatureOnly ? null : CheckClaims(payload);
         }
 
-        private static JsonElement DecodeJson(string segment, string check, string what)
+        private static JsonElement DecodeJson(ReadOnlySpan<char> segment, string check, string what)
         {
             if (!Base64Url.TryDecode(segment, out var bytes))
             {
@@ -123,7 +160,8 @@ public sealed class TokenValidator(TimeProvider time)
             }
         }
 
-        private string[] Decrypt(string[] parts)
+        /// <summary>Decrypts a compact JWE and returns the signed JWT inside it.</summary>
+        private string Decrypt(string[] parts)
         {
             var header = DecodeJson(parts[0], "header", "JWE protected header");
             // Compression is refused before anything else: decompressing attacker data is a denial-of-service risk.
@@ -169,15 +207,17 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("cty", "The decrypted content is not text.");
             }
 
-            var innerParts = inner.Split('.');
-            return innerParts.Length == 3
-                ? innerParts
+            return inner.AsSpan().Count('.') == 2
+                ? inner
                 : throw Invalid("cty", "The decrypted content is not a signed JWT (compact JWS with 3 segments).");
         }
 
-        private async Task<JsonElement> VerifySignatureAsync(string[] parts, CancellationToken cancellationToken)
+        /// <summary>Verifies a compact JWS (exactly two dots) and returns its payload.</summary>
+        private async Task<JsonElement> VerifySignatureAsync(string jws, CancellationToken cancellationToken)
         {
-            var header = DecodeJson(parts[0], "header", "JWS header");
+            var firstDot = jws.IndexOf('.', StringComparison.Ordinal);
+            var secondDot = jws.IndexOf('.', firstDot + 1);
+            var header = DecodeJson(jws.AsSpan(0, firstDot), "header", "JWS header");
             Header = header;
             var alg = header.TryGetProperty("alg", out var algElement) && algElement.ValueKind == JsonValueKind.String
                 ? algElement.GetString()!
@@ -217,17 +257,15 @@ public sealed class TokenValidator(TimeProvider time)
                     : throw Invalid("kid", "Header \"kid\" must be a string of 1 to 256 characters.");
             }
 
-            var signature = DecodeBytes(parts[2], "signature", "signature");
-            if (!Base64Url.TryDecode(parts[1], out var payloadBytes))
+            var signature = DecodeBytes(jws.AsSpan(secondDot + 1), "signature", "signature");
+            if (!Base64Url.TryDecode(jws.AsSpan(firstDot + 1, secondDot - firstDot - 1), out var payloadBytes))
             {
                 throw Invalid("payload", "The payload is not canonical base64url.");
             }
 
             var candidates = await CandidatesAsync(alg, kid, cancellationToken);
-            var signingInput = new byte[parts[0].Length + 1 + parts[1].Length];
-            Encoding.ASCII.GetBytes(parts[0], signingInput);
-            signingInput[parts[0].Length] = (byte)'.';
-            Encoding.ASCII.GetBytes(parts[1], signingInput.AsSpan(parts[0].Length + 1));
+            // The signing input is the token up to the second dot; base64url is ASCII (checked above).
+            var signingInput = Encoding.ASCII.GetBytes(jws, 0, secondDot);
             if (!candidates.Any(k => k.Verify(alg, signingInput, signature)))
             {
                 throw Invalid("signature", kid is null && candidates.Count > 1
@@ -235,7 +273,7 @@ public sealed class TokenValidator(TimeProvider time)
                     : "The signature does not verify.");
             }
 
-            Pass("signature", kid is null ? $"{alg}, verified" : $"{alg}, verified with kid {Clip(kid)}");
+            Pass("signature", $"{alg}, verified{(kid is null ? "" : " with kid " + Clip(kid))}");
             return StrictJson.ParseObject(payloadBytes, out var problem) ?? throw Invalid("payload", $"The payload {problem}.");
         }
 
@@ -293,7 +331,7 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("exp", $"The token expired at {expires:O} (now {now:O}, clock skew {skew.TotalSeconds:0} s).");
             }
 
-            Pass("exp", Stamp(expires));
+            Pass("exp", $"{Stamp(expires)}");
             if (Date(claims, "nbf") is { } notBefore)
             {
                 if (now + skew < notBefore)
@@ -301,7 +339,7 @@ public sealed class TokenValidator(TimeProvider time)
                     throw Invalid("nbf", $"The token is not valid before {notBefore:O} (now {now:O}).");
                 }
 
-                Pass("nbf", Stamp(notBefore));
+                Pass("nbf", $"{Stamp(notBefore)}");
             }
 
             var issuedAt = Date(claims, "iat");
@@ -322,7 +360,7 @@ public sealed class TokenValidator(TimeProvider time)
                     throw Invalid("max_age", $"The token was issued at {iat:O}, more than {maxAge.TotalSeconds:0} s ago.");
                 }
 
-                Pass("iat", Stamp(iat));
+                Pass("iat", $"{Stamp(iat)}");
             }
 
             var subject = claims.String("sub");
@@ -352,24 +390,25 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("aud", "Claim \"aud\" is missing.");
             }
 
-            var audiences = aud.ValueKind switch
+            // Compared in place (ValueEquals): the common single audience allocates nothing.
+            var (count, contains) = aud.ValueKind switch
             {
-                JsonValueKind.String => [aud.GetString()!],
+                JsonValueKind.String => (1, settings.Audience is not null && aud.ValueEquals(settings.Audience)),
                 JsonValueKind.Array when aud.EnumerateArray().All(a => a.ValueKind == JsonValueKind.String) =>
-                    aud.EnumerateArray().Select(a => a.GetString()!).ToList(),
+                    (aud.GetArrayLength(), settings.Audience is not null && aud.EnumerateArray().Any(a => a.ValueEquals(settings.Audience))),
                 _ => throw Invalid("aud", "Claim \"aud\" must be a string or an array of strings."),
             };
-            if (settings.Audience is null || !audiences.Contains(settings.Audience, StringComparer.Ordinal))
+            if (!contains)
             {
                 throw Invalid("aud", $"The audience does not include \"{settings.Audience}\".");
             }
 
-            if (audiences.Count > 1 && !string.Equals(claims.String("azp"), settings.Audience, StringComparison.Ordinal))
+            if (count > 1 && !string.Equals(claims.String("azp"), settings.Audience, StringComparison.Ordinal))
             {
                 throw Invalid("azp", $"The token has several audiences, so \"azp\" must be \"{settings.Audience}\".");
             }
 
-            Pass("aud", settings.Audience);
+            Pass("aud", settings.Audience!);
         }
 
         private static string Stamp(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
@@ -395,9 +434,10 @@ public sealed class TokenValidator(TimeProvider time)
             var verified = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var claim in claims.EnumerateObject())
             {
-                if (!RegisteredClaims.Contains(claim.Name) && Scalar(claim.Value) is { } value)
+                var name = claim.Name;
+                if (!RegisteredClaims.Contains(name) && Scalar(claim.Value) is { } value)
                 {
-                    verified[claim.Name] = value;
+                    verified[name] = value;
                 }
             }
 
@@ -519,7 +559,7 @@ public sealed class TokenValidator(TimeProvider time)
         }
     }
 
-    private static byte[] DecodeBytes(string segment, string check, string what) =>
+    private static byte[] DecodeBytes(ReadOnlySpan<char> segment, string check, string what) =>
         Base64Url.TryDecode(segment, out var bytes) ? bytes : throw Invalid(check, $"The {what} is not canonical base64url.");
 
     private static string Clip(string value)

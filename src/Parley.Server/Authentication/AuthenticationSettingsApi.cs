@@ -144,7 +144,8 @@ public static class AuthenticationSettingsApi
         CancellationToken cancellationToken)
     {
         var settings = await OwnAsync(id, context, store, cancellationToken);
-        var result = await validator.ValidateAsync(request.Token?.Trim(), resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken);
+        var result = await validator.ValidateAsync(
+            request.Token?.Trim(), resolver.ValidationSettings(settings) with { RecordPassedChecks = true }, resolver.KeySource(settings), cancellationToken);
         return TypedResults.Ok(new TokenTestResponse(result.IsValid, result.Error, result.Description, result.FailedCheck, result.Checks, result.Header, result.Claims));
     }
 

@@ -54,6 +54,7 @@ public sealed class AuthenticationSettingsResolver(
                 HmacSecret = settings.ProtectedHmacSecret is { } hmac ? Encoding.UTF8.GetBytes(Unprotect(hmac)) : null,
                 DecryptionKey = decryption,
                 ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+                RecordPassedChecks = false,
             };
         });
         return expectedNonce is null ? cached : cached with { ExpectedNonce = expectedNonce };
