@@ -18,11 +18,6 @@ namespace Parley.Identity.Tokens;
 /// </summary>
 public sealed class TokenValidator(TimeProvider time)
 {
-    private static readonly HashSet<string> RegisteredClaims =
-    [
-        "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "azp", "acr", "amr", "auth_time", "at_hash", "c_hash", "sid", "lwicontexts",
-    ];
-
     public async Task<TokenValidationResult> ValidateAsync(
         string? token, TokenValidationSettings settings, IKeySource keys, CancellationToken cancellationToken)
     {
@@ -314,25 +309,69 @@ public sealed class TokenValidator(TimeProvider time)
             }
         }
 
-        private ConsumerIdentity CheckClaims(JsonElement claims)
+        /// <summary>
+        /// The payload's members in one pass: the registered claims Parley checks, and every other
+        /// scalar claim as verified data. (Duplicate members were refused when the payload was parsed.)
+        /// </summary>
+        private sealed class Payload
         {
-            var issuer = claims.String("iss") ?? throw Invalid("iss", "Claim \"iss\" is missing or not a string.");
+            public JsonElement Iss, Aud, Exp, Nbf, Iat, Sub, Nonce, Azp, Acr, Contexts;
+
+            public Dictionary<string, string> Verified { get; } = new(StringComparer.Ordinal);
+
+            public static Payload Read(JsonElement claims)
+            {
+                var payload = new Payload();
+                foreach (var claim in claims.EnumerateObject())
+                {
+                    var value = claim.Value;
+                    if (claim.NameEquals("iss"u8)) { payload.Iss = value; }
+                    else if (claim.NameEquals("aud"u8)) { payload.Aud = value; }
+                    else if (claim.NameEquals("exp"u8)) { payload.Exp = value; }
+                    else if (claim.NameEquals("nbf"u8)) { payload.Nbf = value; }
+                    else if (claim.NameEquals("iat"u8)) { payload.Iat = value; }
+                    else if (claim.NameEquals("sub"u8)) { payload.Sub = value; }
+                    else if (claim.NameEquals("nonce"u8)) { payload.Nonce = value; }
+                    else if (claim.NameEquals("azp"u8)) { payload.Azp = value; }
+                    else if (claim.NameEquals("acr"u8)) { payload.Acr = value; }
+                    else if (claim.NameEquals("lwicontexts"u8)) { payload.Contexts = value; }
+                    else if (claim.NameEquals("jti"u8) || claim.NameEquals("amr"u8) || claim.NameEquals("auth_time"u8)
+                             || claim.NameEquals("at_hash"u8) || claim.NameEquals("c_hash"u8) || claim.NameEquals("sid"u8))
+                    {
+                        // Protocol claims: checked by the identity provider's flow, not shown to agents.
+                    }
+                    else if (Scalar(value) is { } scalar)
+                    {
+                        payload.Verified[claim.Name] = scalar;
+                    }
+                }
+
+                return payload;
+            }
+        }
+
+        private static string? Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        private ConsumerIdentity CheckClaims(JsonElement payloadElement)
+        {
+            var claims = Payload.Read(payloadElement);
+            var issuer = Text(claims.Iss) ?? throw Invalid("iss", "Claim \"iss\" is missing or not a string.");
             if (settings.Issuer is null || !string.Equals(issuer, settings.Issuer, StringComparison.Ordinal))
             {
                 throw Invalid("iss", $"Issuer \"{Clip(issuer)}\" is not the configured issuer \"{settings.Issuer}\".");
             }
 
             Pass("iss", issuer);
-            CheckAudience(claims);
+            CheckAudience(claims.Aud, claims.Azp);
             var skew = settings.ClockSkew;
-            var expires = Date(claims, "exp") ?? throw Invalid("exp", "Claim \"exp\" is required.");
+            var expires = Date(claims.Exp, "exp") ?? throw Invalid("exp", "Claim \"exp\" is required.");
             if (now >= expires + skew)
             {
                 throw Invalid("exp", $"The token expired at {expires:O} (now {now:O}, clock skew {skew.TotalSeconds:0} s).");
             }
 
             Pass("exp", $"{Stamp(expires)}");
-            if (Date(claims, "nbf") is { } notBefore)
+            if (Date(claims.Nbf, "nbf") is { } notBefore)
             {
                 if (now + skew < notBefore)
                 {
@@ -342,7 +381,7 @@ public sealed class TokenValidator(TimeProvider time)
                 Pass("nbf", $"{Stamp(notBefore)}");
             }
 
-            var issuedAt = Date(claims, "iat");
+            var issuedAt = Date(claims.Iat, "iat");
             if (issuedAt is null && (settings.RequireIssuedAt || settings.MaxTokenAge is not null))
             {
                 throw Invalid("iat", "Claim \"iat\" is required.");
@@ -363,7 +402,7 @@ public sealed class TokenValidator(TimeProvider time)
                 Pass("iat", $"{Stamp(iat)}");
             }
 
-            var subject = claims.String("sub");
+            var subject = Text(claims.Sub);
             if (string.IsNullOrEmpty(subject))
             {
                 throw Invalid("sub", "Claim \"sub\" is required: a non-empty string identifying the visitor.");
@@ -372,7 +411,7 @@ public sealed class TokenValidator(TimeProvider time)
             Pass("sub", "present");
             if (settings.ExpectedNonce is { } nonce)
             {
-                if (!string.Equals(claims.String("nonce"), nonce, StringComparison.Ordinal))
+                if (!string.Equals(Text(claims.Nonce), nonce, StringComparison.Ordinal))
                 {
                     throw Invalid("nonce", "Claim \"nonce\" is missing or is not the nonce Parley sent.");
                 }
@@ -380,12 +419,12 @@ public sealed class TokenValidator(TimeProvider time)
                 Pass("nonce", "matches");
             }
 
-            return new ConsumerIdentity(issuer, subject, VerifiedClaims(claims), ContextVariables(claims), claims.String("acr"), expires, issuedAt);
+            return new ConsumerIdentity(issuer, subject, claims.Verified, ContextVariables(claims.Contexts), Text(claims.Acr), expires, issuedAt);
         }
 
-        private void CheckAudience(JsonElement claims)
+        private void CheckAudience(JsonElement aud, JsonElement azp)
         {
-            if (!claims.TryGetProperty("aud", out var aud))
+            if (aud.ValueKind == JsonValueKind.Undefined)
             {
                 throw Invalid("aud", "Claim \"aud\" is missing.");
             }
@@ -403,7 +442,7 @@ public sealed class TokenValidator(TimeProvider time)
                 throw Invalid("aud", $"The audience does not include \"{settings.Audience}\".");
             }
 
-            if (count > 1 && !string.Equals(claims.String("azp"), settings.Audience, StringComparison.Ordinal))
+            if (count > 1 && !string.Equals(Text(azp), settings.Audience, StringComparison.Ordinal))
             {
                 throw Invalid("azp", $"The token has several audiences, so \"azp\" must be \"{settings.Audience}\".");
             }
@@ -413,9 +452,9 @@ public sealed class TokenValidator(TimeProvider time)
 
         private static string Stamp(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-        private static DateTimeOffset? Date(JsonElement claims, string name)
+        private static DateTimeOffset? Date(JsonElement value, string name)
         {
-            if (!claims.TryGetProperty(name, out var value))
+            if (value.ValueKind == JsonValueKind.Undefined)
             {
                 return null;
             }
@@ -429,24 +468,9 @@ public sealed class TokenValidator(TimeProvider time)
             return DateTimeOffset.UnixEpoch.AddTicks((long)(seconds * TimeSpan.TicksPerSecond));
         }
 
-        private static Dictionary<string, string> VerifiedClaims(JsonElement claims)
+        private static Dictionary<string, string> ContextVariables(JsonElement contexts)
         {
-            var verified = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var claim in claims.EnumerateObject())
-            {
-                var name = claim.Name;
-                if (!RegisteredClaims.Contains(name) && Scalar(claim.Value) is { } value)
-                {
-                    verified[name] = value;
-                }
-            }
-
-            return verified;
-        }
-
-        private static Dictionary<string, string> ContextVariables(JsonElement claims)
-        {
-            if (!claims.TryGetProperty("lwicontexts", out var contexts))
+            if (contexts.ValueKind == JsonValueKind.Undefined)
             {
                 return [];
             }
