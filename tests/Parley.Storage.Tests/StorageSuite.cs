@@ -452,6 +452,21 @@ public abstract class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expired_login_states_are_purged_and_live_ones_kept()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        foreach (var (hash, minutes) in new[] { ("old-1", 1), ("old-2", 5), ("live", 30) })
+        {
+            await Store.CreateLoginStateAsync(
+                new LoginState(hash, tenant.Id, deployment.Id, null, "n", "v", "https://www.acme.example/cb", T0, T0.AddMinutes(minutes)), Ct);
+        }
+
+        Assert.Equal(2, await Store.PurgeExpiredLoginStatesAsync(T0.AddMinutes(10), Ct));
+        Assert.Equal(0, await Store.PurgeExpiredLoginStatesAsync(T0.AddMinutes(10), Ct));
+        Assert.NotNull(await Store.FindLoginStateAsync("live", T0.AddMinutes(10), Ct));
+    }
+
+    [Fact]
     public async Task A_deployment_bot_round_trips_and_can_be_removed()
     {
         var (_, deployment) = await NewTenantAsync();

@@ -158,6 +158,9 @@ public interface IParleyStore
     /// </summary>
     Task<LoginState?> ConsumeLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Deletes login states that expired before <paramref name="now"/>; returns how many.</summary>
+    Task<int> PurgeExpiredLoginStatesAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>A login state without taking it (null when unknown or expired); for showing where it returns to.</summary>
     Task<LoginState?> FindLoginStateAsync(string stateHash, DateTimeOffset now, CancellationToken cancellationToken);
 

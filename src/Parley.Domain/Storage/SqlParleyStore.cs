@@ -595,6 +595,9 @@ public abstract class SqlParleyStore : IParleyStore
         return state is not null && state.ExpiresAt > now ? state : null;
     }
 
+    public Task<int> PurgeExpiredLoginStatesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM login_states WHERE expires_at <= @now", cancellationToken, ("now", ToDb(now)));
+
     private const string LoginStateColumns =
         "state_hash, tenant_id, deployment_id, conversation_id, nonce, code_verifier, redirect_uri, created_at, expires_at, consumer_id";
 

@@ -11,6 +11,7 @@ public static class ConversationsExtensions
         services.AddSingleton<Bots.BotResponder>();
         services.AddSingleton<Authentication.LoginLinks>();
         services.AddSingleton<Authentication.MidChatLogin>();
+        services.AddHostedService<Authentication.LoginStatePurge>();
         services.AddSingleton<Operations.PublicAddress>();
         return services;
     }
