@@ -1,3 +1,5 @@
+using Parley.Storage;
+
 namespace Parley.Authentication;
 
 /// <summary>
