@@ -1,0 +1,35 @@
+using Parley.Bots;
+
+namespace Parley.Domain.Tests;
+
+public sealed class BotSettingsTests
+{
+    private static readonly BotSettings Bot = new()
+    {
+        Cases =
+        [
+            new BotCase("Statement copy", ["statement", "bank statement"], "On its way.", RequiresAuthentication: true),
+            new BotCase("Opening hours", ["hours", "open"], "9 to 5."),
+        ],
+    };
+
+    [Theory]
+    [InlineData("Can I get a STATEMENT, please?", "Statement copy")]
+    [InlineData("bank-statement", "Statement copy")]
+    [InlineData("Are you open on Sunday?", "Opening hours")]
+    [InlineData("statements are great", null)]
+    [InlineData("reopen my account", null)]
+    [InlineData("", null)]
+    public void Keywords_match_whole_words_in_any_case_and_the_first_case_wins(string text, string? expected) =>
+        Assert.Equal(expected, Bot.Match(text)?.Name);
+
+    [Fact]
+    public void Invalid_settings_name_the_case_at_fault()
+    {
+        Assert.Null(Bot.Validate());
+        Assert.StartsWith("cases[1].name", (Bot with { Cases = [Bot.Cases[0], Bot.Cases[0]] }).Validate(), StringComparison.Ordinal);
+        Assert.StartsWith("cases[0].keywords", new BotSettings { Cases = [new BotCase("A", ["?!"], "x")] }.Validate(), StringComparison.Ordinal);
+        Assert.StartsWith("cases[0] needs an answer", new BotSettings { Cases = [new BotCase("A", ["a"], null)] }.Validate(), StringComparison.Ordinal);
+        Assert.Null(new BotSettings { Cases = [new BotCase("A", ["a"], null, HandOver: true)] }.Validate());
+    }
+}
