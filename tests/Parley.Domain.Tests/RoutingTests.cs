@@ -152,4 +152,33 @@ public sealed class RoutingTests
         Assert.Contains("queue", Assert.Throws<RoutingRulesException>(() => RoutingRules.Compile(
             [new RoutingRule("a", "true", "no spaces")])).Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The error table of docs/routing.md, word for word.</summary>
+    [Theory]
+    [InlineData("context.cart > \"100\"", "rules[0].condition: \">\" compares numbers; compare text with == or !=. (at character 14)")]
+    [InlineData("context.tier = \"gold\"", "rules[0].condition: Expected an operator (==, !=, >, >=, <, <=) or \"exists\". (at character 14)")]
+    [InlineData("tier == \"gold\"", "rules[0].condition: Unknown name \"tier\"; use authenticated, claim.NAME, context.NAME, attribute.NAME, case or deployment. (at character 1)")]
+    [InlineData("authenticated and context.cart >> 3", "rules[0].condition: Expected a value: a \"double-quoted string\" or a number. (at character 33)")]
+    public void The_documented_errors_are_the_ones_given(string condition, string message) =>
+        Assert.Equal(message, Assert.Throws<RoutingRulesException>(() => RoutingRules.Compile([new RoutingRule("r", condition, "q")])).Message);
+
+    [Fact]
+    public void The_documented_examples_compile()
+    {
+        var examples = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "routing.md"))
+            .Split("```text\n")[1].Split("```")[0].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, examples.Length);
+        Assert.All(examples, e => RoutingCondition.Parse(e));
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "Parley.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir.FullName;
+    }
 }
