@@ -165,20 +165,9 @@ public sealed class RoutingTests
     [Fact]
     public void The_documented_examples_compile()
     {
-        var examples = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "routing.md"))
+        var examples = File.ReadAllText(Path.Combine(Parley.Testing.RepositoryPaths.Root, "docs", "routing.md"))
             .Split("```text\n")[1].Split("```")[0].Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, examples.Length);
         Assert.All(examples, e => RoutingCondition.Parse(e));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Parley.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir.FullName;
     }
 }

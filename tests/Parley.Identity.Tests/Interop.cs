@@ -6,21 +6,7 @@ namespace Parley.Identity.Tests;
 /// <summary>Runs a script of tests/interop (independent JOSE / OpenID implementations from npm) and returns its JSON output.</summary>
 internal static class Interop
 {
-    public static string Directory
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Parley.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir is null
-                ? throw new InvalidOperationException("The repository root (Parley.slnx) was not found above the test binaries.")
-                : Path.Combine(dir.FullName, "tests", "interop");
-        }
-    }
+    public static string Directory => Parley.Testing.RepositoryPaths.Interop;
 
     public static async Task<JsonElement> RunAsync(string script)
     {

@@ -157,7 +157,7 @@ public sealed class DemoBrandTests : IAsyncLifetime
     [Fact]
     public async Task In_a_browser_the_demo_pages_chat_log_in_mid_chat_through_the_popup_and_start_authenticated_on_the_account_page()
     {
-        var directory = Path.Combine(Parley.Testing.OidcProvider.InteropDirectory, "..", "browser");
+        var directory = Parley.Testing.RepositoryPaths.Browser;
         Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is missing: ./build.sh test installs it.");
         Assert.True(Directory.Exists(Path.Combine(directory, "node_modules", "playwright-core")), "tests/browser/node_modules is missing: ./build.sh test runs npm ci there.");
         var start = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };

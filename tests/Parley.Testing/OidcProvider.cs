@@ -22,26 +22,9 @@ public sealed class OidcProvider : IAsyncDisposable
 
     public Uri DiscoveryUrl => new(Issuer, "/.well-known/openid-configuration");
 
-    /// <summary>The repository's tests/interop folder (found from the test binaries).</summary>
-    public static string InteropDirectory
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Parley.slnx")))
-            {
-                dir = dir.Parent;
-            }
-
-            return dir is null
-                ? throw new InvalidOperationException("The repository root (Parley.slnx) was not found above the test binaries.")
-                : Path.Combine(dir.FullName, "tests", "interop");
-        }
-    }
-
     public static async Task<OidcProvider> StartAsync(string clientSecret, params string[] redirectUris)
     {
-        if (!Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "oidc-provider")))
+        if (!Directory.Exists(Path.Combine(RepositoryPaths.Interop, "node_modules", "oidc-provider")))
         {
             throw new InvalidOperationException("tests/interop/node_modules is missing oidc-provider: run ./build.sh test (it runs npm ci there).");
         }
@@ -52,7 +35,7 @@ public sealed class OidcProvider : IAsyncDisposable
         probe.Stop();
         var start = new ProcessStartInfo("node")
         {
-            WorkingDirectory = InteropDirectory,
+            WorkingDirectory = RepositoryPaths.Interop,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
