@@ -20,6 +20,6 @@ public sealed class ParleyOptions
     /// </summary>
     public string? PublicUrl { get; set; }
 
-    /// <summary>How long a mid-chat login link stays usable.</summary>
+    /// <summary>How long a login's single-use state stays usable (pre-chat code flow and mid-chat links).</summary>
     public TimeSpan LoginLinkLifetime { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -15,6 +15,7 @@ namespace Parley.Authentication;
 public sealed class AuthenticationSettingsResolver(
     IDataProtectionProvider protection,
     IHttpClientFactory httpClients,
+    TokenValidator validator,
     TimeProvider time,
     IHostEnvironment environment)
 {
@@ -77,4 +78,39 @@ public sealed class AuthenticationSettingsResolver(
                 _ => new StaticKeySource(KeySet.Empty),
             };
         });
+
+    /// <summary>
+    /// Exchanges an authorization code for the login <paramref name="state"/> started, with
+    /// Parley's client credentials and PKCE verifier; the id_token must carry the state's nonce.
+    /// </summary>
+    public async Task<TokenValidationResult> ExchangeCodeAsync(
+        AuthenticationSettings settings,
+        string code,
+        LoginState state,
+        string? codeVerifier,
+        CancellationToken cancellationToken)
+    {
+        if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
+        {
+            return VisitorLogin.Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
+        }
+
+        var keys = KeySource(settings);
+        var tokenEndpoint = settings.TokenEndpoint is { } configured
+            ? new Uri(configured)
+            : keys is DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
+        if (tokenEndpoint is null)
+        {
+            return VisitorLogin.Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
+        }
+
+        var client = new Identity.CodeFlow.CodeExchangeClient(httpClients.CreateClient(HttpClientName), validator, KeySourceOptions);
+        return await client.ExchangeAsync(
+            new Identity.CodeFlow.CodeExchangeRequest(
+                tokenEndpoint, settings.ClientId, Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
+                code, state.RedirectUri, codeVerifier ?? state.CodeVerifier),
+            ValidationSettings(settings, state.Nonce),
+            keys,
+            cancellationToken);
+    }
 }

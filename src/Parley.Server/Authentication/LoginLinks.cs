@@ -32,43 +32,58 @@ public sealed class LoginLinks(
     {
         if (await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is not { AuthenticationSettingsId: { } settingsId } deployment
             || await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
-            || settings.TenantId != deployment.TenantId)
+            || settings.TenantId != deployment.TenantId
+            || await AuthorizationEndpointAsync(settings, cancellationToken) is not { } endpoint)
         {
             return null;
         }
 
-        if (await AuthorizationEndpointAsync(settings, cancellationToken) is not { } endpoint)
-        {
-            return null;
-        }
+        var login = await IssueAsync(settings, endpoint, conversation.DeploymentId, conversation, address.Resolve(CallbackPath).ToString(), cancellationToken);
+        return new LoginLink(login.AuthorizationUrl!, login.ExpiresAt);
+    }
 
+    /// <summary>A pre-chat code-flow login: the page sends the visitor to the URL and brings back the code to <paramref name="redirectUri"/>.</summary>
+    public async Task<CodeLoginResponse> StartPreChatAsync(
+        AuthenticationSettings settings, Guid deploymentId, string redirectUri, CancellationToken cancellationToken) =>
+        await IssueAsync(settings, await AuthorizationEndpointAsync(settings, cancellationToken), deploymentId, null, redirectUri, cancellationToken);
+
+    /// <summary>
+    /// Stores a single-use login state (with its nonce and PKCE verifier; mid-chat, bound to the
+    /// conversation and its consumer) and builds the authorization URL when there is an endpoint.
+    /// </summary>
+    private async Task<CodeLoginResponse> IssueAsync(
+        AuthenticationSettings settings, string? endpoint, Guid deploymentId, Conversation? conversation, string redirectUri, CancellationToken cancellationToken)
+    {
         var (state, stateHash) = OpaqueToken.Create("pls_");
-        var nonce = VisitorLogin.Base64UrlRandom();
-        var verifier = VisitorLogin.Base64UrlRandom();
+        var nonce = Random();
+        var verifier = Random();
+        var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var now = time.GetUtcNow();
         var expires = now + options.Value.LoginLinkLifetime;
-        var redirectUri = address.Resolve(CallbackPath).ToString();
         await store.CreateLoginStateAsync(
-            new LoginState(stateHash, conversation.TenantId, conversation.DeploymentId, conversation.Id, nonce, verifier, redirectUri, now, expires, conversation.ConsumerId),
+            new LoginState(stateHash, settings.TenantId, deploymentId, conversation?.Id, nonce, verifier, redirectUri, now, expires, conversation?.ConsumerId),
             cancellationToken);
 
+        var code = settings.Flow == AuthenticationFlow.Code;
         var parameters = new Dictionary<string, string>
         {
-            ["response_type"] = settings.Flow == AuthenticationFlow.Code ? "code" : "id_token",
+            ["response_type"] = code ? "code" : "id_token",
             ["client_id"] = settings.ClientId,
             ["redirect_uri"] = redirectUri,
             ["scope"] = "openid profile email",
             ["state"] = state,
             ["nonce"] = nonce,
         };
-        if (settings.Flow == AuthenticationFlow.Code)
+        if (code)
         {
-            parameters["code_challenge"] = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+            parameters["code_challenge"] = challenge;
             parameters["code_challenge_method"] = "S256";
         }
 
-        return new LoginLink(AuthorizationUrl(endpoint, parameters), expires);
+        return new CodeLoginResponse(state, nonce, challenge, "S256", endpoint is null ? null : AuthorizationUrl(endpoint, parameters), expires);
     }
+
+    private static string Random() => Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Where visitors log in: the configured authorization endpoint, or the one discovery names.</summary>
     public async Task<string?> AuthorizationEndpointAsync(AuthenticationSettings settings, CancellationToken cancellationToken) =>
@@ -78,7 +93,7 @@ public sealed class LoginLinks(
             : null);
 
     /// <summary>The endpoint with the parameters appended to whatever query it already has.</summary>
-    internal static string AuthorizationUrl(string endpoint, IReadOnlyDictionary<string, string> parameters) =>
+    private static string AuthorizationUrl(string endpoint, IReadOnlyDictionary<string, string> parameters) =>
         endpoint + (endpoint.Contains('?', StringComparison.Ordinal) ? "&" : "?")
         + string.Join("&", parameters.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value)}"));
 }

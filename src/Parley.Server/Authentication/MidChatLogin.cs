@@ -48,7 +48,6 @@ public sealed partial class MidChatLogin(
     ILiveFanout fanout,
     AuthenticationSettingsResolver resolver,
     TokenValidator validator,
-    IServiceProvider services,
     TimeProvider time,
     IOptions<ParleyOptions> options,
     ILogger<MidChatLogin> logger)
@@ -133,7 +132,7 @@ public sealed partial class MidChatLogin(
 
         if (request.Code is { } code)
         {
-            return await VisitorLogin.ExchangeAsync(settings, code, state!, null, resolver, services, cancellationToken);
+            return await resolver.ExchangeCodeAsync(settings, code, state!, null, cancellationToken);
         }
 
         if (request.Assertion is { } assertion)

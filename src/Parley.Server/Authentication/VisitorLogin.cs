@@ -57,7 +57,7 @@ public static partial class VisitorLogin
         }
         else
         {
-            result = await ExchangeCodeAsync(request, deployment, settings, resolver, services, store, time, cancellationToken);
+            result = await ExchangeCodeAsync(request, deployment, settings, resolver, store, time, cancellationToken);
         }
 
         if (!result.IsValid)
@@ -150,7 +150,6 @@ public static partial class VisitorLogin
         Tenants.Deployment deployment,
         AuthenticationSettings settings,
         AuthenticationSettingsResolver resolver,
-        IServiceProvider services,
         IParleyStore store,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -171,55 +170,15 @@ public static partial class VisitorLogin
             return Refused(OAuthErrors.InvalidGrant, "redirect_uri", "redirectUri is not the one the login started with.");
         }
 
-        return await ExchangeAsync(settings, request.Code, state, request.CodeVerifier, resolver, services, cancellationToken);
+        return await resolver.ExchangeCodeAsync(settings, request.Code, state, request.CodeVerifier, cancellationToken);
     }
 
     /// <summary>
-    /// Exchanges an authorization code for the login <paramref name="state"/> started, with
-    /// Parley's client credentials and PKCE verifier; the id_token must carry the state's nonce.
-    /// </summary>
-    internal static async Task<TokenValidationResult> ExchangeAsync(
-        AuthenticationSettings settings,
-        string code,
-        LoginState state,
-        string? codeVerifier,
-        AuthenticationSettingsResolver resolver,
-        IServiceProvider services,
-        CancellationToken cancellationToken)
-    {
-        if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
-        {
-            return Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
-        }
-
-        var keys = resolver.KeySource(settings);
-        var tokenEndpoint = settings.TokenEndpoint is { } configured
-            ? new Uri(configured)
-            : keys is Identity.Keys.DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
-        if (tokenEndpoint is null)
-        {
-            return Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
-        }
-
-        var client = new Identity.CodeFlow.CodeExchangeClient(
-            services.GetRequiredService<IHttpClientFactory>().CreateClient(AuthenticationSettingsResolver.HttpClientName),
-            services.GetRequiredService<TokenValidator>(),
-            resolver.KeySourceOptions);
-        return await client.ExchangeAsync(
-            new Identity.CodeFlow.CodeExchangeRequest(
-                tokenEndpoint, settings.ClientId, resolver.Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
-                code, state.RedirectUri, codeVerifier ?? state.CodeVerifier),
-            resolver.ValidationSettings(settings, state.Nonce),
-            keys,
-            cancellationToken);
-    }
-
-    /// <summary>
-    /// Starts a code-flow login for a deployment: a single-use state (10 minutes), a nonce and a
+    /// Starts a code-flow login for a deployment: a single-use state (<c>Parley:LoginLinkLifetime</c>), a nonce and a
     /// PKCE challenge; the redirect URI must be on one of the deployment's allowed origins.
     /// </summary>
     private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
-        CodeLoginRequest request, IParleyStore store, LoginLinks links, TimeProvider time, CancellationToken cancellationToken)
+        CodeLoginRequest request, IParleyStore store, LoginLinks links, CancellationToken cancellationToken)
     {
         var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await SettingsOfAsync(deployment, store, cancellationToken);
@@ -234,35 +193,12 @@ public static partial class VisitorLogin
             throw ParleyException.Invalid("redirectUri must be an absolute URL on one of the deployment's allowed origins.");
         }
 
-        var (state, stateHash) = OpaqueToken.Create("pls_");
-        var nonce = Base64UrlRandom();
-        var verifier = Base64UrlRandom();
-        var challenge = Identity.Jose.Base64Url.Encode(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)));
-        var now = time.GetUtcNow();
-        var expires = now.AddMinutes(10);
-        await store.CreateLoginStateAsync(
-            new LoginState(stateHash, deployment.TenantId, deployment.Id, null, nonce, verifier, request.RedirectUri, now, expires), cancellationToken);
-        var authorizationUrl = await links.AuthorizationEndpointAsync(settings, cancellationToken) is { } endpoint
-            ? LoginLinks.AuthorizationUrl(endpoint, new Dictionary<string, string>
-            {
-                ["response_type"] = "code",
-                ["client_id"] = settings.ClientId,
-                ["redirect_uri"] = request.RedirectUri,
-                ["scope"] = "openid profile email",
-                ["state"] = state,
-                ["nonce"] = nonce,
-                ["code_challenge"] = challenge,
-                ["code_challenge_method"] = "S256",
-            })
-            : null;
-        return TypedResults.Ok(new CodeLoginResponse(state, nonce, challenge, "S256", authorizationUrl, expires));
+        return TypedResults.Ok(await links.StartPreChatAsync(settings, deployment.Id, request.RedirectUri, cancellationToken));
     }
 
     /// <summary>A refusal decided by Parley itself (state, flow, endpoints), shaped like the identity core's.</summary>
     internal static TokenValidationResult Refused(string error, string check, string description) =>
         new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
-
-    internal static string Base64UrlRandom() => Identity.Jose.Base64Url.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Visitor authenticated on deployment {DeploymentId} as consumer {ConsumerId}")]
     private static partial void LogAuthenticated(ILogger logger, Guid deploymentId, Guid consumerId);
