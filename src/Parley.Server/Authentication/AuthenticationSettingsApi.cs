@@ -78,6 +78,9 @@ public static class AuthenticationSettingsApi
     {
         services.AddHttpClient(AuthenticationSettingsResolver.HttpClientName);
         services.AddSingleton<AuthenticationSettingsResolver>();
+        services.AddSingleton<LoginLinks>();
+        services.AddSingleton<MidChatLogin>();
+        services.AddHostedService<LoginStatePurge>();
         services.AddSingleton(sp => new TokenValidator(sp.GetRequiredService<TimeProvider>()));
         var keys = configuration["Parley:DataProtection:KeysPath"]
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configuration["Parley:Storage:Sqlite:Path"] ?? "data/parley.db"))!, "keys");

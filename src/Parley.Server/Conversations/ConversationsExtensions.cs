@@ -9,10 +9,6 @@ public static class ConversationsExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<ConversationService>();
         services.AddSingleton<Bots.BotResponder>();
-        services.AddSingleton<Authentication.LoginLinks>();
-        services.AddSingleton<Authentication.MidChatLogin>();
-        services.AddHostedService<Authentication.LoginStatePurge>();
-        services.AddSingleton<Operations.PublicAddress>();
         return services;
     }
 }

@@ -11,6 +11,7 @@ public static partial class OperationsExtensions
     {
         services.AddProblemDetails();
         services.AddExceptionHandler<ParleyExceptionHandler>();
+        services.AddSingleton<PublicAddress>();
         return services;
     }
 
