@@ -20,8 +20,6 @@ public sealed class RoutingSyntaxException(string message, int position)
     : Exception($"{message} (at character {position + 1})")
 {
     public int Position { get; } = position;
-
-    public string Problem { get; } = message;
 }
 
 /// <summary>

@@ -24,8 +24,6 @@ public sealed class RoutingRules
 
     public string DefaultQueueName { get; }
 
-    public IEnumerable<RoutingRule> Rules => _rules.Select(r => r.Rule);
-
     /// <summary>
     /// Checks and compiles rules. Throws <see cref="RoutingRulesException"/> naming the first bad
     /// rule and, for a condition, the character where it goes wrong.
