@@ -7,4 +7,5 @@ namespace Parley;
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(Authentication.AuthenticationSettings))]
 [JsonSerializable(typeof(Bots.BotSettings))]
+[JsonSerializable(typeof(Routing.RoutingConfiguration))]
 internal sealed partial class DomainJsonContext : JsonSerializerContext;

@@ -6,6 +6,7 @@ using Parley.Conversations;
 using Parley.Demo;
 using Parley.Operations;
 using Parley.Realtime;
+using Parley.Routing;
 using Parley.Security;
 using Parley.Storage;
 
@@ -25,6 +26,7 @@ public static class ParleyApp
         builder.Services.AddCallerAuthentication();
         builder.Services.AddAgents();
         builder.Services.AddConversations();
+        builder.Services.AddRouting(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddAuthenticationSettings(builder.Configuration);
         configure?.Invoke(builder);
@@ -42,6 +44,7 @@ public static class ParleyApp
         app.MapVisitorLogin();
         app.MapMidChatLogin();
         app.MapBotApi();
+        app.MapRoutingApi();
         app.MapDemoBrand();
         return app;
     }

@@ -126,5 +126,25 @@ internal static class PostgresMigrations
             ALTER TABLE messages ADD COLUMN data text;
             ALTER TABLE login_states ADD COLUMN consumer_id uuid REFERENCES consumers (id);
             """),
+        new(7, "routing: queues, priorities, agent queues, first responses", """
+            ALTER TABLE conversations ADD COLUMN priority integer NOT NULL DEFAULT 0;
+            ALTER TABLE conversations ADD COLUMN routing_rule text;
+            ALTER TABLE conversations ADD COLUMN queued_at timestamptz;
+            UPDATE conversations SET queued_at = created_at;
+            ALTER TABLE conversations ADD COLUMN routed_until timestamptz;
+            ALTER TABLE conversations ADD COLUMN first_response_at timestamptz;
+            ALTER TABLE conversations ADD COLUMN first_response_ms bigint;
+            CREATE INDEX conversations_waiting ON conversations (tenant_id, priority DESC, queued_at)
+                WHERE status = 'open' AND assigned_agent_id IS NULL;
+            CREATE INDEX conversations_assigned ON conversations (assigned_agent_id)
+                WHERE status = 'open' AND assigned_agent_id IS NOT NULL;
+            CREATE INDEX conversations_reroute ON conversations (routed_until) WHERE routed_until IS NOT NULL;
+            CREATE INDEX conversations_responded ON conversations (first_response_at) WHERE first_response_at IS NOT NULL;
+            ALTER TABLE agents ADD COLUMN queues text;
+            CREATE TABLE routing_configurations (
+                tenant_id uuid PRIMARY KEY REFERENCES tenants (id),
+                body text NOT NULL,
+                updated_at timestamptz NOT NULL);
+            """),
     ];
 }

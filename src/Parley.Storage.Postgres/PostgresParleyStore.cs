@@ -39,6 +39,10 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
     protected override string SchemaMigrationsExistsSql =>
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'";
 
+    protected override string ForUpdate => " FOR UPDATE";
+
+    protected override string ForUpdateSkipLocked => " FOR UPDATE SKIP LOCKED";
+
     protected override string LockConversationSql => "SELECT last_seq FROM conversations WHERE id = @id FOR UPDATE";
 
     protected override string Greatest(string left, string right) => $"GREATEST({left}, {right})";

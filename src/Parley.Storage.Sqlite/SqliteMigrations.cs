@@ -127,5 +127,25 @@ internal static class SqliteMigrations
             ALTER TABLE messages ADD COLUMN data TEXT;
             ALTER TABLE login_states ADD COLUMN consumer_id TEXT REFERENCES consumers (id);
             """),
+        new(7, "routing: queues, priorities, agent queues, first responses", """
+            ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE conversations ADD COLUMN routing_rule TEXT;
+            ALTER TABLE conversations ADD COLUMN queued_at INTEGER;
+            UPDATE conversations SET queued_at = created_at;
+            ALTER TABLE conversations ADD COLUMN routed_until INTEGER;
+            ALTER TABLE conversations ADD COLUMN first_response_at INTEGER;
+            ALTER TABLE conversations ADD COLUMN first_response_ms INTEGER;
+            CREATE INDEX conversations_waiting ON conversations (tenant_id, priority DESC, queued_at)
+                WHERE status = 'open' AND assigned_agent_id IS NULL;
+            CREATE INDEX conversations_assigned ON conversations (assigned_agent_id)
+                WHERE status = 'open' AND assigned_agent_id IS NOT NULL;
+            CREATE INDEX conversations_reroute ON conversations (routed_until) WHERE routed_until IS NOT NULL;
+            CREATE INDEX conversations_responded ON conversations (first_response_at) WHERE first_response_at IS NOT NULL;
+            ALTER TABLE agents ADD COLUMN queues TEXT;
+            CREATE TABLE routing_configurations (
+                tenant_id TEXT PRIMARY KEY REFERENCES tenants (id),
+                body TEXT NOT NULL,
+                updated_at INTEGER NOT NULL);
+            """),
     ];
 }

@@ -64,6 +64,10 @@ public sealed class SqliteParleyStore : SqlParleyStore
     protected override string SchemaMigrationsExistsSql =>
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 
+    protected override string ForUpdate => "";
+
+    protected override string ForUpdateSkipLocked => "";
+
     protected override string LockConversationSql => "SELECT last_seq FROM conversations WHERE id = @id";
 
     protected override string Greatest(string left, string right) => $"max({left}, {right})";

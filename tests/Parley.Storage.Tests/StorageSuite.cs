@@ -11,7 +11,7 @@ namespace Parley.Storage.Tests;
 /// The behaviour every <see cref="IParleyStore"/> must have. Each provider's test class derives
 /// from this and supplies a fresh, migrated, empty store per test.
 /// </summary>
-public abstract class StorageSuite : IAsyncLifetime
+public abstract partial class StorageSuite : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 30, 0, 123, TimeSpan.Zero);
 
@@ -204,8 +204,9 @@ public abstract class StorageSuite : IAsyncLifetime
 
         var outcomes = await Task.WhenAll(agents.Select(a => Store.TryAssignConversationAsync(conversation.Id, a.Id, T0, Ct)));
 
-        Assert.Equal(1, outcomes.Count(won => won));
-        var winner = agents[Array.IndexOf(outcomes, true)];
+        Assert.Equal(1, outcomes.Count(o => o == AssignOutcome.Assigned));
+        Assert.Equal(5, outcomes.Count(o => o == AssignOutcome.Taken));
+        var winner = agents[Array.IndexOf(outcomes, AssignOutcome.Assigned)];
         Assert.Equal(winner.Id, (await Store.GetConversationAsync(conversation.Id, Ct))!.AssignedAgentId);
     }
 
@@ -215,20 +216,21 @@ public abstract class StorageSuite : IAsyncLifetime
         var (tenant, deployment) = await NewTenantAsync();
         var conversation = await NewConversationAsync(deployment);
         var agent = await NewAgentAsync(tenant.Id, "cy@acme.example");
-        Assert.True(await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
+        Assert.Equal(AssignOutcome.Assigned, await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
 
         Assert.True(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Closed, T0.AddMinutes(5), Ct));
         Assert.False(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Closed, T0.AddMinutes(6), Ct));
         var closed = await Store.GetConversationAsync(conversation.Id, Ct);
         Assert.Equal(ConversationStatus.Closed, closed!.Status);
         Assert.Equal(T0.AddMinutes(5), closed.ClosedAt);
-        Assert.False(await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
+        Assert.Equal(AssignOutcome.Taken, await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
 
         Assert.True(await Store.SetConversationStatusAsync(conversation.Id, ConversationStatus.Open, T0.AddMinutes(7), Ct));
         var reopened = await Store.GetConversationAsync(conversation.Id, Ct);
         Assert.Equal(ConversationStatus.Open, reopened!.Status);
         Assert.Null(reopened.ClosedAt);
         Assert.Null(reopened.AssignedAgentId);
+        Assert.Equal(T0.AddMinutes(7), reopened.QueuedAt);
     }
 
     [Fact]
@@ -512,16 +514,13 @@ public abstract class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_conversation_records_its_bot_case_and_keeps_its_queue_unless_given_one()
+    public async Task A_conversation_records_its_bot_case_and_keeps_its_queue()
     {
         var (_, deployment) = await NewTenantAsync();
         var conversation = await NewConversationAsync(deployment);
-        await Store.SetConversationBotCaseAsync(conversation.Id, "Opening hours", null, T0, Ct);
+        await Store.SetConversationBotCaseAsync(conversation.Id, "Opening hours", T0, Ct);
         var stored = (await Store.GetConversationAsync(conversation.Id, Ct))!;
         Assert.Equal(("Opening hours", "default"), (stored.BotCase, stored.Queue));
-        await Store.SetConversationBotCaseAsync(conversation.Id, "Statement copy", "billing", T0, Ct);
-        stored = (await Store.GetConversationAsync(conversation.Id, Ct))!;
-        Assert.Equal(("Statement copy", "billing"), (stored.BotCase, stored.Queue));
     }
 
     [Fact]

@@ -19,6 +19,11 @@ public enum ParticipantRole
 /// number of its newest message; sequence numbers start at 1 and increase by one per message.
 /// <see cref="Authenticated"/> is true once it belongs to an authenticated consumer (from the
 /// start, or upgraded mid-chat); <see cref="BotCase"/> is the bot case it was last about.
+/// Routing puts it in <see cref="Queue"/> with <see cref="Priority"/> (higher first) by
+/// <see cref="RoutingRule"/> (null: the default queue); <see cref="QueuedAt"/> is when it started
+/// waiting for an agent (it keeps its place when re-routed) and <see cref="FirstResponseAt"/> when
+/// an agent first wrote. <see cref="RoutedUntil"/> is when the login its routing relied on
+/// expires: it is routed again then.
 /// </summary>
 public sealed record Conversation(
     Guid Id,
@@ -34,8 +39,16 @@ public sealed record Conversation(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? ClosedAt,
     bool Authenticated = false,
-    string? BotCase = null)
+    string? BotCase = null,
+    int Priority = 0,
+    string? RoutingRule = null,
+    DateTimeOffset? QueuedAt = null,
+    DateTimeOffset? FirstResponseAt = null,
+    DateTimeOffset? RoutedUntil = null)
 {
+    /// <summary>Open, unassigned and in a queue: an agent should pick it up.</summary>
+    public bool IsWaiting => IsOpen && AssignedAgentId is null && Queue is not null;
+
     public bool IsOpen => Status == ConversationStatus.Open;
 }
 

@@ -3,6 +3,7 @@ using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
+using Parley.Routing;
 using Parley.Tenants;
 
 namespace Parley.Storage;
@@ -100,11 +101,59 @@ public interface IParleyStore
         Guid tenantId, ConversationStatus? status, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Assigns an open, unassigned conversation to an agent. Returns false, changing nothing, when
-    /// it is closed or already assigned: of concurrent callers exactly one succeeds.
+    /// Assigns an open, unassigned conversation to an agent who has room for it (fewer open
+    /// conversations than their capacity). Atomic: of concurrent callers for one conversation
+    /// exactly one succeeds, and concurrent assignments never take an agent over capacity.
     /// </summary>
-    Task<bool> TryAssignConversationAsync(
+    Task<AssignOutcome> TryAssignConversationAsync(
         Guid conversationId, Guid agentId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Assigns the agent the waiting conversation of their tenant and queues with the highest
+    /// priority, then the longest wait; atomic like <see cref="TryAssignConversationAsync"/>.
+    /// </summary>
+    Task<TakeResult> TakeNextConversationAsync(Guid agentId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's waiting conversations (open, unassigned), highest priority then longest wait first; <paramref name="queues"/> null means all.</summary>
+    Task<IReadOnlyList<Conversation>> ListWaitingConversationsAsync(
+        Guid tenantId, IReadOnlyList<string>? queues, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Puts an open, unassigned conversation in a queue with a priority; one that was in no queue
+    /// starts waiting now, one that was keeps its place in time. False, changing nothing, when it
+    /// is closed or assigned.
+    /// </summary>
+    Task<bool> RouteConversationAsync(
+        Guid conversationId, string queue, int priority, string? rule, DateTimeOffset? routedUntil, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Unassigns an agent's open conversations (back to their queues, keeping their place); returns their ids.</summary>
+    Task<IReadOnlyList<Guid>> ReturnAgentConversationsAsync(Guid agentId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Waiting conversations whose routing relied on a login that has expired by <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<Conversation>> ListConversationsToRerouteAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many open conversations each agent of a tenant holds (agents with none are left out).</summary>
+    Task<IReadOnlyDictionary<Guid, int>> CountAssignedConversationsAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Per tenant and queue: the waiting conversations and the oldest wait, and the average time to
+    /// first response of conversations first answered since <paramref name="respondedSince"/>.
+    /// <paramref name="tenantId"/> null means every tenant.
+    /// </summary>
+    Task<IReadOnlyList<QueueStatistics>> GetQueueStatisticsAsync(
+        Guid? tenantId, DateTimeOffset respondedSince, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's routing configuration, or null when it never saved one.</summary>
+    Task<RoutingConfiguration?> GetRoutingConfigurationAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Stores or replaces a tenant's routing configuration.</summary>
+    Task SaveRoutingConfigurationAsync(Guid tenantId, RoutingConfiguration configuration, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's agents, by display name.</summary>
+    Task<IReadOnlyList<Agent>> ListAgentsAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the queues an agent serves (null: all) and their capacity. False when there is no such agent.</summary>
+    Task<bool> SetAgentRoutingAsync(Guid agentId, IReadOnlyList<string>? queues, int capacity, CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens or closes a conversation. Returns false, changing nothing, when it already had that status.
@@ -120,9 +169,8 @@ public interface IParleyStore
     Task<bool> TransferConversationAsync(
         Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Records the bot case a conversation is about and, when given, the queue it goes to.</summary>
-    Task SetConversationBotCaseAsync(
-        Guid conversationId, string? botCase, string? queue, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Records the bot case a conversation is about.</summary>
+    Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Replaces a conversation's engagement attributes.</summary>
     Task SetEngagementAttributesAsync(
@@ -182,6 +230,33 @@ public interface IParleyStore
     /// <summary>Deletes a record. Returns false when there was none, or when a deployment still uses it.</summary>
     Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken);
 }
+
+/// <summary>What became of an assignment.</summary>
+public enum AssignOutcome
+{
+    Assigned,
+
+    /// <summary>The conversation is closed, missing, or another agent has it.</summary>
+    Taken,
+
+    /// <summary>The agent already holds as many open conversations as their capacity (or is unknown).</summary>
+    AtCapacity,
+
+    /// <summary>No conversation is waiting in the agent's queues.</summary>
+    NoneWaiting,
+}
+
+/// <summary>The outcome of taking the next conversation, and which one it was when assigned.</summary>
+public sealed record TakeResult(AssignOutcome Outcome, Guid? ConversationId);
+
+/// <summary>One queue's figures. Waits are measured from <see cref="Conversation.QueuedAt"/>.</summary>
+public sealed record QueueStatistics(
+    Guid TenantId,
+    string Queue,
+    int Waiting,
+    DateTimeOffset? OldestQueuedAt,
+    int Responded,
+    double? AverageFirstResponseMilliseconds);
 
 /// <summary>The database cannot be reached or refuses writes. Retryable.</summary>
 public sealed class StorageUnavailableException(string message, Exception? inner = null)

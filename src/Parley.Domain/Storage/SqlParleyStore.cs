@@ -5,6 +5,7 @@ using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
+using Parley.Routing;
 using Parley.Tenants;
 
 namespace Parley.Storage;
@@ -17,7 +18,8 @@ namespace Parley.Storage;
 public abstract class SqlParleyStore : IParleyStore
 {
     private const string ConversationColumns =
-        "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at, authenticated, bot_case";
+        "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at, authenticated, bot_case, " +
+        "priority, routing_rule, queued_at, first_response_at, routed_until";
 
     private const string MessageColumns =
         "conversation_id, seq, kind, sender_role, sender_id, client_message_id, body, sent_at, data";
@@ -36,6 +38,12 @@ public abstract class SqlParleyStore : IParleyStore
 
     /// <summary>SELECT last_seq of conversation @id, locking the row until the transaction ends.</summary>
     protected abstract string LockConversationSql { get; }
+
+    /// <summary>What follows a SELECT to lock its rows until the transaction ends (" FOR UPDATE"), or "" where the write transaction already serializes.</summary>
+    protected abstract string ForUpdate { get; }
+
+    /// <summary>Like <see cref="ForUpdate"/>, passing over rows another transaction has locked.</summary>
+    protected abstract string ForUpdateSkipLocked { get; }
 
     /// <summary>The SQL for the larger of two values.</summary>
     protected abstract string Greatest(string left, string right);
@@ -259,8 +267,8 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task CreateAgentAsync(Agent agent, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "INSERT INTO agents (id, tenant_id, email, email_normalized, display_name, password_hash, role, capacity, created_at) " +
-            "VALUES (@id, @tenant, @email, @normalized, @name, @hash, @role, @capacity, @at)",
+            "INSERT INTO agents (id, tenant_id, email, email_normalized, display_name, password_hash, role, capacity, created_at, queues) " +
+            "VALUES (@id, @tenant, @email, @normalized, @name, @hash, @role, @capacity, @at, @queues)",
             cancellationToken,
             ("id", ToDb(agent.Id)),
             ("tenant", ToDb(agent.TenantId)),
@@ -270,9 +278,10 @@ public abstract class SqlParleyStore : IParleyStore
             ("hash", agent.PasswordHash),
             ("role", agent.Role.ToString().ToLowerInvariant()),
             ("capacity", agent.Capacity),
-            ("at", ToDb(agent.CreatedAt)));
+            ("at", ToDb(agent.CreatedAt)),
+            ("queues", QueuesJson(agent.Queues)));
 
-    private const string AgentColumns = "id, tenant_id, email, display_name, password_hash, role, capacity, created_at";
+    private const string AgentColumns = "id, tenant_id, email, display_name, password_hash, role, capacity, created_at, queues";
 
     public Task<Agent?> GetAgentAsync(Guid agentId, CancellationToken cancellationToken) =>
         QuerySingleAsync($"SELECT {AgentColumns} FROM agents WHERE id = @id", ReadAgent, cancellationToken, ("id", ToDb(agentId)));
@@ -286,7 +295,19 @@ public abstract class SqlParleyStore : IParleyStore
 
     private Agent ReadAgent(DbDataReader r) =>
         new(ReadGuid(r, 0), ReadGuid(r, 1), r.GetString(2), r.GetString(3), r.GetString(4),
-            Enum.Parse<AgentRole>(r.GetString(5), ignoreCase: true), r.GetInt32(6), ReadTime(r, 7));
+            Enum.Parse<AgentRole>(r.GetString(5), ignoreCase: true), r.GetInt32(6), ReadTime(r, 7),
+            r.IsDBNull(8) ? null : JsonSerializer.Deserialize(r.GetString(8), DomainJsonContext.Default.ListString));
+
+    private static string? QueuesJson(IReadOnlyList<string>? queues) =>
+        queues is null ? null : JsonSerializer.Serialize(queues.ToList(), DomainJsonContext.Default.ListString);
+
+    public Task<IReadOnlyList<Agent>> ListAgentsAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        QueryListAsync($"SELECT {AgentColumns} FROM agents WHERE tenant_id = @tenant ORDER BY display_name, id", ReadAgent, cancellationToken,
+            ("tenant", ToDb(tenantId)));
+
+    public async Task<bool> SetAgentRoutingAsync(Guid agentId, IReadOnlyList<string>? queues, int capacity, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE agents SET queues = @queues, capacity = @capacity WHERE id = @id", cancellationToken,
+            ("queues", QueuesJson(queues)), ("capacity", capacity), ("id", ToDb(agentId))) == 1;
 
     public Task CreateAgentSessionAsync(AgentSession session, CancellationToken cancellationToken) =>
         ExecuteAsync(
@@ -316,7 +337,8 @@ public abstract class SqlParleyStore : IParleyStore
         }
 
         return ExecuteAsync(
-            $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL, @authenticated, @case)",
+            $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL, @authenticated, @case, " +
+            "@priority, @rule, @queued, NULL, @until)",
             cancellationToken,
             ("id", ToDb(conversation.Id)),
             ("tenant", ToDb(conversation.TenantId)),
@@ -328,7 +350,11 @@ public abstract class SqlParleyStore : IParleyStore
             ("attributes", conversation.Attributes.ToJson()),
             ("at", ToDb(conversation.CreatedAt)),
             ("authenticated", conversation.Authenticated ? 1 : 0),
-            ("case", conversation.BotCase));
+            ("case", conversation.BotCase),
+            ("priority", conversation.Priority),
+            ("rule", conversation.RoutingRule),
+            ("queued", ToDb(conversation.QueuedAt ?? conversation.CreatedAt)),
+            ("until", conversation.RoutedUntil is { } until ? ToDb(until) : null));
     }
 
     public Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken) =>
@@ -357,20 +383,198 @@ public abstract class SqlParleyStore : IParleyStore
             ("status", status is { } s ? StatusName(s) : null),
             ("limit", limit));
 
-    public async Task<bool> TryAssignConversationAsync(
+    private const string WaitingFilter = "tenant_id = @tenant AND status = 'open' AND assigned_agent_id IS NULL AND queue IS NOT NULL";
+
+    private const string WaitingOrder = "ORDER BY priority DESC, queued_at, id";
+
+    public Task<AssignOutcome> TryAssignConversationAsync(
         Guid conversationId, Guid agentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            if (await LockAgentWithRoomAsync(connection, transaction, agentId, cancellationToken) is not { } agent)
+            {
+                return AssignOutcome.AtCapacity;
+            }
+
+            var assigned = await AssignAsync(connection, transaction, conversationId, agent, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return assigned ? AssignOutcome.Assigned : AssignOutcome.Taken;
+        }, cancellationToken);
+
+    public Task<TakeResult> TakeNextConversationAsync(Guid agentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            if (await LockAgentWithRoomAsync(connection, transaction, agentId, cancellationToken) is not { } agent)
+            {
+                return new TakeResult(AssignOutcome.AtCapacity, null);
+            }
+
+            if (agent.Queues is { Count: 0 })
+            {
+                return new TakeResult(AssignOutcome.NoneWaiting, null);
+            }
+
+            var (queueFilter, queueParameters) = QueueFilter(agent.Queues);
+            Guid? next;
+            await using (var select = Command(connection, transaction,
+                $"SELECT id FROM conversations WHERE {WaitingFilter}{queueFilter} {WaitingOrder} LIMIT 1{ForUpdateSkipLocked}",
+                [("tenant", ToDb(agent.TenantId)), .. queueParameters]))
+            {
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                next = await reader.ReadAsync(cancellationToken) ? ReadGuid(reader, 0) : null;
+            }
+
+            if (next is not { } conversationId || !await AssignAsync(connection, transaction, conversationId, agent, now, cancellationToken))
+            {
+                return new TakeResult(AssignOutcome.NoneWaiting, null);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return new TakeResult(AssignOutcome.Assigned, conversationId);
+        }, cancellationToken);
+
+    /// <summary>Locks the agent's row (so that concurrent assignments to them queue up) and returns the agent if they have room.</summary>
+    private async Task<Agent?> LockAgentWithRoomAsync(
+        DbConnection connection, DbTransaction transaction, Guid agentId, CancellationToken cancellationToken)
+    {
+        Agent? agent;
+        await using (var select = Command(connection, transaction, $"SELECT {AgentColumns} FROM agents WHERE id = @id{ForUpdate}", ("id", ToDb(agentId))))
+        {
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            agent = await reader.ReadAsync(cancellationToken) ? ReadAgent(reader) : null;
+        }
+
+        if (agent is null)
+        {
+            return null;
+        }
+
+        await using var count = Command(connection, transaction,
+            "SELECT COUNT(*) FROM conversations WHERE assigned_agent_id = @agent AND status = 'open'", ("agent", ToDb(agentId)));
+        return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken)) < agent.Capacity ? agent : null;
+    }
+
+    private async Task<bool> AssignAsync(
+        DbConnection connection, DbTransaction transaction, Guid conversationId, Agent agent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var update = Command(connection, transaction,
+            "UPDATE conversations SET assigned_agent_id = @agent, routed_until = NULL, updated_at = @at " +
+            "WHERE id = @id AND tenant_id = @tenant AND status = 'open' AND assigned_agent_id IS NULL",
+            ("agent", ToDb(agent.Id)), ("at", ToDb(now)), ("id", ToDb(conversationId)), ("tenant", ToDb(agent.TenantId)));
+        return await update.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static (string Sql, (string, object?)[] Parameters) QueueFilter(IReadOnlyList<string>? queues) =>
+        queues is null
+            ? ("", [])
+            : ($" AND queue IN ({string.Join(", ", queues.Select((_, i) => "@q" + i))})", queues.Select((q, i) => ("q" + i, (object?)q)).ToArray());
+
+    public Task<IReadOnlyList<Conversation>> ListWaitingConversationsAsync(
+        Guid tenantId, IReadOnlyList<string>? queues, int limit, CancellationToken cancellationToken)
+    {
+        if (queues is { Count: 0 })
+        {
+            return Task.FromResult<IReadOnlyList<Conversation>>([]);
+        }
+
+        var (queueFilter, queueParameters) = QueueFilter(queues);
+        return QueryListAsync(
+            $"SELECT {ConversationColumns} FROM conversations WHERE {WaitingFilter}{queueFilter} {WaitingOrder} LIMIT @limit",
+            ReadConversation,
+            cancellationToken,
+            [("tenant", ToDb(tenantId)), ("limit", limit), .. queueParameters]);
+    }
+
+    public async Task<bool> RouteConversationAsync(
+        Guid conversationId, string queue, int priority, string? rule, DateTimeOffset? routedUntil, DateTimeOffset now, CancellationToken cancellationToken) =>
         await ExecuteAsync(
-            "UPDATE conversations SET assigned_agent_id = @agent, updated_at = @at " +
+            "UPDATE conversations SET queue = @queue, priority = @priority, routing_rule = @rule, routed_until = @until, updated_at = @at, " +
+            "queued_at = CASE WHEN queue IS NULL THEN @at ELSE queued_at END " +
             "WHERE id = @id AND status = 'open' AND assigned_agent_id IS NULL",
             cancellationToken,
-            ("agent", ToDb(agentId)), ("at", ToDb(now)), ("id", ToDb(conversationId))) == 1;
+            ("queue", queue), ("priority", priority), ("rule", rule), ("until", routedUntil is { } until ? ToDb(until) : null),
+            ("at", ToDb(now)), ("id", ToDb(conversationId))) == 1;
+
+    public Task<IReadOnlyList<Guid>> ReturnAgentConversationsAsync(Guid agentId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            "UPDATE conversations SET assigned_agent_id = NULL, updated_at = @at WHERE assigned_agent_id = @agent AND status = 'open' RETURNING id",
+            r => ReadGuid(r, 0),
+            cancellationToken,
+            ("at", ToDb(now)), ("agent", ToDb(agentId)));
+
+    public Task<IReadOnlyList<Conversation>> ListConversationsToRerouteAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        QueryListAsync(
+            $"SELECT {ConversationColumns} FROM conversations " +
+            "WHERE routed_until <= @now AND status = 'open' AND assigned_agent_id IS NULL ORDER BY routed_until LIMIT @limit",
+            ReadConversation,
+            cancellationToken,
+            ("now", ToDb(now)), ("limit", limit));
+
+    public async Task<IReadOnlyDictionary<Guid, int>> CountAssignedConversationsAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        (await QueryListAsync(
+            "SELECT assigned_agent_id, COUNT(*) FROM conversations " +
+            "WHERE tenant_id = @tenant AND status = 'open' AND assigned_agent_id IS NOT NULL GROUP BY assigned_agent_id",
+            r => (Agent: ReadGuid(r, 0), Count: Convert.ToInt32(r.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)),
+            cancellationToken,
+            ("tenant", ToDb(tenantId))))
+        .ToDictionary(row => row.Agent, row => row.Count);
+
+    public async Task<IReadOnlyList<QueueStatistics>> GetQueueStatisticsAsync(
+        Guid? tenantId, DateTimeOffset respondedSince, CancellationToken cancellationToken)
+    {
+        var tenantFilter = tenantId is null ? "" : " AND tenant_id = @tenant";
+        var tenant = ("tenant", tenantId is { } id ? ToDb(id) : null);
+        var waiting = await QueryListAsync(
+            "SELECT tenant_id, queue, COUNT(*), MIN(queued_at) FROM conversations " +
+            $"WHERE status = 'open' AND assigned_agent_id IS NULL AND queue IS NOT NULL{tenantFilter} GROUP BY tenant_id, queue",
+            r => (Tenant: ReadGuid(r, 0), Queue: r.GetString(1), Count: ToInt(r.GetValue(2)), Oldest: r.IsDBNull(3) ? (DateTimeOffset?)null : ReadTime(r, 3)),
+            cancellationToken,
+            tenant);
+        var responded = await QueryListAsync(
+            "SELECT tenant_id, queue, COUNT(*), AVG(first_response_ms) FROM conversations " +
+            $"WHERE first_response_at >= @since AND queue IS NOT NULL{tenantFilter} GROUP BY tenant_id, queue",
+            r => (Tenant: ReadGuid(r, 0), Queue: r.GetString(1), Count: ToInt(r.GetValue(2)),
+                Average: r.IsDBNull(3) ? (double?)null : Convert.ToDouble(r.GetValue(3), System.Globalization.CultureInfo.InvariantCulture)),
+            cancellationToken,
+            ("since", ToDb(respondedSince)), tenant);
+        return waiting.Select(w => (w.Tenant, w.Queue))
+            .Union(responded.Select(r => (r.Tenant, r.Queue)))
+            .Select(key =>
+            {
+                var w = waiting.FirstOrDefault(x => x.Tenant == key.Tenant && x.Queue == key.Queue);
+                var r = responded.FirstOrDefault(x => x.Tenant == key.Tenant && x.Queue == key.Queue);
+                return new QueueStatistics(key.Tenant, key.Queue, w.Count, w.Oldest, r.Count, r.Average);
+            })
+            .OrderBy(q => q.TenantId).ThenBy(q => q.Queue, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static int ToInt(object value) => Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+
+    public Task<RoutingConfiguration?> GetRoutingConfigurationAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT body FROM routing_configurations WHERE tenant_id = @tenant",
+            r => JsonSerializer.Deserialize(r.GetString(0), DomainJsonContext.Default.RoutingConfiguration)!,
+            cancellationToken,
+            ("tenant", ToDb(tenantId)));
+
+    public Task SaveRoutingConfigurationAsync(Guid tenantId, RoutingConfiguration configuration, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO routing_configurations (tenant_id, body, updated_at) VALUES (@tenant, @body, @at) " +
+            "ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            cancellationToken,
+            ("tenant", ToDb(tenantId)),
+            ("body", JsonSerializer.Serialize(configuration, DomainJsonContext.Default.RoutingConfiguration)),
+            ("at", ToDb(now)));
 
     public async Task<bool> SetConversationStatusAsync(
         Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var sql = status == ConversationStatus.Closed
             ? "UPDATE conversations SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @id AND status = 'open'"
-            : "UPDATE conversations SET status = 'open', closed_at = NULL, assigned_agent_id = NULL, updated_at = @at WHERE id = @id AND status = 'closed'";
+            : "UPDATE conversations SET status = 'open', closed_at = NULL, assigned_agent_id = NULL, queued_at = @at, updated_at = @at WHERE id = @id AND status = 'closed'";
         return await ExecuteAsync(sql, cancellationToken, ("at", ToDb(now)), ("id", ToDb(conversationId))) == 1;
     }
 
@@ -396,7 +600,12 @@ public abstract class SqlParleyStore : IParleyStore
             ReadTime(r, 10),
             r.IsDBNull(11) ? null : ReadTime(r, 11),
             Convert.ToInt64(r.GetValue(12), System.Globalization.CultureInfo.InvariantCulture) != 0,
-            NullableString(r, 13));
+            NullableString(r, 13),
+            ToInt(r.GetValue(14)),
+            NullableString(r, 15),
+            r.IsDBNull(16) ? null : ReadTime(r, 16),
+            r.IsDBNull(17) ? null : ReadTime(r, 17),
+            r.IsDBNull(18) ? null : ReadTime(r, 18));
 
     public async Task<bool> TransferConversationAsync(
         Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -406,12 +615,11 @@ public abstract class SqlParleyStore : IParleyStore
             ("to", ToDb(toConsumerId)), ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now)),
             ("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId))) == 1;
 
-    public Task SetConversationBotCaseAsync(
-        Guid conversationId, string? botCase, string? queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "UPDATE conversations SET bot_case = @case, queue = COALESCE(@queue, queue), updated_at = @at WHERE id = @id",
+            "UPDATE conversations SET bot_case = @case, updated_at = @at WHERE id = @id",
             cancellationToken,
-            ("case", botCase), ("queue", queue), ("at", ToDb(now)), ("id", ToDb(conversationId)));
+            ("case", botCase), ("at", ToDb(now)), ("id", ToDb(conversationId)));
 
     private static string StatusName(ConversationStatus status) => status == ConversationStatus.Open ? "open" : "closed";
 
@@ -484,6 +692,12 @@ public abstract class SqlParleyStore : IParleyStore
                     results[index] = new AppendResult(stored, Created: true);
                 }
 
+                if (group.Any(i => results[i].Created && messages[i] is { SenderRole: ParticipantRole.Agent, Kind: MessageKind.Text }))
+                {
+                    await RecordFirstResponseAsync(connection, transaction, conversationId,
+                        messages[group.First(i => results[i].Created && messages[i].SenderRole == ParticipantRole.Agent)].SentAt, cancellationToken);
+                }
+
                 if (lastSeq != firstSeq)
                 {
                     await using var update = Command(connection, transaction,
@@ -496,6 +710,29 @@ public abstract class SqlParleyStore : IParleyStore
             await transaction.CommitAsync(cancellationToken);
             return (IReadOnlyList<AppendResult>)results;
         }, cancellationToken);
+    }
+
+    /// <summary>Notes when an agent first answered a conversation, and how long after it started waiting.</summary>
+    private async Task RecordFirstResponseAsync(
+        DbConnection connection, DbTransaction transaction, Guid conversationId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        DateTimeOffset queuedAt;
+        await using (var select = Command(connection, transaction,
+            "SELECT COALESCE(queued_at, created_at) FROM conversations WHERE id = @id AND first_response_at IS NULL", ("id", ToDb(conversationId))))
+        {
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return;
+            }
+
+            queuedAt = ReadTime(reader, 0);
+        }
+
+        await using var update = Command(connection, transaction,
+            "UPDATE conversations SET first_response_at = @at, first_response_ms = @ms WHERE id = @id AND first_response_at IS NULL",
+            ("at", ToDb(at)), ("ms", (long)Math.Max(0, (at - queuedAt).TotalMilliseconds)), ("id", ToDb(conversationId)));
+        await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<Message?> FindByClientIdAsync(

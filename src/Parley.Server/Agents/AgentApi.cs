@@ -10,7 +10,8 @@ namespace Parley.Agents;
 
 public sealed record LoginRequest(string Email, string Password);
 
-public sealed record AgentView(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, int Capacity);
+/// <summary>An agent: <c>Queues</c> are the queues they serve (null: every queue), <c>Capacity</c> the most open conversations they hold.</summary>
+public sealed record AgentView(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, int Capacity, IReadOnlyList<string>? Queues);
 
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, AgentView Agent);
 
@@ -67,7 +68,7 @@ public static partial class AgentApi
     }
 
     public static AgentView ToView(this Agent a) =>
-        new(a.Id, a.TenantId, a.Email, a.DisplayName, a.Role.ToString().ToLowerInvariant(), a.Capacity);
+        new(a.Id, a.TenantId, a.Email, a.DisplayName, a.Role.ToString().ToLowerInvariant(), a.Capacity, a.Queues);
 
     /// <summary>Signs an agent in: a bearer token for API clients and an HttpOnly cookie for the web app.</summary>
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(

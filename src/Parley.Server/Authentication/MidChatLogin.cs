@@ -30,8 +30,9 @@ public sealed record ConversationAuthenticated(string VisitorToken, Guid Consume
 
 /// <summary>
 /// Completes a mid-chat login: the anonymous conversation becomes the authenticated consumer's, in
-/// place and with its history; both sides see an <c>authentication.upgraded</c> event and the bot
-/// case that asked for the login continues.
+/// place and with its history; both sides see an <c>authentication.upgraded</c> event, a
+/// conversation waiting for an agent is routed again on the verified facts, and the bot case that
+/// asked for the login continues.
 /// </summary>
 /// <remarks>
 /// The login is applied only when the device that owns the conversation presents the result with
@@ -44,6 +45,7 @@ public sealed partial class MidChatLogin(
     IParleyStore store,
     ConversationService conversations,
     BotResponder bots,
+    Routing.Router router,
     MessageWriter writer,
     ILiveFanout fanout,
     AuthenticationSettingsResolver resolver,
@@ -99,6 +101,9 @@ public sealed partial class MidChatLogin(
         await writer.AppendAsync(conversation.TenantId, new NewMessage(
             conversationId, MessageKind.Event, ParticipantRole.System, null, null, "authentication.upgraded", time.GetUtcNow(),
             new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }.ToJsonString()), cancellationToken);
+
+        // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
+        await router.TryRerouteAsync(conversationId);
         var upgraded = await store.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
         fanout.Publish(new ConversationChanged(upgraded));
         LogUpgraded(logger, conversationId, owner.Id);

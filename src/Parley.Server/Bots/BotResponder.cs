@@ -9,13 +9,15 @@ namespace Parley.Bots;
 /// <summary>
 /// The deployment's bot: greets new conversations and, while no agent has the conversation,
 /// answers the cases it recognises. A case that requires authentication, asked for by an anonymous
-/// consumer, gets a login link first and continues once the conversation is authenticated.
+/// consumer, gets a login link first and continues once the conversation is authenticated. The
+/// bot hands the conversation over to routing (into a queue) on a hand-over case, and on a message
+/// it does not understand while it still has the conversation.
 /// </summary>
 public sealed partial class BotResponder(
     IParleyStore store,
     MessageWriter writer,
-    ILiveFanout fanout,
     LoginLinks links,
+    Routing.Router router,
     TimeProvider time,
     ILogger<BotResponder> logger)
 {
@@ -60,13 +62,23 @@ public sealed partial class BotResponder(
         try
         {
             if (conversation.AssignedAgentId is not null
-                || await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is not { } bot
-                || bot.Match(message.Text) is not { } matched)
+                || await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is not { } bot)
             {
                 return;
             }
 
-            await store.SetConversationBotCaseAsync(conversation.Id, matched.Name, null, time.GetUtcNow(), CancellationToken.None);
+            if (bot.Match(message.Text) is not { } matched)
+            {
+                if (conversation.Queue is null)
+                {
+                    await SayAsync(conversation, "I cannot help with that myself. I am passing you to an agent.", CancellationToken.None);
+                    await HandOverAsync(conversation, null, CancellationToken.None);
+                }
+
+                return;
+            }
+
+            await store.SetConversationBotCaseAsync(conversation.Id, matched.Name, time.GetUtcNow(), CancellationToken.None);
             if (matched.RequiresAuthentication && !conversation.Authenticated)
             {
                 await RequestLoginAsync(conversation, matched);
@@ -132,14 +144,11 @@ public sealed partial class BotResponder(
         }
     }
 
-    private async Task HandOverAsync(Conversation conversation, BotCase botCase, CancellationToken cancellationToken)
+    /// <summary>Puts the conversation in a queue: the case's, when it names one the tenant has, else the one routing picks.</summary>
+    private async Task HandOverAsync(Conversation conversation, BotCase? botCase, CancellationToken cancellationToken)
     {
-        await store.SetConversationBotCaseAsync(conversation.Id, botCase.Name, botCase.Queue, time.GetUtcNow(), cancellationToken);
-        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase.Name, ["queue"] = botCase.Queue }, cancellationToken);
-        if (await store.GetConversationAsync(conversation.Id, cancellationToken) is { } changed)
-        {
-            fanout.Publish(new ConversationChanged(changed));
-        }
+        var routed = await router.RerouteAsync(conversation.Id, enqueue: true, botCase?.Queue, cancellationToken);
+        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase?.Name, ["queue"] = routed?.Queue }, cancellationToken);
     }
 
     private Task<AppendResult> SayAsync(Conversation conversation, string text, CancellationToken cancellationToken) =>

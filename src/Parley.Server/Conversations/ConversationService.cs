@@ -13,11 +13,11 @@ public sealed class ConversationService(
     MessageWriter writer,
     ILiveFanout fanout,
     Bots.BotResponder bots,
+    Routing.Router router,
+    Routing.AutoAssigner assigner,
     TimeProvider time,
     IOptions<ParleyOptions> options)
 {
-    public const string DefaultQueue = "default";
-
     /// <summary>The conversation if the caller may see it; otherwise not_found.</summary>
     public async Task<Conversation> GetAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
@@ -62,7 +62,9 @@ public sealed class ConversationService(
 
     /// <summary>
     /// The consumer's open conversation on this deployment (one conversation per page), or a new
-    /// one. Attributes from the page replace the stored ones; they stay unverified.
+    /// one. Attributes from the page replace the stored ones; they stay unverified. A new
+    /// conversation starts with the deployment's bot when it has one (in no queue until the bot
+    /// hands it over), otherwise in the queue the tenant's routing rules pick.
     /// </summary>
     public async Task<Conversation> StartAsync(
         ConsumerCaller consumer, IReadOnlyDictionary<string, string>? attributes, CancellationToken cancellationToken)
@@ -79,15 +81,26 @@ public sealed class ConversationService(
             }
 
             await Storage(() => Done(store.SetEngagementAttributesAsync(existing.Id, engagement, now, cancellationToken)));
+            await router.TryRerouteAsync(existing.Id);
             return existing with { Attributes = engagement, UpdatedAt = now };
         }
 
         var owner = await Storage(() => store.GetConsumerAsync(consumer.ConsumerId, cancellationToken));
         var conversation = new Conversation(
             Guid.NewGuid(), consumer.TenantId, consumer.DeploymentId, consumer.ConsumerId, ConversationStatus.Open,
-            DefaultQueue, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null, Authenticated: owner?.IsAuthenticated == true);
+            null, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null, Authenticated: owner?.IsAuthenticated == true);
+        if (await Storage(() => bots.BotOfAsync(consumer.DeploymentId, cancellationToken)) is null)
+        {
+            conversation = await Storage(() => router.PlaceAsync(conversation, cancellationToken));
+        }
+
         await Storage(() => Done(store.CreateConversationAsync(conversation, cancellationToken)));
         fanout.Publish(new ConversationChanged(conversation));
+        if (conversation.Queue is not null)
+        {
+            await assigner.TryAssignWaitingAsync(conversation.TenantId);
+        }
+
         return await Storage(() => bots.GreetAsync(conversation, cancellationToken))
             ? await Storage(() => store.GetConversationAsync(conversation.Id, cancellationToken)) ?? conversation
             : conversation;
@@ -174,7 +187,10 @@ public sealed class ConversationService(
         fanout.Publish(new TypingChanged(conversation.TenantId, conversationId, caller.ParticipantId, caller.Role, isTyping));
     }
 
-    /// <summary>Assigns an open, unassigned conversation of the agent's tenant to the agent.</summary>
+    /// <summary>
+    /// Assigns an open, unassigned conversation of the agent's tenant to the agent, if it is in a
+    /// queue they serve (admins may take any) and they have room under their capacity.
+    /// </summary>
     public async Task<Conversation> AcceptAsync(AgentCaller agent, Guid conversationId, CancellationToken cancellationToken)
     {
         var conversation = await GetAsync(agent, conversationId, cancellationToken);
@@ -188,13 +204,46 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed.", StatusCodes.Status409Conflict);
         }
 
-        if (!await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)))
+        var me = await Storage(() => store.GetAgentAsync(agent.AgentId, cancellationToken))
+            ?? throw new ParleyException(ErrorCodes.Unauthorized, "The agent no longer exists.", StatusCodes.Status401Unauthorized);
+        if (me.Role != Agents.AgentRole.Admin && !me.Serves(conversation.Queue))
         {
-            throw new ParleyException(ErrorCodes.AlreadyAssigned, "Another agent has accepted this conversation.", StatusCodes.Status409Conflict);
+            throw new ParleyException(ErrorCodes.NotInQueue, "This conversation is in a queue you do not serve.", StatusCodes.Status403Forbidden);
         }
 
-        return await PublishChangedAsync(conversationId, cancellationToken);
+        return await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)) switch
+        {
+            AssignOutcome.Assigned => await PublishChangedAsync(conversationId, cancellationToken),
+            AssignOutcome.AtCapacity => throw CapacityReached(me.Capacity),
+            _ => throw new ParleyException(ErrorCodes.AlreadyAssigned, "Another agent has accepted this conversation.", StatusCodes.Status409Conflict),
+        };
     }
+
+    /// <summary>
+    /// Assigns the agent the waiting conversation of their queues with the highest priority, then
+    /// the longest wait; null when none is waiting.
+    /// </summary>
+    public async Task<Conversation?> TakeNextAsync(AgentCaller agent, CancellationToken cancellationToken)
+    {
+        var taken = await Storage(() => store.TakeNextConversationAsync(agent.AgentId, time.GetUtcNow(), cancellationToken));
+        return taken.Outcome switch
+        {
+            AssignOutcome.Assigned => await PublishChangedAsync(taken.ConversationId!.Value, cancellationToken),
+            AssignOutcome.AtCapacity => throw CapacityReached(
+                (await Storage(() => store.GetAgentAsync(agent.AgentId, cancellationToken)))?.Capacity ?? 0),
+            _ => null,
+        };
+    }
+
+    /// <summary>The conversations waiting in the agent's queues, in the order they would be taken.</summary>
+    public async Task<IReadOnlyList<Conversation>> WaitingForAsync(AgentCaller agent, int limit, CancellationToken cancellationToken)
+    {
+        var me = await Storage(() => store.GetAgentAsync(agent.AgentId, cancellationToken));
+        return me is null ? [] : await Storage(() => store.ListWaitingConversationsAsync(agent.TenantId, me.Queues, limit, cancellationToken));
+    }
+
+    private static ParleyException CapacityReached(int capacity) =>
+        new(ErrorCodes.CapacityReached, $"You already have {capacity} open conversations, your capacity. Close one first.", StatusCodes.Status409Conflict);
 
     /// <summary>Either side may close; closing twice is harmless.</summary>
     public async Task<Conversation> CloseAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = "conversation.closed")
@@ -208,13 +257,20 @@ public sealed class ConversationService(
         if (await Storage(() => store.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), cancellationToken)))
         {
             await RecordEventAsync(caller, conversation, eventName, cancellationToken);
-            return await PublishChangedAsync(conversationId, cancellationToken);
+            var closed = await PublishChangedAsync(conversationId, cancellationToken);
+            if (conversation.AssignedAgentId is not null)
+            {
+                // The agent has room again.
+                await assigner.TryAssignWaitingAsync(conversation.TenantId);
+            }
+
+            return closed;
         }
 
         return conversation;
     }
 
-    /// <summary>Either side may resume a closed conversation. An agent who resumes it takes it.</summary>
+    /// <summary>Either side may resume a closed conversation. An agent who resumes it takes it (within capacity).</summary>
     public async Task<Conversation> ResumeAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
         var conversation = await GetAsync(caller, conversationId, cancellationToken);
@@ -226,9 +282,11 @@ public sealed class ConversationService(
 
         if (await Storage(() => store.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), cancellationToken)))
         {
-            if (caller is AgentCaller agent)
+            // An agent who resumes takes it if they have room; otherwise it waits in its queue, routed on today's facts.
+            if (caller is not AgentCaller agent
+                || await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)) != AssignOutcome.Assigned)
             {
-                await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken));
+                await router.TryRerouteAsync(conversationId);
             }
 
             await RecordEventAsync(caller, conversation, "conversation.resumed", cancellationToken);

@@ -37,4 +37,6 @@ public static class ErrorCodes
     public const string StorageUnavailable = "storage_unavailable";
     public const string OriginNotAllowed = "origin_not_allowed";
     public const string AuthenticationExpired = "authentication_expired";
+    public const string CapacityReached = "capacity_reached";
+    public const string NotInQueue = "not_in_queue";
 }

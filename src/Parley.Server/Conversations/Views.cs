@@ -29,7 +29,8 @@ public static class Views
 
     public static AgentConversationView ToAgentView(this Conversation c) =>
         new(c.Id, c.DeploymentId, c.ConsumerId, c.Status == ConversationStatus.Open ? "open" : "closed", c.Queue, c.AssignedAgentId,
-            c.LastSeq, c.Attributes, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.Authenticated, c.BotCase);
+            c.LastSeq, c.Attributes, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.Authenticated, c.BotCase,
+            c.Priority, c.RoutingRule, c.QueuedAt, c.FirstResponseAt);
 }
 
 /// <summary>A message on the wire. Events (<c>kind: "event"</c>) name themselves in <c>Text</c> and may carry <c>Data</c>.</summary>
@@ -58,4 +59,8 @@ public sealed record AgentConversationView(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? ClosedAt,
     bool Authenticated,
-    string? BotCase);
+    string? BotCase,
+    int Priority,
+    string? RoutingRule,
+    DateTimeOffset? QueuedAt,
+    DateTimeOffset? FirstResponseAt);

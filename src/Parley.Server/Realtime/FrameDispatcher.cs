@@ -13,6 +13,7 @@ internal sealed partial class FrameDispatcher(
     ILiveFanout fanout,
     CallerAuthenticator authenticator,
     Authentication.MidChatLogin login,
+    Routing.AutoAssigner assigner,
     TimeProvider time,
     ILogger logger,
     ParticipantRole role,
@@ -22,6 +23,7 @@ internal sealed partial class FrameDispatcher(
     private readonly SemaphoreSlim _inFlight = new(MaxSendsInFlight);
     private int _pending;
     private ITimer? _sessionEnd;
+    private AgentCaller? _present;
 
     public void OnReady(RealtimeConnection connection)
     {
@@ -29,6 +31,11 @@ internal sealed partial class FrameDispatcher(
         if (caller is AgentCaller agent)
         {
             connection.SubscribeTenant(fanout, agent.TenantId);
+            if (_present is null)
+            {
+                _present = agent;
+                assigner.AgentConnected(agent.TenantId, agent.AgentId);
+            }
         }
 
         connection.Send(new ReadyFrame(role.Wire(), caller.ParticipantId, caller.TenantId));
@@ -237,6 +244,15 @@ internal sealed partial class FrameDispatcher(
         for (var i = 0; i < 100 && Volatile.Read(ref _pending) > 0; i++)
         {
             await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The connection ended: an agent's console counts as closed (their grace period may start).</summary>
+    public void OnClosed()
+    {
+        if (Interlocked.Exchange(ref _present, null) is { } agent)
+        {
+            assigner.AgentDisconnected(agent.TenantId, agent.AgentId);
         }
     }
 

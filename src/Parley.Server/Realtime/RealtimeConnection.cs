@@ -72,6 +72,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
         finally
         {
             await dispatcher.DrainAsync(this);
+            dispatcher.OnClosed();
             _completed = true;
             _outbound.Writer.TryComplete();
             foreach (var subscription in _subscriptions.Values)

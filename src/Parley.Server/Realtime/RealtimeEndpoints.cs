@@ -110,6 +110,7 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<ILiveFanout>(),
             services.GetRequiredService<CallerAuthenticator>(),
             services.GetRequiredService<Authentication.MidChatLogin>(),
+            services.GetRequiredService<Routing.AutoAssigner>(),
             services.GetRequiredService<TimeProvider>(),
             logger,
             role,

@@ -1,0 +1,166 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Agents;
+using Parley.Conversations;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Routing;
+
+/// <summary>One queue on the admin API: its definition, its figures now, and who serves it.</summary>
+public sealed record QueueView(
+    string Name,
+    string? DisplayName,
+    int Waiting,
+    double? LongestWaitSeconds,
+    int RespondedLast24Hours,
+    double? AverageFirstResponseSeconds,
+    int Agents,
+    int AgentsConnected);
+
+/// <summary>What an admin sets for an agent: the queues they serve (null: all) and how many open conversations they hold at most.</summary>
+public sealed record AgentRoutingRequest(IReadOnlyList<string>? Queues, int Capacity);
+
+public static class RoutingApi
+{
+    public static IServiceCollection AddRouting(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RoutingOptions>()
+            .Bind(configuration.GetSection(RoutingOptions.Section))
+            .Validate(o => o.SweepInterval >= TimeSpan.FromSeconds(1), "Parley:Routing:SweepInterval must be at least one second.")
+            .ValidateOnStart();
+        services.AddSingleton<RoutingConfigurations>();
+        services.AddSingleton<AgentPresence>();
+        services.AddSingleton<AutoAssigner>();
+        services.AddSingleton<Router>();
+        services.AddSingleton<QueueMetrics>();
+        services.AddSingleton<RoutingMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingMaintenance>());
+        return services;
+    }
+
+    /// <summary>
+    /// Admins: <c>/api/v1/admin/routing</c>, <c>/api/v1/admin/queues</c>, <c>/api/v1/admin/agents</c>.
+    /// Agents: <c>/api/v1/agent/queue</c>, <c>…/conversations/next</c>, <c>…/conversations/{id}/accept</c> (docs/api.md).
+    /// </summary>
+    public static WebApplication MapRoutingApi(this WebApplication app)
+    {
+        var admin = app.MapGroup("/api/v1/admin").RequireAuthorization(CallerSchemes.Admin);
+        admin.MapGet("/routing", GetRoutingAsync);
+        admin.MapPut("/routing", PutRoutingAsync);
+        admin.MapGet("/queues", QueuesAsync);
+        admin.MapGet("/agents", AgentsAsync);
+        admin.MapPut("/agents/{agentId:guid}/routing", PutAgentRoutingAsync);
+
+        var agent = app.MapGroup("/api/v1/agent").RequireAuthorization(CallerSchemes.Agent);
+        agent.MapGet("/queue", WaitingAsync);
+        agent.MapPost("/conversations/next", NextAsync);
+        agent.MapPost("/conversations/{conversationId:guid}/accept", AcceptAsync);
+        return app;
+    }
+
+    private static async Task<Ok<RoutingConfiguration>> GetRoutingAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.GetRoutingConfigurationAsync(context.Caller<AgentCaller>().TenantId, cancellationToken) ?? RoutingConfiguration.Default);
+
+    /// <summary>Replaces the tenant's routing. Nothing is stored unless all of it is valid; the error names the rule and the character.</summary>
+    private static async Task<Results<Ok<RoutingConfiguration>, ProblemHttpResult>> PutRoutingAsync(
+        RoutingConfiguration request, HttpContext context, IParleyStore store, RoutingConfigurations configurations, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var tenantId = context.Caller<AgentCaller>().TenantId;
+        try
+        {
+            request.Compile();
+        }
+        catch (RoutingRulesException invalid)
+        {
+            return TypedResults.Problem(
+                detail: invalid.Message,
+                statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?>
+                {
+                    ["code"] = ErrorCodes.InvalidRequest,
+                    ["rule"] = invalid.Rule,
+                    ["position"] = invalid.Position,
+                });
+        }
+
+        await store.SaveRoutingConfigurationAsync(tenantId, request, time.GetUtcNow(), cancellationToken);
+        configurations.Forget(tenantId);
+        return TypedResults.Ok(request);
+    }
+
+    private static async Task<Ok<IReadOnlyList<QueueView>>> QueuesAsync(
+        HttpContext context, IParleyStore store, RoutingConfigurations configurations, AgentPresence presence, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var tenantId = context.Caller<AgentCaller>().TenantId;
+        var now = time.GetUtcNow();
+        var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
+        var statistics = await store.GetQueueStatisticsAsync(tenantId, now - QueueMetrics.ResponseWindow, cancellationToken);
+        var agents = await store.ListAgentsAsync(tenantId, cancellationToken);
+
+        // Queues the configuration no longer lists still show while conversations wait in them.
+        var names = configuration.Queues.Select(q => q.Name).Union(statistics.Select(s => s.Queue), StringComparer.Ordinal);
+        var views = names.Select(name =>
+        {
+            var figures = statistics.FirstOrDefault(s => s.Queue == name);
+            var serving = agents.Where(a => a.Serves(name)).ToList();
+            return new QueueView(
+                name,
+                configuration.Queues.FirstOrDefault(q => q.Name == name)?.DisplayName,
+                figures?.Waiting ?? 0,
+                figures?.OldestQueuedAt is { } oldest ? Math.Round(Math.Max(0, (now - oldest).TotalSeconds), 1) : null,
+                figures?.Responded ?? 0,
+                figures?.AverageFirstResponseMilliseconds is { } average ? Math.Round(average / 1000, 1) : null,
+                serving.Count,
+                serving.Count(a => presence.IsConnected(a.Id)));
+        }).ToList();
+        return TypedResults.Ok<IReadOnlyList<QueueView>>(views);
+    }
+
+    private static async Task<Ok<IReadOnlyList<AgentView>>> AgentsAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<AgentView>>(
+            (await store.ListAgentsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(a => a.ToView()).ToList());
+
+    private static async Task<Ok<AgentView>> PutAgentRoutingAsync(
+        Guid agentId, AgentRoutingRequest request, HttpContext context, IParleyStore store, RoutingConfigurations configurations,
+        CancellationToken cancellationToken)
+    {
+        var tenantId = context.Caller<AgentCaller>().TenantId;
+        if (await store.GetAgentAsync(agentId, cancellationToken) is not { } agent || agent.TenantId != tenantId)
+        {
+            throw ParleyException.NotFound("The agent");
+        }
+
+        if (request.Capacity is < 0 or > Agent.MaxCapacity)
+        {
+            throw ParleyException.Invalid($"capacity is 0 to {Agent.MaxCapacity}.");
+        }
+
+        var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
+        if (request.Queues?.FirstOrDefault(q => !configuration.HasQueue(q)) is { } unknown)
+        {
+            throw ParleyException.Invalid($"queues: \"{unknown}\" is not one of the tenant's queues.");
+        }
+
+        var queues = request.Queues?.Distinct(StringComparer.Ordinal).ToList();
+        await store.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
+        return TypedResults.Ok((agent with { Queues = queues, Capacity = request.Capacity }).ToView());
+    }
+
+    private static async Task<Ok<IReadOnlyList<AgentConversationView>>> WaitingAsync(
+        int? limit, HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        TypedResults.Ok<IReadOnlyList<AgentConversationView>>(
+            (await conversations.WaitingForAsync(context.Caller<AgentCaller>(), Math.Clamp(limit ?? 50, 1, 200), cancellationToken))
+            .Select(c => c.ToAgentView()).ToList());
+
+    private static async Task<Results<Ok<AgentConversationView>, NoContent>> NextAsync(
+        HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        await conversations.TakeNextAsync(context.Caller<AgentCaller>(), cancellationToken) is { } next
+            ? TypedResults.Ok(next.ToAgentView())
+            : TypedResults.NoContent();
+
+    private static async Task<Ok<AgentConversationView>> AcceptAsync(
+        Guid conversationId, HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await conversations.AcceptAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken)).ToAgentView());
+}

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+using Parley.Storage;
+
+namespace Parley.Routing;
+
+/// <summary>The <c>Parley:Routing</c> configuration section.</summary>
+public sealed class RoutingOptions
+{
+    public const string Section = "Parley:Routing";
+
+    /// <summary>How often expired logins are re-routed, automatic assignment retried and queue metrics refreshed.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// The routing sweep: routes again the waiting conversations whose login expired, retries
+/// automatic assignment for tenants with agents connected here, and refreshes the queue metrics.
+/// Safe on several nodes: every step is idempotent and assignment is atomic in the database.
+/// </summary>
+internal sealed partial class RoutingMaintenance(
+    IParleyStore store,
+    Router router,
+    AutoAssigner assigner,
+    AgentPresence presence,
+    QueueMetrics metrics,
+    TimeProvider time,
+    IOptions<RoutingOptions> options,
+    ILogger<RoutingMaintenance> logger) : BackgroundService
+{
+    private const int RerouteBatch = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The database is away: routing housekeeping must never stop the server.
+                LogFailed(logger, exception);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var conversation in await store.ListConversationsToRerouteAsync(now, RerouteBatch, cancellationToken))
+        {
+            await router.RerouteAsync(conversation.Id, enqueue: false, preferredQueue: null, cancellationToken);
+        }
+
+        foreach (var tenantId in presence.Tenants())
+        {
+            await assigner.AssignWaitingAsync(tenantId, cancellationToken);
+        }
+
+        metrics.Update(await store.GetQueueStatisticsAsync(null, now - QueueMetrics.ResponseWindow, cancellationToken));
+    }
+
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "The routing sweep failed; the next one tries again")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
