@@ -96,13 +96,7 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         return (deploymentId, agent);
     }
 
-    private async Task<string> AdminTokenAsync(Guid tenantId)
-    {
-        var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<Agents.Agent>();
-        var admin = new Agents.Agent(Guid.NewGuid(), tenantId, $"admin-{Guid.NewGuid():N}@acme.example", "Admin", "", Agents.AgentRole.Admin, 5, DateTimeOffset.UtcNow);
-        await Server.Store.CreateAgentAsync(admin with { PasswordHash = hasher.HashPassword(admin, "parley-demo") }, CancellationToken.None);
-        return await Server.AgentTokenAsync(admin.Email);
-    }
+    private Task<string> AdminTokenAsync(Guid tenantId) => Server.AdminTokenAsync(tenantId);
 
     /// <summary>An anonymous visitor with a started, subscribed conversation.</summary>
     private async Task<(string Token, WsClient Socket, Guid ConversationId)> VisitorAsync(Guid deploymentId)

@@ -89,6 +89,18 @@ public sealed class TestServer : IAsyncDisposable
         return (deployment.Id, agent.Email);
     }
 
+    /// <summary>A new agent (or admin) of a tenant, signed in: their id and bearer token.</summary>
+    public async Task<(Guid Id, string Token)> NewAgentAsync(
+        Guid tenantId, Agents.AgentRole role = Agents.AgentRole.Agent, int capacity = 5, IReadOnlyList<string>? queues = null)
+    {
+        var hasher = new Microsoft.AspNetCore.Identity.PasswordHasher<Agents.Agent>();
+        var agent = new Agents.Agent(Guid.NewGuid(), tenantId, $"{role}-{Guid.NewGuid():N}@acme.example".ToLowerInvariant(), "Ana", "", role, capacity, DateTimeOffset.UtcNow, queues);
+        await Store.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, "parley-demo") }, CancellationToken.None);
+        return (agent.Id, await AgentTokenAsync(agent.Email));
+    }
+
+    public async Task<string> AdminTokenAsync(Guid tenantId) => (await NewAgentAsync(tenantId, Agents.AgentRole.Admin)).Token;
+
     public async Task<WsClient> ConsumerAsync(string visitorToken, Guid? deploymentId = null)
     {
         var client = await WsClient.ConnectAsync(WebSocketUri($"/ws/consumer?deploymentId={deploymentId ?? DemoDeployment}"));
