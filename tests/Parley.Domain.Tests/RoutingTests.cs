@@ -170,4 +170,27 @@ public sealed class RoutingTests
         Assert.Equal(5, examples.Length);
         Assert.All(examples, e => RoutingCondition.Parse(e));
     }
+
+    [Fact]
+    public void A_configuration_names_every_queue_its_rules_and_default_use()
+    {
+        var valid = new RoutingConfiguration
+        {
+            Queues = [new("vip", "VIP"), new("anonymous")],
+            DefaultQueue = "anonymous",
+            Rules = [new RoutingRule("VIP", "authenticated and context.vip == \"true\"", "vip", 100)],
+        };
+        Assert.Equal("vip", valid.Compile().Route(Facts(true, context: new() { ["vip"] = "true" })).Queue);
+        Assert.Equal("default", RoutingConfiguration.Default.Compile().Route(Facts()).Queue);
+
+        string Refusal(RoutingConfiguration c) => Assert.Throws<RoutingRulesException>(() => c.Compile()).Message;
+        Assert.Equal("rules[0].queue \"vip\" is not one of the queues.", Refusal(valid with { Queues = [new("anonymous")] }));
+        Assert.Equal("defaultQueue \"nowhere\" is not one of the queues.", Refusal(valid with { DefaultQueue = "nowhere" }));
+        Assert.Equal("queues[1].name \"vip\" is listed twice.", Refusal(valid with { Queues = [new("vip"), new("vip"), new("anonymous")] }));
+        Assert.Equal("queues must list 1 to 100 queues.", Refusal(valid with { Queues = [] }));
+        Assert.StartsWith("queues[0].name must be", Refusal(valid with { Queues = [new("no spaces")] }), StringComparison.Ordinal);
+        Assert.Equal("disconnectGraceSeconds is 0 to 3600.", Refusal(valid with { DisconnectGraceSeconds = -1 }));
+        var broken = Assert.Throws<RoutingRulesException>(() => (valid with { Rules = [new RoutingRule("VIP", "context.vip ==", "vip")] }).Compile());
+        Assert.Equal((0, 14), (broken.Rule, broken.Position));
+    }
 }

@@ -243,7 +243,7 @@ public sealed class ConversationService(
     }
 
     private static ParleyException CapacityReached(int capacity) =>
-        new(ErrorCodes.CapacityReached, $"You already have {capacity} open conversations, your capacity. Close one first.", StatusCodes.Status409Conflict);
+        new(ErrorCodes.CapacityReached, $"Your capacity is {capacity} open conversations and you have that many. Close one first.", StatusCodes.Status409Conflict);
 
     /// <summary>Either side may close; closing twice is harmless.</summary>
     public async Task<Conversation> CloseAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = "conversation.closed")

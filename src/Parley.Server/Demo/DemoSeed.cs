@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Parley.Agents;
 using Parley.Authentication;
 using Parley.Bots;
+using Parley.Routing;
 using Parley.Storage;
 using Parley.Tenants;
 
@@ -43,6 +44,18 @@ public sealed class DemoOptions
     /// </summary>
     public string BrandUrl { get; set; } = "";
 
+    /// <summary>The demo bank's routing: VIPs (Ada; a verified context variable) first, then logged-in customers, then everyone.</summary>
+    public static RoutingConfiguration Routing { get; } = new()
+    {
+        Queues = [new("vip", "VIP customers"), new("authenticated", "Logged-in customers"), new("general", "General")],
+        DefaultQueue = "general",
+        Rules =
+        [
+            new RoutingRule("VIP", "authenticated and context.msdyn_isvip == \"true\"", "vip", 100),
+            new RoutingRule("Logged in", "authenticated", "authenticated", 10),
+        ],
+    };
+
     /// <summary>The demo bank's bot: a greeting and three cases, one of which requires a login.</summary>
     public static BotSettings Bot { get; } = new()
     {
@@ -52,7 +65,7 @@ public sealed class DemoOptions
             new BotCase("Statement copy", ["statement", "statement copy", "bank statement"],
                 "Your statement copy is on its way to the address we have on file.", RequiresAuthentication: true),
             new BotCase("Opening hours", ["hours", "open", "opening hours"], "We are open 9:00 to 17:00, Monday to Friday."),
-            new BotCase("Talk to an agent", ["agent", "human", "person"], "Connecting you to an agent.", HandOver: true, Queue: "general"),
+            new BotCase("Talk to an agent", ["agent", "human", "person"], "Connecting you to an agent.", HandOver: true),
         ],
     };
 }
@@ -93,7 +106,13 @@ internal sealed partial class DemoSeed(
                 await store.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, demo.Password) }, cancellationToken);
             }
 
+            await store.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
             LogSeeded(logger, DemoOptions.DeploymentId);
+        }
+        else if (await store.GetRoutingConfigurationAsync(DemoOptions.TenantId, cancellationToken) is null)
+        {
+            // A demo database from before routing existed.
+            await store.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
         }
 
         var brand = demo.BrandUrl;
