@@ -276,8 +276,11 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         async Task SayAsync(WsClient socket, Guid id, string text)
         {
             await socket.SendAsync(new { type = "message.send", conversationId = id, clientMessageId = Guid.NewGuid().ToString(), text });
-            await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "conversation.handover"
-                || f.GetProperty("message").GetProperty("text").GetString() == "9 to 5.");
+            var answer = (await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "conversation.handover"
+                || f.GetProperty("message").GetProperty("text").GetString() == "9 to 5.")).GetProperty("message");
+
+            // The visitor sees the hand-over, never the queue's name.
+            Assert.False(answer.TryGetProperty("data", out var data) && data.TryGetProperty("queue", out _));
         }
 
         var (handedOver, first) = await ChatAsync();

@@ -147,8 +147,9 @@ public sealed partial class BotResponder(
     /// <summary>Puts the conversation in a queue: the case's, when it names one the tenant has, else the one routing picks.</summary>
     private async Task HandOverAsync(Conversation conversation, BotCase? botCase, CancellationToken cancellationToken)
     {
-        var routed = await router.RerouteAsync(conversation.Id, enqueue: true, botCase?.Queue, cancellationToken);
-        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase?.Name, ["queue"] = routed?.Queue }, cancellationToken);
+        // The visitor sees this event: it names the case, never the queue (a queue's name is the brand's business).
+        await router.RerouteAsync(conversation.Id, enqueue: true, botCase?.Queue, cancellationToken);
+        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase?.Name }, cancellationToken);
     }
 
     private Task<AppendResult> SayAsync(Conversation conversation, string text, CancellationToken cancellationToken) =>

@@ -287,6 +287,7 @@ public sealed class ConversationService(
                 || await Storage(() => store.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)) != AssignOutcome.Assigned)
             {
                 await router.TryRerouteAsync(conversationId);
+                await assigner.TryAssignWaitingAsync(conversation.TenantId);
             }
 
             await RecordEventAsync(caller, conversation, "conversation.resumed", cancellationToken);
