@@ -146,5 +146,19 @@ internal static class PostgresMigrations
                 body text NOT NULL,
                 updated_at timestamptz NOT NULL);
             """),
+        new(8, "nodes and agent presence, shared by all nodes", """
+            CREATE TABLE parley_nodes (
+                node_id uuid PRIMARY KEY,
+                seen_at timestamptz NOT NULL);
+            CREATE TABLE agent_presence (
+                agent_id uuid NOT NULL REFERENCES agents (id),
+                node_id uuid NOT NULL,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                connections integer NOT NULL,
+                changed_at timestamptz NOT NULL,
+                PRIMARY KEY (agent_id, node_id));
+            CREATE INDEX agent_presence_tenant ON agent_presence (tenant_id);
+            CREATE INDEX agent_presence_node ON agent_presence (node_id);
+            """),
     ];
 }

@@ -147,5 +147,19 @@ internal static class SqliteMigrations
                 body TEXT NOT NULL,
                 updated_at INTEGER NOT NULL);
             """),
+        new(8, "nodes and agent presence, shared by all nodes", """
+            CREATE TABLE parley_nodes (
+                node_id TEXT PRIMARY KEY,
+                seen_at INTEGER NOT NULL);
+            CREATE TABLE agent_presence (
+                agent_id TEXT NOT NULL REFERENCES agents (id),
+                node_id TEXT NOT NULL,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                connections INTEGER NOT NULL,
+                changed_at INTEGER NOT NULL,
+                PRIMARY KEY (agent_id, node_id));
+            CREATE INDEX agent_presence_tenant ON agent_presence (tenant_id);
+            CREATE INDEX agent_presence_node ON agent_presence (node_id);
+            """),
     ];
 }

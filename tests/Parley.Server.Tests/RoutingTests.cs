@@ -319,6 +319,9 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         var offline = await server.NewAgentAsync(brand.TenantId, capacity: 10);
         var anaSocket = await server.AgentAsync(ana.Token);
         await using var bobSocket = await server.AgentAsync(bob.Token);
+        var presence = server.Services.GetRequiredService<AgentPresence>();
+        var sweep = server.Services.GetRequiredService<RoutingMaintenance>();
+        await EventuallyAsync(async () => (await presence.ConnectedAgentsAsync(brand.TenantId, CancellationToken.None)).Count == 2);
 
         async Task<Dictionary<Guid, int>> LoadsAsync() =>
             (await server.Store.CountAssignedConversationsAsync(brand.TenantId, CancellationToken.None)).ToDictionary();
@@ -352,16 +355,15 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         }
 
         await anaSocket.DisposeAsync();
-        await EventuallyAsync(() => Task.FromResult(!server.Services.GetRequiredService<AgentPresence>().IsConnected(ana.Id)));
+        await EventuallyAsync(async () => !(await presence.ConnectedAgentsAsync(brand.TenantId, CancellationToken.None)).Contains(ana.Id));
         clock.Advance(TimeSpan.FromSeconds(30));
+        await sweep.SweepAsync(CancellationToken.None);
         Assert.Equal(2, (await LoadsAsync())[ana.Id]);
 
-        // Past it, her conversations go back to the queue.
-        await EventuallyAsync(async () =>
-        {
-            clock.Advance(TimeSpan.FromSeconds(31));
-            return !(await LoadsAsync()).ContainsKey(ana.Id);
-        });
+        // Past it, the sweep returns her conversations to the queue.
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await sweep.SweepAsync(CancellationToken.None);
+        Assert.False((await LoadsAsync()).ContainsKey(ana.Id));
         Assert.Equal(2, (await LoadsAsync())[bob.Id]);
 
         // They kept their place: when Bob has room, he gets one of hers before the fifth.

@@ -261,4 +261,38 @@ public abstract partial class StorageSuite
         Assert.Equal(["vip"], updated.Queues!);
         Assert.False(await Store.SetAgentRoutingAsync(Guid.NewGuid(), null, 1, Ct));
     }
+
+    [Fact]
+    public async Task Presence_counts_connections_on_live_nodes_only_and_tells_since_when_an_agent_is_away()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var (nodeA, nodeB) = (Guid.NewGuid(), Guid.NewGuid());
+        var ana = await AgentAsync(tenant.Id, 5);
+        var bob = await AgentAsync(tenant.Id, 5);
+        var cy = await AgentAsync(tenant.Id, 5);
+        foreach (var agent in new[] { ana, bob, cy })
+        {
+            await Store.TryAssignConversationAsync((await WaitingAsync(deployment, "default", 0, T0)).Id, agent.Id, T0, Ct);
+        }
+
+        // Ana: connected on A, and on B where she closed her console. Bob: closed on A at T0+1. Cy: on B, which then died.
+        await Store.SetAgentConnectionsAsync(nodeA, ana.Id, tenant.Id, 1, T0, Ct);
+        await Store.SetAgentConnectionsAsync(nodeB, ana.Id, tenant.Id, 0, T0, Ct);
+        await Store.SetAgentConnectionsAsync(nodeA, bob.Id, tenant.Id, 2, T0, Ct);
+        await Store.SetAgentConnectionsAsync(nodeA, bob.Id, tenant.Id, 0, T0.AddMinutes(1), Ct);
+        await Store.SetAgentConnectionsAsync(nodeB, cy.Id, tenant.Id, 1, T0, Ct);
+        await Store.RecordNodeHeartbeatAsync(nodeA, T0.AddMinutes(5), Ct);
+
+        var aliveSince = T0.AddMinutes(4);
+        Assert.Equal([ana.Id], await Store.ListConnectedAgentsAsync(tenant.Id, aliveSince, Ct));
+        var away = (await Store.ListAwayAgentsAsync(aliveSince, Ct)).OrderBy(a => a.Since).ToList();
+        Assert.Equal([new AgentAway(cy.Id, tenant.Id, T0), new AgentAway(bob.Id, tenant.Id, T0.AddMinutes(1))], away);
+
+        // Without open conversations nobody is "away"; forgotten nodes take their rows along.
+        await Store.ReturnAgentConversationsAsync(bob.Id, T0, Ct);
+        Assert.Equal([cy.Id], (await Store.ListAwayAgentsAsync(aliveSince, Ct)).Select(a => a.AgentId));
+        Assert.Equal(1, await Store.PurgeNodesAsync(T0.AddMinutes(1), Ct));
+        Assert.Empty(await Store.ListAwayAgentsAsync(aliveSince, Ct));
+        Assert.Equal([ana.Id], await Store.ListConnectedAgentsAsync(tenant.Id, aliveSince, Ct));
+    }
 }

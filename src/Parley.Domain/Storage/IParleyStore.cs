@@ -143,6 +143,27 @@ public interface IParleyStore
     Task<IReadOnlyList<QueueStatistics>> GetQueueStatisticsAsync(
         Guid? tenantId, DateTimeOffset respondedSince, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records how many agent-console connections an agent has on a node (0: none, since
+    /// <paramref name="now"/>) and that the node is alive.
+    /// </summary>
+    Task SetAgentConnectionsAsync(Guid nodeId, Guid agentId, Guid tenantId, int connections, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Marks a node alive at <paramref name="now"/>.</summary>
+    Task RecordNodeHeartbeatAsync(Guid nodeId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Forgets nodes (and their presence rows) not seen since <paramref name="before"/>; returns how many nodes.</summary>
+    Task<int> PurgeNodesAsync(DateTimeOffset before, CancellationToken cancellationToken);
+
+    /// <summary>Agents of a tenant with a console connection on a node seen since <paramref name="aliveSince"/>.</summary>
+    Task<IReadOnlyList<Guid>> ListConnectedAgentsAsync(Guid tenantId, DateTimeOffset aliveSince, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Agents who hold open conversations and once had a console connection but have none on a node
+    /// seen since <paramref name="aliveSince"/>, with when they were last seen connected.
+    /// </summary>
+    Task<IReadOnlyList<AgentAway>> ListAwayAgentsAsync(DateTimeOffset aliveSince, CancellationToken cancellationToken);
+
     /// <summary>A tenant's routing configuration, or null when it never saved one.</summary>
     Task<RoutingConfiguration?> GetRoutingConfigurationAsync(Guid tenantId, CancellationToken cancellationToken);
 
@@ -230,6 +251,9 @@ public interface IParleyStore
     /// <summary>Deletes a record. Returns false when there was none, or when a deployment still uses it.</summary>
     Task<bool> DeleteAuthenticationSettingsAsync(Guid settingsId, CancellationToken cancellationToken);
 }
+
+/// <summary>An agent with open conversations and no live console connection, since <see cref="Since"/>.</summary>
+public sealed record AgentAway(Guid AgentId, Guid TenantId, DateTimeOffset Since);
 
 /// <summary>What became of an assignment.</summary>
 public enum AssignOutcome

@@ -34,7 +34,7 @@ internal sealed partial class FrameDispatcher(
             if (_present is null)
             {
                 _present = agent;
-                assigner.AgentConnected(agent.TenantId, agent.AgentId);
+                _ = assigner.AgentConnectedAsync(agent.TenantId, agent.AgentId);
             }
         }
 
@@ -252,7 +252,7 @@ internal sealed partial class FrameDispatcher(
     {
         if (Interlocked.Exchange(ref _present, null) is { } agent)
         {
-            assigner.AgentDisconnected(agent.TenantId, agent.AgentId);
+            _ = assigner.AgentDisconnectedAsync(agent.TenantId, agent.AgentId);
         }
     }
 

@@ -1,46 +1,104 @@
-using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Parley.Storage;
 
 namespace Parley.Routing;
 
 /// <summary>
-/// Which agents have the agent console open on this node (at least one live agent WebSocket).
-/// Only connected agents get conversations assigned automatically.
+/// Which agents have the agent console open (at least one live <c>/ws/agent</c> connection), on
+/// any node. Each node counts its own connections and writes the counts to the database, with a
+/// heartbeat: a node that stops (even by SIGKILL) stops counting once its heartbeat is older than
+/// <see cref="NodeTimeout"/>. Only connected agents get conversations automatically; agents away
+/// longer than the grace period lose theirs.
 /// </summary>
-public sealed class AgentPresence
+public sealed partial class AgentPresence(IParleyStore store, TimeProvider time, IOptions<RoutingOptions> options, ILogger<AgentPresence> logger)
+    : IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, (Guid TenantId, int Connections)> _agents = new();
+    private readonly Dictionary<Guid, (Guid TenantId, int Connections)> _local = [];
+    private readonly SemaphoreSlim _writes = new(1, 1);
 
-    /// <summary>Counts a new connection; true when it is the agent's first.</summary>
-    public bool Connected(Guid tenantId, Guid agentId) =>
-        _agents.AddOrUpdate(agentId, (tenantId, 1), (_, current) => (tenantId, current.Connections + 1)).Connections == 1;
+    /// <summary>This node's identity in the presence table (new at every start).</summary>
+    public Guid NodeId { get; } = Guid.NewGuid();
 
-    /// <summary>Counts a closed connection; true when it was the agent's last.</summary>
-    public bool Disconnected(Guid agentId)
+    /// <summary>A node whose heartbeat is older than this is taken for dead: three sweeps, at least 30 seconds.</summary>
+    public TimeSpan NodeTimeout => TimeSpan.FromTicks(Math.Max(options.Value.SweepInterval.Ticks * 3, TimeSpan.FromSeconds(30).Ticks));
+
+    public DateTimeOffset AliveSince => time.GetUtcNow() - NodeTimeout;
+
+    /// <summary>Counts a new connection; true when it is the agent's first on this node.</summary>
+    public Task<bool> ConnectedAsync(Guid tenantId, Guid agentId) => ChangeAsync(tenantId, agentId, +1);
+
+    /// <summary>Counts a closed connection; true when it was the agent's last on this node.</summary>
+    public Task<bool> DisconnectedAsync(Guid tenantId, Guid agentId) => ChangeAsync(tenantId, agentId, -1);
+
+    private async Task<bool> ChangeAsync(Guid tenantId, Guid agentId, int by)
     {
-        while (_agents.TryGetValue(agentId, out var current))
+        await _writes.WaitAsync();
+        try
         {
-            if (current.Connections <= 1)
+            var connections = Math.Max(0, (_local.TryGetValue(agentId, out var current) ? current.Connections : 0) + by);
+            _local[agentId] = (tenantId, connections);
+            try
             {
-                if (_agents.TryRemove(new KeyValuePair<Guid, (Guid, int)>(agentId, current)))
-                {
-                    return true;
-                }
+                await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, time.GetUtcNow(), CancellationToken.None);
             }
-            else if (_agents.TryUpdate(agentId, (current.TenantId, current.Connections - 1), current))
+            catch (StorageUnavailableException exception)
             {
-                return false;
+                // The sweep writes every count again once the database is back.
+                LogWriteFailed(logger, exception);
             }
-        }
 
-        return false;
+            if (connections == 0)
+            {
+                _local.Remove(agentId);
+            }
+
+            return by > 0 ? connections == 1 : connections == 0;
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
-    public bool IsConnected(Guid agentId) => _agents.ContainsKey(agentId);
+    /// <summary>The heartbeat: this node is alive, and its counts are as stored (rewritten after an outage).</summary>
+    public async Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            await store.RecordNodeHeartbeatAsync(NodeId, now, cancellationToken);
+            foreach (var (agentId, (tenantId, connections)) in _local)
+            {
+                await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, now, cancellationToken);
+            }
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
 
-    /// <summary>The connected agents of a tenant.</summary>
-    public IReadOnlyList<Guid> ConnectedAgents(Guid tenantId) =>
-        _agents.Where(a => a.Value.TenantId == tenantId).Select(a => a.Key).ToList();
+    /// <summary>The connected agents of a tenant, on any node.</summary>
+    public Task<IReadOnlyList<Guid>> ConnectedAgentsAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        store.ListConnectedAgentsAsync(tenantId, AliveSince, cancellationToken);
 
-    /// <summary>Tenants with at least one connected agent.</summary>
-    public IReadOnlyList<Guid> Tenants() => _agents.Values.Select(a => a.TenantId).Distinct().ToList();
+    /// <summary>Tenants with an agent connected to this node.</summary>
+    public IReadOnlyList<Guid> LocalTenants()
+    {
+        _writes.Wait();
+        try
+        {
+            return _local.Values.Select(a => a.TenantId).Distinct().ToList();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    public void Dispose() => _writes.Dispose();
+
+    [LoggerMessage(EventId = 8007, Level = LogLevel.Warning, Message = "Recording agent presence failed; the next heartbeat writes it again")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception);
 }

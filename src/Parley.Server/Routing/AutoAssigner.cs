@@ -8,7 +8,7 @@ namespace Parley.Routing;
 /// Automatic assignment, for tenants that turn it on: each waiting conversation, highest priority
 /// and longest wait first, goes to the connected agent of its queue with the fewest open
 /// conversations and room under their capacity. Also returns the conversations of an agent who
-/// stays disconnected longer than the tenant's grace period to their queues (for every tenant).
+/// stays away (no console on any node) longer than the tenant's grace period to their queues.
 /// </summary>
 /// <remarks>
 /// The store's atomic assignment is what guarantees no double assignment and no agent over
@@ -24,13 +24,11 @@ public sealed partial class AutoAssigner(
 {
     private const int BatchSize = 200;
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _gates = new();
-    private readonly ConcurrentDictionary<Guid, ITimer> _graceTimers = new();
 
     /// <summary>Assigns what can be assigned now; does nothing unless the tenant assigns automatically.</summary>
     public async Task AssignWaitingAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        if (!(await configurations.GetAsync(tenantId, cancellationToken)).Configuration.AutoAssign
-            || presence.ConnectedAgents(tenantId).Count == 0)
+        if (!(await configurations.GetAsync(tenantId, cancellationToken)).Configuration.AutoAssign)
         {
             return;
         }
@@ -39,7 +37,13 @@ public sealed partial class AutoAssigner(
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var agents = (await store.ListAgentsAsync(tenantId, cancellationToken)).Where(a => presence.IsConnected(a.Id)).ToList();
+            var connected = (await presence.ConnectedAgentsAsync(tenantId, cancellationToken)).ToHashSet();
+            if (connected.Count == 0)
+            {
+                return;
+            }
+
+            var agents = (await store.ListAgentsAsync(tenantId, cancellationToken)).Where(a => connected.Contains(a.Id)).ToList();
             var loads = (await store.CountAssignedConversationsAsync(tenantId, cancellationToken)).ToDictionary();
             foreach (var conversation in await store.ListWaitingConversationsAsync(tenantId, null, BatchSize, cancellationToken))
             {
@@ -76,63 +80,45 @@ public sealed partial class AutoAssigner(
     /// <summary><see cref="AssignWaitingAsync"/> for callers whose own work is done: a failure is logged and left to the sweep.</summary>
     public Task TryAssignWaitingAsync(Guid tenantId) => RunAsync(() => AssignWaitingAsync(tenantId, CancellationToken.None));
 
-    /// <summary>An agent's console connected: their grace period (if running) ends, and they can get work.</summary>
-    public void AgentConnected(Guid tenantId, Guid agentId)
-    {
-        if (_graceTimers.TryRemove(agentId, out var timer))
+    /// <summary>An agent's console connected: they can get work.</summary>
+    public Task AgentConnectedAsync(Guid tenantId, Guid agentId) =>
+        RunAsync(async () =>
         {
-            timer.Dispose();
-        }
-
-        if (presence.Connected(tenantId, agentId))
-        {
-            _ = RunAsync(() => AssignWaitingAsync(tenantId, CancellationToken.None));
-        }
-    }
-
-    /// <summary>An agent's console went away: after the grace period, their open conversations go back to their queues.</summary>
-    public void AgentDisconnected(Guid tenantId, Guid agentId)
-    {
-        if (presence.Disconnected(agentId))
-        {
-            _ = RunAsync(() => StartGracePeriodAsync(tenantId, agentId));
-        }
-    }
-
-    private async Task StartGracePeriodAsync(Guid tenantId, Guid agentId)
-    {
-        var grace = TimeSpan.FromSeconds((await configurations.GetAsync(tenantId, CancellationToken.None)).Configuration.DisconnectGraceSeconds);
-        var timer = time.CreateTimer(_ => _ = RunAsync(() => ReturnConversationsAsync(tenantId, agentId)), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _graceTimers.AddOrUpdate(agentId, timer, (_, previous) =>
-        {
-            previous.Dispose();
-            return timer;
-        });
-        timer.Change(grace, Timeout.InfiniteTimeSpan);
-    }
-
-    private async Task ReturnConversationsAsync(Guid tenantId, Guid agentId)
-    {
-        if (_graceTimers.TryRemove(agentId, out var timer))
-        {
-            timer.Dispose();
-        }
-
-        if (presence.IsConnected(agentId))
-        {
-            return;
-        }
-
-        var returned = await store.ReturnAgentConversationsAsync(agentId, time.GetUtcNow(), CancellationToken.None);
-        if (returned.Count > 0)
-        {
-            LogReturned(logger, agentId, returned.Count);
-            foreach (var conversationId in returned)
+            if (await presence.ConnectedAsync(tenantId, agentId))
             {
-                await PublishAsync(conversationId, CancellationToken.None);
+                await AssignWaitingAsync(tenantId, CancellationToken.None);
+            }
+        });
+
+    /// <summary>An agent's console went away; if they stay away past the grace period, the sweep returns their conversations.</summary>
+    public Task AgentDisconnectedAsync(Guid tenantId, Guid agentId) => RunAsync(() => presence.DisconnectedAsync(tenantId, agentId));
+
+    /// <summary>
+    /// Returns to their queues (in their old place) the open conversations of agents who have had no
+    /// console on any node for longer than their tenant's grace period; then assigns what it can.
+    /// </summary>
+    public async Task ReturnFromAwayAgentsAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var away in await store.ListAwayAgentsAsync(presence.AliveSince, cancellationToken))
+        {
+            var grace = TimeSpan.FromSeconds((await configurations.GetAsync(away.TenantId, cancellationToken)).Configuration.DisconnectGraceSeconds);
+            if (away.Since > now - grace)
+            {
+                continue;
             }
 
-            await AssignWaitingAsync(tenantId, CancellationToken.None);
+            var returned = await store.ReturnAgentConversationsAsync(away.AgentId, now, cancellationToken);
+            if (returned.Count > 0)
+            {
+                LogReturned(logger, away.AgentId, returned.Count);
+                foreach (var conversationId in returned)
+                {
+                    await PublishAsync(conversationId, cancellationToken);
+                }
+
+                await AssignWaitingAsync(away.TenantId, cancellationToken);
+            }
         }
     }
 
@@ -159,11 +145,6 @@ public sealed partial class AutoAssigner(
 
     public void Dispose()
     {
-        foreach (var timer in _graceTimers.Values)
-        {
-            timer.Dispose();
-        }
-
         foreach (var gate in _gates.Values)
         {
             gate.Dispose();

@@ -98,6 +98,7 @@ public static class RoutingApi
         var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
         var statistics = await store.GetQueueStatisticsAsync(tenantId, now - QueueMetrics.ResponseWindow, cancellationToken);
         var agents = await store.ListAgentsAsync(tenantId, cancellationToken);
+        var connected = (await presence.ConnectedAgentsAsync(tenantId, cancellationToken)).ToHashSet();
 
         // Queues the configuration no longer lists still show while conversations wait in them.
         var names = configuration.Queues.Select(q => q.Name).Union(statistics.Select(s => s.Queue), StringComparer.Ordinal);
@@ -113,7 +114,7 @@ public static class RoutingApi
                 figures?.Responded ?? 0,
                 figures?.AverageFirstResponseMilliseconds is { } average ? Math.Round(average / 1000, 1) : null,
                 serving.Count,
-                serving.Count(a => presence.IsConnected(a.Id)));
+                serving.Count(a => connected.Contains(a.Id)));
         }).ToList();
         return TypedResults.Ok<IReadOnlyList<QueueView>>(views);
     }

@@ -13,11 +13,13 @@ public sealed class RoutingOptions
 }
 
 /// <summary>
-/// The routing sweep: routes again the waiting conversations whose login expired, retries
-/// automatic assignment for tenants with agents connected here, and refreshes the queue metrics.
-/// Safe on several nodes: every step is idempotent and assignment is atomic in the database.
+/// The routing sweep: records this node's heartbeat and agent presence, routes again the waiting
+/// conversations whose login expired, returns the conversations of agents away past the grace
+/// period, retries automatic assignment for tenants with agents connected here, forgets nodes gone
+/// for a day, and refreshes the queue metrics. Safe on several nodes: every step is idempotent and
+/// assignment is atomic in the database.
 /// </summary>
-internal sealed partial class RoutingMaintenance(
+public sealed partial class RoutingMaintenance(
     IParleyStore store,
     Router router,
     AutoAssigner assigner,
@@ -28,6 +30,7 @@ internal sealed partial class RoutingMaintenance(
     ILogger<RoutingMaintenance> logger) : BackgroundService
 {
     private const int RerouteBatch = 500;
+    private static readonly TimeSpan ForgetNodesAfter = TimeSpan.FromDays(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -50,15 +53,19 @@ internal sealed partial class RoutingMaintenance(
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        await presence.HeartbeatAsync(cancellationToken);
         foreach (var conversation in await store.ListConversationsToRerouteAsync(now, RerouteBatch, cancellationToken))
         {
             await router.RerouteAsync(conversation.Id, enqueue: false, preferredQueue: null, cancellationToken);
         }
 
-        foreach (var tenantId in presence.Tenants())
+        await assigner.ReturnFromAwayAgentsAsync(cancellationToken);
+        foreach (var tenantId in presence.LocalTenants())
         {
             await assigner.AssignWaitingAsync(tenantId, cancellationToken);
         }
+
+        await store.PurgeNodesAsync(now - ForgetNodesAfter, cancellationToken);
 
         metrics.Update(await store.GetQueueStatisticsAsync(null, now - QueueMetrics.ResponseWindow, cancellationToken));
     }
