@@ -1,14 +1,32 @@
+using Microsoft.Extensions.Options;
+using Parley.Storage;
+
 namespace Parley.Conversations;
 
 public static class ConversationsExtensions
 {
     public static IServiceCollection AddConversations(this IServiceCollection services)
     {
-        services.AddSingleton<ILiveFanout, InProcessFanout>();
+        // One node (SQLite): events stay in the process. PostgreSQL: nodes share them by LISTEN/NOTIFY.
+        services.AddSingleton<ILiveFanout>(sp =>
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value is { Provider: "postgres" } storage
+                ? new PostgresFanout(storage.Postgres.ConnectionString!, sp.GetRequiredService<IParleyStore>(), sp.GetRequiredService<ILogger<PostgresFanout>>())
+                : new InProcessFanout());
+        services.AddHostedService<FanoutLifetime>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<ConversationService>();
         services.AddSingleton<Bots.BotResponder>();
         return services;
+    }
+
+    /// <summary>Starts and stops the fan-out when it has work of its own (the PostgreSQL listener).</summary>
+    private sealed class FanoutLifetime(ILiveFanout fanout) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            fanout is IHostedService hosted ? hosted.StartAsync(cancellationToken) : Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) =>
+            fanout is IHostedService hosted ? hosted.StopAsync(cancellationToken) : Task.CompletedTask;
     }
 }

@@ -48,6 +48,15 @@ public sealed class InProcessFanout : ILiveFanout
 
     public IDisposable SubscribeTenant(Guid tenantId, ILiveSubscriber subscriber) => Add(_tenants, tenantId, subscriber);
 
+    /// <summary>True when a connection here watches the conversation.</summary>
+    public bool Watches(Guid conversationId) => _conversations.ContainsKey(conversationId);
+
+    /// <summary>True when a connection here watches the tenant's conversation list.</summary>
+    public bool WatchesTenant(Guid tenantId) => _tenants.ContainsKey(tenantId);
+
+    /// <summary>The conversations some connection here watches.</summary>
+    public IReadOnlyCollection<Guid> WatchedConversations => [.. _conversations.Keys];
+
     public void Publish(LiveEvent liveEvent)
     {
         if (_conversations.TryGetValue(liveEvent.ConversationId, out var watchers))
