@@ -16,7 +16,7 @@ const waiting = [];
 const inbox = [];
 socket.onmessage = (e) => {
   const frame = JSON.parse(e.data);
-  const shown = frame.type === "message" ? `${frame.message.senderRole} ${frame.message.kind} "${frame.message.text}"` : frame.type;
+  const shown = frame.type === "message" ? `${frame.message.senderRole} ${frame.message.kind} "${frame.message.text}"` : frame.type === "error" ? `error ${frame.code}: ${frame.message}` : frame.type;
   console.log(`<= ${shown}`);
   const i = waiting.findIndex((w) => w.match(frame));
   if (i >= 0) waiting.splice(i, 1)[0].resolve(frame); else inbox.push(frame);

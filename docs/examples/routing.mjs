@@ -13,7 +13,9 @@ const get = async (path, token) => (await fetch(base + path, { headers: { author
 
 /** A visitor's conversation: started, and (on the bank) the bot asked for an agent. */
 async function chat(deploymentId, jwt, name) {
-  const session = await (await post("/api/v1/sessions", { deploymentId, jwt })).json();
+  const response = await post("/api/v1/sessions", { deploymentId, jwt });
+  if (!response.ok) throw new Error(`POST /api/v1/sessions: ${response.status} ${await response.text()}`);
+  const session = await response.json();
   const socket = new WebSocket(`${base.replace(/^http/, "ws")}/ws/consumer?deploymentId=${deploymentId}`);
   const frames = [];
   let notify = () => {};
