@@ -1,0 +1,94 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Parley.Load;
+
+/// <summary>One WebSocket of the load: serialized sends, and a receive loop that hands each frame to <see cref="OnFrame"/>.</summary>
+public sealed class Client : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private Task _receiving = Task.CompletedTask;
+
+    /// <summary>Called on the receive loop, one frame at a time.</summary>
+    public Action<JsonElement>? OnFrame { get; set; }
+
+    public static async Task<Client> ConnectAsync(Uri uri, string? bearer, Action<JsonElement> onFrame, CancellationToken cancellationToken)
+    {
+        var client = new Client { OnFrame = onFrame };
+        if (bearer is not null)
+        {
+            client._socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
+        }
+
+        client._socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        await client._socket.ConnectAsync(uri, cancellationToken);
+        client._receiving = client.ReceiveLoopAsync();
+        return client;
+    }
+
+    public async Task SendAsync(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        await _sending.WaitAsync();
+        try
+        {
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                using var frame = JsonDocument.Parse(buffer.AsMemory(0, count));
+                OnFrame?.Invoke(frame.RootElement);
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException)
+        {
+        }
+
+        _socket.Abort();
+        await _receiving;
+        _socket.Dispose();
+        _sending.Dispose();
+    }
+}

@@ -1,0 +1,49 @@
+namespace Parley.Load;
+
+/// <summary>The final table, with each target's figure as a share of the baseline relay's when it ran too.</summary>
+public static class Report
+{
+    public static void Print(IReadOnlyList<Result> results, string? openssl)
+    {
+        var baseline = results.FirstOrDefault(r => r.Target == "baseline");
+        Console.WriteLine();
+        Console.WriteLine($"scenario: {results[0].Scenario}; {results[0].Setup}");
+        switch (results[0].Scenario)
+        {
+            case "idle connections":
+                Console.WriteLine("| target | connections held | errors | server RSS | server memory per connection | vs baseline |");
+                Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var r in results)
+                {
+                    Console.WriteLine($"| {r.Target} | {r.Connections:N0} | {r.Errors:N0} | {r.ServerRssMegabytes:N0} MB | {r.BytesPerConnection / 1024:N1} KB | {Ratio(r.BytesPerConnection, baseline?.BytesPerConnection)} |");
+                }
+
+                break;
+            case "sessions with RS256 JWT":
+                Console.WriteLine("| target | sessions/s | latency p50 / p95 / p99 / max (ms) | errors | server CPU | raw RS256 verify/s (all cores, in process) | sessions / raw verify |");
+                Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var r in results)
+                {
+                    Console.WriteLine($"| {r.Target} | {r.SessionsPerSecond:N0} | {r.EndToEnd} | {r.Errors:N0} | {r.ServerCpuPercent:N0}% | {r.RawVerifyPerSecond:N0} | {r.SessionsPerSecond / r.RawVerifyPerSecond:P1} |");
+                }
+
+                if (openssl is not null)
+                {
+                    Console.WriteLine($"openssl speed rsa2048 (-multi {Environment.ProcessorCount}): {openssl}");
+                }
+
+                break;
+            default:
+                Console.WriteLine("| target | delivered msg/s | vs baseline | end-to-end p50 / p95 / p99 / max (ms) | ack p50 / p95 / p99 / max (ms) | errors | server CPU | server RSS |");
+                Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var r in results)
+                {
+                    Console.WriteLine($"| {r.Target} | {r.DeliveredPerSecond:N0} | {Ratio(r.DeliveredPerSecond, baseline?.DeliveredPerSecond)} | {r.EndToEnd} | {r.Ack} | {r.Errors:N0} | {r.ServerCpuPercent:N0}% | {r.ServerRssMegabytes:N0} MB |");
+                }
+
+                break;
+        }
+    }
+
+    private static string Ratio(double value, double? baseline) => baseline is > 0 ? $"{value / baseline.Value:P0}" : "—";
+}
