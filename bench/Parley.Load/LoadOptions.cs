@@ -22,7 +22,7 @@ public sealed record LoadOptions
     /// <summary>Messages a consumer may have sent and not yet seen acknowledged (throughput scenario).</summary>
     public int Window { get; init; } = 4;
 
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -63,6 +63,7 @@ root.SetAction(async (parse, cancellationToken) =>
     else
     {
         Report.Print(results, OpenSslRsaVerifyPerSecond(options.Scenario));
+        Report.PrintRetries();
     }
 
     return 0;

@@ -45,5 +45,13 @@ public static class Report
         }
     }
 
+    public static void PrintRetries()
+    {
+        if (Scenarios.SessionRetries > 0)
+        {
+            Console.WriteLine($"session requests answered 503 (storage busy) and retried: {Scenarios.SessionRetries:N0}");
+        }
+    }
+
     private static string Ratio(double value, double? baseline) => baseline is > 0 ? $"{value / baseline.Value:P0}" : "—";
 }

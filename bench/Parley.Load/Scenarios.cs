@@ -276,12 +276,28 @@ public static class Scenarios
         return header + "." + payload + "." + B64(signature);
     }
 
+    /// <summary>Starts a visitor session; a retryable 503 is retried after a short pause, as the messenger does.</summary>
     public static async Task<string> SessionAsync(HttpClient http, Uri node, Guid deploymentId, string? jwt)
     {
-        var response = await http.PostAsJsonAsync(new Uri(node, "/api/v1/sessions"), new { deploymentId, jwt });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;
+        for (var attempt = 0; ; attempt++)
+        {
+            var response = await http.PostAsJsonAsync(new Uri(node, "/api/v1/sessions"), new { deploymentId, jwt });
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < 5)
+            {
+                Interlocked.Increment(ref _sessionRetries);
+                await Task.Delay(200 * (attempt + 1));
+                continue;
+            }
+
+            response.EnsureSuccessStatusCode();
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;
+        }
     }
+
+    private static long _sessionRetries;
+
+    /// <summary>Session requests answered 503 (storage busy) and retried, over the whole run.</summary>
+    public static long SessionRetries => Interlocked.Read(ref _sessionRetries);
 
     public static Uri ConsumerUri(Uri node, Target target) => new($"ws://{node.Authority}/ws/consumer?deploymentId={target.DeploymentId}");
 

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Parley.Storage.Sqlite;
@@ -11,8 +14,12 @@ namespace Parley.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteParleyStore : SqlParleyStore
 {
+    /// <summary>One gate per database file in this process: SQLite takes one writer at a time.</summary>
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+    private static readonly ConditionalWeakTable<DbConnection, object> Holders = new();
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
+    private readonly SemaphoreSlim _gate;
 
     static SqliteParleyStore() => SQLitePCL.Batteries_V2.Init();
 
@@ -20,6 +27,7 @@ public sealed class SqliteParleyStore : SqlParleyStore
     {
         _options = options;
         var fullPath = System.IO.Path.GetFullPath(options.Path);
+        _gate = Gates.GetOrAdd(fullPath, _ => new SemaphoreSlim(1, 1));
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -54,10 +62,41 @@ public sealed class SqliteParleyStore : SqlParleyStore
         }
     }
 
-    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await EnterWriteAsync(connection, cancellationToken);
+
         // Serializable is not deferred: BEGIN IMMEDIATE takes the write lock up front, so the busy timeout applies
         // instead of a lock-upgrade deadlock failing at the first write.
-        await connection.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
+        return await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes this process's writers take turns, in memory, until the connection closes: they then
+    /// never meet SQLite's busy handler, which (in this SQLite build) sleeps whole seconds. A
+    /// connection that already has the turn keeps it.
+    /// </summary>
+    protected override async Task EnterWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (Holders.TryGetValue(connection, out _))
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        Holders.Add(connection, _gate);
+        connection.StateChange += Release;
+
+        void Release(object? sender, StateChangeEventArgs change)
+        {
+            if (change.CurrentState == ConnectionState.Closed)
+            {
+                connection.StateChange -= Release;
+                Holders.Remove(connection);
+                _gate.Release();
+            }
+        }
+    }
 
     protected override string? MigrationLockSql => null;
 

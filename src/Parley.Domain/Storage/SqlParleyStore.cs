@@ -33,6 +33,13 @@ public abstract class SqlParleyStore : IParleyStore
     /// <summary>Starts a transaction that will write; SQLite takes the write lock at once.</summary>
     protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Called before a statement that writes outside an explicit transaction. Where the database
+    /// takes one writer at a time (SQLite), the provider makes this process's writers take turns
+    /// here rather than collide on the database's lock.
+    /// </summary>
+    protected virtual Task EnterWriteAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>SQL run first in each migration transaction so that concurrent nodes migrate one at a time, or null.</summary>
     protected abstract string? MigrationLockSql { get; }
 
@@ -223,6 +230,7 @@ public abstract class SqlParleyStore : IParleyStore
         return await RunAsync(async connection =>
         {
             // ON CONFLICT DO NOTHING makes concurrent first logins race safely to one row.
+            await EnterWriteAsync(connection, cancellationToken);
             await using (var insert = Command(connection, null,
                 "INSERT INTO consumers (id, tenant_id, issuer, subject, created_at) VALUES (@id, @tenant, @iss, @sub, @at) " +
                 "ON CONFLICT (tenant_id, issuer, subject) WHERE issuer IS NOT NULL DO NOTHING",
@@ -999,6 +1007,7 @@ public abstract class SqlParleyStore : IParleyStore
     private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         RunAsync(async connection =>
         {
+            await EnterWriteAsync(connection, cancellationToken);
             await using var command = Command(connection, null, sql, parameters);
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
@@ -1008,6 +1017,7 @@ public abstract class SqlParleyStore : IParleyStore
         where T : class =>
         RunAsync(async connection =>
         {
+            await EnterWriteIfWritingAsync(connection, sql, cancellationToken);
             await using var command = Command(connection, null, sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken) ? read(reader) : null;
@@ -1017,6 +1027,7 @@ public abstract class SqlParleyStore : IParleyStore
         string sql, Func<DbDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
         RunAsync(async connection =>
         {
+            await EnterWriteIfWritingAsync(connection, sql, cancellationToken);
             await using var command = Command(connection, null, sql, parameters);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var list = new List<T>();
@@ -1027,6 +1038,10 @@ public abstract class SqlParleyStore : IParleyStore
 
             return (IReadOnlyList<T>)list;
         }, cancellationToken);
+
+    /// <summary>Queries that change rows (<c>UPDATE … RETURNING</c>, <c>DELETE … RETURNING</c>) write too.</summary>
+    private Task EnterWriteIfWritingAsync(DbConnection connection, string sql, CancellationToken cancellationToken) =>
+        sql.StartsWith("SELECT", StringComparison.Ordinal) ? Task.CompletedTask : EnterWriteAsync(connection, cancellationToken);
 
     /// <summary>Runs an operation on a fresh connection, translating provider errors to storage errors.</summary>
     protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> operation, CancellationToken cancellationToken)

@@ -15,6 +15,7 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
 {
     private readonly Dictionary<Guid, (Guid TenantId, int Connections)> _local = [];
     private readonly SemaphoreSlim _writes = new(1, 1);
+    private bool _unsaved;
 
     /// <summary>This node's identity in the presence table (new at every start).</summary>
     public Guid NodeId { get; } = Guid.NewGuid();
@@ -43,7 +44,8 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
             }
             catch (StorageUnavailableException exception)
             {
-                // The sweep writes every count again once the database is back.
+                // The heartbeat writes every count again once the database is back.
+                _unsaved = true;
                 LogWriteFailed(logger, exception);
             }
 
@@ -60,7 +62,11 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
         }
     }
 
-    /// <summary>The heartbeat: this node is alive, and its counts are as stored (rewritten after an outage).</summary>
+    /// <summary>
+    /// The heartbeat: this node is alive (one small write), and, after a write that failed, its
+    /// counts are written again. Every write competes for SQLite's single write lock with the
+    /// message writer, so the heartbeat writes no more than it must.
+    /// </summary>
     public async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         await _writes.WaitAsync(cancellationToken);
@@ -68,9 +74,14 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
         {
             var now = time.GetUtcNow();
             await store.RecordNodeHeartbeatAsync(NodeId, now, cancellationToken);
-            foreach (var (agentId, (tenantId, connections)) in _local)
+            if (_unsaved)
             {
-                await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, now, cancellationToken);
+                foreach (var (agentId, (tenantId, connections)) in _local)
+                {
+                    await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, now, cancellationToken);
+                }
+
+                _unsaved = false;
             }
         }
         finally
