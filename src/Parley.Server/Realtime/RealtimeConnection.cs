@@ -91,12 +91,23 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads frames one at a time. An idle connection holds no receive buffer: it waits with a
+    /// zero-byte read and rents a buffer only once a frame is arriving, so thousands of idle
+    /// visitors cost little memory.
+    /// </summary>
     private async Task ReceiveLoopAsync(FrameDispatcher dispatcher, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxFrameBytes);
-        try
+        while (_socket.State == WebSocketState.Open)
         {
-            while (_socket.State == WebSocketState.Open)
+            if ((await _socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken)).MessageType == WebSocketMessageType.Close)
+            {
+                await CloseReceivedAsync(cancellationToken);
+                return;
+            }
+
+            var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxFrameBytes);
+            try
             {
                 var count = 0;
                 ValueWebSocketReceiveResult result;
@@ -113,11 +124,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                     result = await _socket.ReceiveAsync(buffer.AsMemory(count, _options.MaxFrameBytes - count), cancellationToken);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
-                        if (_socket.State == WebSocketState.CloseReceived)
-                        {
-                            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
-                        }
-
+                        await CloseReceivedAsync(cancellationToken);
                         return;
                     }
 
@@ -133,10 +140,18 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
 
                 await dispatcher.DispatchAsync(this, Parse(buffer.AsSpan(0, count), out var error), error, cancellationToken);
             }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
-        finally
+    }
+
+    private async Task CloseReceivedAsync(CancellationToken cancellationToken)
+    {
+        if (_socket.State == WebSocketState.CloseReceived)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
         }
     }
 
