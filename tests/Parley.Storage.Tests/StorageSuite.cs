@@ -303,6 +303,28 @@ public abstract partial class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_batch_is_stored_whole_and_numbered_per_conversation()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var conversations = new[] { await NewConversationAsync(deployment), await NewConversationAsync(deployment), await NewConversationAsync(deployment) };
+        var batch = Enumerable.Range(0, 1200)
+            .Select(i => Text(conversations[i % 3].Id, conversations[i % 3].ConsumerId, $"m-{i}", $"text {i}"))
+            .ToList();
+
+        var results = await Store.AppendMessagesAsync(batch, Ct);
+
+        Assert.All(results, r => Assert.True(r.Created));
+        foreach (var conversation in conversations)
+        {
+            var stored = await Store.GetMessagesAsync(conversation.Id, 0, 1000, Ct);
+            Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), stored.Select(m => m.Seq));
+            Assert.Equal(400, (await Store.GetConversationAsync(conversation.Id, Ct))!.LastSeq);
+        }
+
+        Assert.Equal("text 1199", (await Store.GetMessagesAsync(conversations[2].Id, 399, 1, Ct)).Single().Text);
+    }
+
+    [Fact]
     public async Task Concurrent_appends_never_share_or_skip_a_sequence_number()
     {
         var (_, deployment) = await NewTenantAsync();

@@ -715,112 +715,194 @@ public abstract class SqlParleyStore : IParleyStore
             return [];
         }
 
+        // A batch costs a fixed handful of statements, whatever its size: lock its conversations,
+        // look up its client message ids, insert its new messages, update its conversations.
         return await RunAsync(async connection =>
         {
             var results = new AppendResult[messages.Count];
             await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            var conversationIds = messages.Select(m => m.ConversationId).Distinct().ToList();
+            var (idList, idParameters) = InList("c", conversationIds.Select(id => ToDb(id)));
 
-            // Conversations are locked in id order so that concurrent batches on several nodes cannot deadlock.
-            var byConversation = Enumerable.Range(0, messages.Count)
-                .GroupBy(i => messages[i].ConversationId)
-                .OrderBy(g => g.Key);
-            foreach (var group in byConversation)
+            // Locked in id order, in one statement, so that concurrent batches on several nodes cannot deadlock.
+            var conversations = new Dictionary<Guid, AppendState>();
+            await using (var select = Command(connection, transaction,
+                $"SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
+                idParameters))
             {
-                var conversationId = group.Key;
-                long lastSeq;
-                await using (var lockCommand = Command(connection, transaction, LockConversationSql, ("id", ToDb(conversationId))))
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    var value = await lockCommand.ExecuteScalarAsync(cancellationToken);
-                    lastSeq = value is null or DBNull
-                        ? throw new KeyNotFoundException($"Conversation {conversationId} does not exist.")
-                        : Convert.ToInt64(value);
-                }
-
-                var firstSeq = lastSeq;
-                foreach (var index in group)
-                {
-                    var message = messages[index];
-                    if (message.ClientMessageId is not null &&
-                        await FindByClientIdAsync(connection, transaction, message, cancellationToken) is { } original)
-                    {
-                        results[index] = new AppendResult(original, Created: false);
-                        continue;
-                    }
-
-                    var stored = new Message(
-                        conversationId, ++lastSeq, message.Kind, message.SenderRole, message.SenderId,
-                        message.ClientMessageId, message.Text, message.SentAt, message.Data);
-                    await using (var insert = Command(connection, transaction,
-                        $"INSERT INTO messages ({MessageColumns}) VALUES (@conversation, @seq, @kind, @role, @sender, @client, @body, @at, @data)",
-                        ("conversation", ToDb(conversationId)),
-                        ("seq", stored.Seq),
-                        ("kind", (int)stored.Kind),
-                        ("role", (int)stored.SenderRole),
-                        ("sender", stored.SenderId is { } sender ? ToDb(sender) : null),
-                        ("client", stored.ClientMessageId),
-                        ("body", stored.Text),
-                        ("at", ToDb(stored.SentAt)),
-                        ("data", stored.Data)))
-                    {
-                        await insert.ExecuteNonQueryAsync(cancellationToken);
-                    }
-
-                    results[index] = new AppendResult(stored, Created: true);
-                }
-
-                if (group.Any(i => results[i].Created && messages[i] is { SenderRole: ParticipantRole.Agent, Kind: MessageKind.Text }))
-                {
-                    await RecordFirstResponseAsync(connection, transaction, conversationId,
-                        messages[group.First(i => results[i].Created && messages[i].SenderRole == ParticipantRole.Agent)].SentAt, cancellationToken);
-                }
-
-                if (lastSeq != firstSeq)
-                {
-                    await using var update = Command(connection, transaction,
-                        "UPDATE conversations SET last_seq = @seq, updated_at = @at WHERE id = @id",
-                        ("seq", lastSeq), ("at", ToDb(messages[group.Last()].SentAt)), ("id", ToDb(conversationId)));
-                    await update.ExecuteNonQueryAsync(cancellationToken);
+                    conversations[ReadGuid(reader, 0)] = ReadAppendState(reader);
                 }
             }
 
+            if (conversationIds.FirstOrDefault(id => !conversations.ContainsKey(id)) is var missing && missing != Guid.Empty)
+            {
+                throw new KeyNotFoundException($"Conversation {missing} does not exist.");
+            }
+
+            var stored = await FindByClientIdsAsync(connection, transaction, messages, idList, idParameters, cancellationToken);
+            var created = new List<Message>();
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var message = messages[i];
+                var key = message.ClientMessageId is { } clientId ? (message.ConversationId, message.SenderId!.Value, clientId) : default;
+                if (message.ClientMessageId is not null && stored.TryGetValue(key, out var original))
+                {
+                    // Stored before, or earlier in this batch: the original, not a second copy.
+                    results[i] = new AppendResult(original, Created: false);
+                    continue;
+                }
+
+                var state = conversations[message.ConversationId];
+                var appended = new Message(
+                    message.ConversationId, ++state.LastSeq, message.Kind, message.SenderRole, message.SenderId,
+                    message.ClientMessageId, message.Text, message.SentAt, message.Data);
+                state.LastSentAt = message.SentAt;
+                if (!state.Responded && message is { SenderRole: ParticipantRole.Agent, Kind: MessageKind.Text })
+                {
+                    state.Responded = true;
+                    state.FirstResponseAt = message.SentAt;
+                }
+
+                created.Add(appended);
+                results[i] = new AppendResult(appended, Created: true);
+                if (message.ClientMessageId is not null)
+                {
+                    stored[key] = appended;
+                }
+            }
+
+            await InsertMessagesAsync(connection, transaction, created, cancellationToken);
+            await UpdateConversationsAsync(connection, transaction, conversations, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return (IReadOnlyList<AppendResult>)results;
         }, cancellationToken);
     }
 
-    /// <summary>Notes when an agent first answered a conversation, and how long after it started waiting.</summary>
-    private async Task RecordFirstResponseAsync(
-        DbConnection connection, DbTransaction transaction, Guid conversationId, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        DateTimeOffset queuedAt;
-        await using (var select = Command(connection, transaction,
-            "SELECT COALESCE(queued_at, created_at) FROM conversations WHERE id = @id AND first_response_at IS NULL", ("id", ToDb(conversationId))))
-        {
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return;
-            }
+    private AppendState ReadAppendState(DbDataReader r) => new(r.GetInt64(1), ReadTime(r, 2), !r.IsDBNull(3));
 
-            queuedAt = ReadTime(reader, 0);
+    /// <summary>What appending a batch changes on one conversation.</summary>
+    private sealed class AppendState(long lastSeq, DateTimeOffset queuedAt, bool responded)
+    {
+        public long FirstSeq { get; } = lastSeq;
+
+        public long LastSeq { get; set; } = lastSeq;
+
+        public DateTimeOffset QueuedAt { get; } = queuedAt;
+
+        public bool Responded { get; set; } = responded;
+
+        public DateTimeOffset LastSentAt { get; set; }
+
+        /// <summary>Set when an agent answers for the first time in this batch.</summary>
+        public DateTimeOffset? FirstResponseAt { get; set; }
+    }
+
+    /// <summary>The batch's messages that were stored before, by (conversation, sender, client message id).</summary>
+    private async Task<Dictionary<(Guid, Guid, string), Message>> FindByClientIdsAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<NewMessage> messages,
+        string idList, (string, object?)[] idParameters, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<(Guid, Guid, string), Message>();
+        var clientIds = messages.Where(m => m.ClientMessageId is not null).Select(m => (object?)m.ClientMessageId).Distinct().ToList();
+        if (clientIds.Count == 0)
+        {
+            return found;
         }
 
+        var (clientList, clientParameters) = InList("k", clientIds);
+        await using var select = Command(connection, transaction,
+            $"SELECT {MessageColumns} FROM messages WHERE conversation_id IN ({idList}) AND client_message_id IN ({clientList})",
+            [.. idParameters, .. clientParameters]);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var message = ReadMessage(reader);
+            if (message is { SenderId: { } sender, ClientMessageId: { } clientId })
+            {
+                found[(message.ConversationId, sender, clientId)] = message;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Inserts messages with multi-row INSERTs (at most 500 rows each, well under both databases' parameter limits).</summary>
+    private async Task InsertMessagesAsync(DbConnection connection, DbTransaction transaction, List<Message> created, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in created.Chunk(500))
+        {
+            var parameters = new List<(string, object?)>(chunk.Length * 9);
+            var rows = new List<string>(chunk.Length);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var m = chunk[i];
+                rows.Add($"(@c{i}, @s{i}, @k{i}, @r{i}, @u{i}, @m{i}, @b{i}, @a{i}, @d{i})");
+                parameters.AddRange(
+                [
+                    ("c" + i, ToDb(m.ConversationId)), ("s" + i, m.Seq), ("k" + i, (int)m.Kind), ("r" + i, (int)m.SenderRole),
+                    ("u" + i, m.SenderId is { } sender ? ToDb(sender) : null), ("m" + i, m.ClientMessageId), ("b" + i, m.Text),
+                    ("a" + i, ToDb(m.SentAt)), ("d" + i, m.Data),
+                ]);
+            }
+
+            await using var insert = Command(connection, transaction,
+                $"INSERT INTO messages ({MessageColumns}) VALUES {string.Join(", ", rows)}", [.. parameters]);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One UPDATE for the batch's conversations: the new last seq, and the first response (and how
+    /// long after it started waiting) where an agent answered for the first time.
+    /// </summary>
+    private async Task UpdateConversationsAsync(
+        DbConnection connection, DbTransaction transaction, Dictionary<Guid, AppendState> conversations, CancellationToken cancellationToken)
+    {
+        var changed = conversations.Where(c => c.Value.LastSeq != c.Value.FirstSeq).ToList();
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        var parameters = new List<(string, object?)>();
+        var seqCases = new List<string>();
+        var atCases = new List<string>();
+        var responseCases = new List<string>();
+        var waitCases = new List<string>();
+        for (var i = 0; i < changed.Count; i++)
+        {
+            var (id, state) = (changed[i].Key, changed[i].Value);
+            parameters.AddRange([("i" + i, ToDb(id)), ("s" + i, state.LastSeq), ("a" + i, ToDb(state.LastSentAt))]);
+            seqCases.Add($"WHEN @i{i} THEN @s{i}");
+            atCases.Add($"WHEN @i{i} THEN @a{i}");
+            if (state.FirstResponseAt is { } first)
+            {
+                parameters.AddRange([("f" + i, ToDb(first)), ("w" + i, (long)Math.Max(0, (first - state.QueuedAt).TotalMilliseconds))]);
+                responseCases.Add($"WHEN @i{i} THEN @f{i}");
+                waitCases.Add($"WHEN @i{i} THEN @w{i}");
+            }
+        }
+
+        var response = responseCases.Count == 0
+            ? ""
+            : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
+              $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
         await using var update = Command(connection, transaction,
-            "UPDATE conversations SET first_response_at = @at, first_response_ms = @ms WHERE id = @id AND first_response_at IS NULL",
-            ("at", ToDb(at)), ("ms", (long)Math.Max(0, (at - queuedAt).TotalMilliseconds)), ("id", ToDb(conversationId)));
+            $"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
+            $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
+            $"WHERE id IN ({string.Join(", ", changed.Select((_, i) => "@i" + i))})",
+            [.. parameters]);
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<Message?> FindByClientIdAsync(
-        DbConnection connection, DbTransaction transaction, NewMessage message, CancellationToken cancellationToken)
+    /// <summary>An IN list of parameters named <paramref name="prefix"/>0, 1, …</summary>
+    private static (string List, (string, object?)[] Parameters) InList(string prefix, IEnumerable<object?> values)
     {
-        await using var command = Command(connection, transaction,
-            $"SELECT {MessageColumns} FROM messages WHERE conversation_id = @conversation AND sender_id = @sender AND client_message_id = @client",
-            ("conversation", ToDb(message.ConversationId)),
-            ("sender", ToDb(message.SenderId!.Value)),
-            ("client", message.ClientMessageId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadMessage(reader) : null;
+        var parameters = values.Select((value, i) => (prefix + i, value)).ToArray();
+        return (string.Join(", ", parameters.Select(p => "@" + p.Item1)), parameters);
     }
 
     public Task<IReadOnlyList<Message>> GetMessagesAsync(
