@@ -39,6 +39,8 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
     protected override string SchemaMigrationsExistsSql =>
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'";
 
+    protected override int RowsPerStatement => 500;
+
     protected override string ForUpdate => " FOR UPDATE";
 
     protected override string ForUpdateSkipLocked => " FOR UPDATE SKIP LOCKED";

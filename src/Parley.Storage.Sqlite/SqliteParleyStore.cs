@@ -103,6 +103,13 @@ public sealed class SqliteParleyStore : SqlParleyStore
     protected override string SchemaMigrationsExistsSql =>
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
 
+    /// <summary>
+    /// One row per statement: statements are in process, and Microsoft.Data.Sqlite binds named
+    /// parameters by name one at a time, so a many-row statement costs more than many small ones
+    /// (measured: 8,929 msg/s with 16 rows, 10,709 with 1; docs/benchmarks.md).
+    /// </summary>
+    protected override int RowsPerStatement => 1;
+
     protected override string ForUpdate => "";
 
     protected override string ForUpdateSkipLocked => "";

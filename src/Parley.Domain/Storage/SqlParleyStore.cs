@@ -34,6 +34,13 @@ public abstract class SqlParleyStore : IParleyStore
     protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>
+    /// How many rows one multi-row statement of a batch carries. Large where a statement is a
+    /// round trip (PostgreSQL); small where binding many named parameters costs more than another
+    /// in-process statement (SQLite).
+    /// </summary>
+    protected virtual int RowsPerStatement => 200;
+
+    /// <summary>
     /// Called before a statement that writes outside an explicit transaction. Where the database
     /// takes one writer at a time (SQLite), the provider makes this process's writers take turns
     /// here rather than collide on the database's lock.
@@ -715,21 +722,24 @@ public abstract class SqlParleyStore : IParleyStore
             return [];
         }
 
-        // A batch costs a fixed handful of statements, whatever its size: lock its conversations,
+        // A batch costs a few multi-row statements, not a few per message: lock its conversations,
         // look up its client message ids, insert its new messages, update its conversations.
         return await RunAsync(async connection =>
         {
             var results = new AppendResult[messages.Count];
             await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-            var conversationIds = messages.Select(m => m.ConversationId).Distinct().ToList();
-            var (idList, idParameters) = InList("c", conversationIds.Select(id => ToDb(id)));
 
-            // Locked in id order, in one statement, so that concurrent batches on several nodes cannot deadlock.
+            // Locked in one order everywhere (the ids' text, which is how both databases order them),
+            // so that concurrent batches on several nodes cannot deadlock.
+            var conversationIds = messages.Select(m => m.ConversationId).Distinct()
+                .OrderBy(id => id.ToString("D"), StringComparer.Ordinal).ToList();
             var conversations = new Dictionary<Guid, AppendState>();
-            await using (var select = Command(connection, transaction,
-                $"SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
-                idParameters))
+            foreach (var chunk in conversationIds.Chunk(RowsPerStatement))
             {
+                var (idList, idParameters) = InList("c", chunk.Select(id => ToDb(id)));
+                await using var select = Command(connection, transaction,
+                    $"SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
+                    idParameters);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -742,7 +752,7 @@ public abstract class SqlParleyStore : IParleyStore
                 throw new KeyNotFoundException($"Conversation {missing} does not exist.");
             }
 
-            var stored = await FindByClientIdsAsync(connection, transaction, messages, idList, idParameters, cancellationToken);
+            var stored = await FindByClientIdsAsync(connection, transaction, messages, cancellationToken);
             var created = new List<Message>();
             for (var i = 0; i < messages.Count; i++)
             {
@@ -802,37 +812,45 @@ public abstract class SqlParleyStore : IParleyStore
 
     /// <summary>The batch's messages that were stored before, by (conversation, sender, client message id).</summary>
     private async Task<Dictionary<(Guid, Guid, string), Message>> FindByClientIdsAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<NewMessage> messages,
-        string idList, (string, object?)[] idParameters, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
     {
         var found = new Dictionary<(Guid, Guid, string), Message>();
-        var clientIds = messages.Where(m => m.ClientMessageId is not null).Select(m => (object?)m.ClientMessageId).Distinct().ToList();
-        if (clientIds.Count == 0)
+        var keys = messages.Where(m => m.ClientMessageId is not null)
+            .Select(m => (m.ConversationId, Sender: m.SenderId!.Value, ClientId: m.ClientMessageId!))
+            .Distinct()
+            .ToList();
+        if (keys.Count == 0)
         {
             return found;
         }
 
-        var (clientList, clientParameters) = InList("k", clientIds);
-        await using var select = Command(connection, transaction,
-            $"SELECT {MessageColumns} FROM messages WHERE conversation_id IN ({idList}) AND client_message_id IN ({clientList})",
-            [.. idParameters, .. clientParameters]);
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        // One exact key per term, so that each is a look-up in the (conversation, sender, client id)
+        // index; at most 200 terms per statement keep SQLite's expression tree under its depth limit.
+        foreach (var chunk in keys.Chunk(Math.Min(200, RowsPerStatement)))
         {
-            var message = ReadMessage(reader);
-            if (message is { SenderId: { } sender, ClientMessageId: { } clientId })
+            var parameters = chunk.SelectMany((k, i) => new (string, object?)[] { ("c" + i, ToDb(k.ConversationId)), ("s" + i, ToDb(k.Sender)), ("k" + i, k.ClientId) });
+            await using var select = Command(connection, transaction,
+                $"SELECT {MessageColumns} FROM messages WHERE " +
+                string.Join(" OR ", chunk.Select((_, i) => $"(conversation_id = @c{i} AND sender_id = @s{i} AND client_message_id = @k{i})")),
+                [.. parameters]);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                found[(message.ConversationId, sender, clientId)] = message;
+                var message = ReadMessage(reader);
+                if (message is { SenderId: { } sender, ClientMessageId: { } clientId })
+                {
+                    found[(message.ConversationId, sender, clientId)] = message;
+                }
             }
         }
 
         return found;
     }
 
-    /// <summary>Inserts messages with multi-row INSERTs (at most 500 rows each, well under both databases' parameter limits).</summary>
+    /// <summary>Inserts messages with multi-row INSERTs of <see cref="RowsPerStatement"/> rows.</summary>
     private async Task InsertMessagesAsync(DbConnection connection, DbTransaction transaction, List<Message> created, CancellationToken cancellationToken)
     {
-        foreach (var chunk in created.Chunk(500))
+        foreach (var chunk in created.Chunk(RowsPerStatement))
         {
             var parameters = new List<(string, object?)>(chunk.Length * 9);
             var rows = new List<string>(chunk.Length);
@@ -861,41 +879,38 @@ public abstract class SqlParleyStore : IParleyStore
     private async Task UpdateConversationsAsync(
         DbConnection connection, DbTransaction transaction, Dictionary<Guid, AppendState> conversations, CancellationToken cancellationToken)
     {
-        var changed = conversations.Where(c => c.Value.LastSeq != c.Value.FirstSeq).ToList();
-        if (changed.Count == 0)
+        foreach (var chunk in conversations.Where(c => c.Value.LastSeq != c.Value.FirstSeq).Chunk(RowsPerStatement))
         {
-            return;
-        }
-
-        var parameters = new List<(string, object?)>();
-        var seqCases = new List<string>();
-        var atCases = new List<string>();
-        var responseCases = new List<string>();
-        var waitCases = new List<string>();
-        for (var i = 0; i < changed.Count; i++)
-        {
-            var (id, state) = (changed[i].Key, changed[i].Value);
-            parameters.AddRange([("i" + i, ToDb(id)), ("s" + i, state.LastSeq), ("a" + i, ToDb(state.LastSentAt))]);
-            seqCases.Add($"WHEN @i{i} THEN @s{i}");
-            atCases.Add($"WHEN @i{i} THEN @a{i}");
-            if (state.FirstResponseAt is { } first)
+            var parameters = new List<(string, object?)>();
+            var seqCases = new List<string>();
+            var atCases = new List<string>();
+            var responseCases = new List<string>();
+            var waitCases = new List<string>();
+            for (var i = 0; i < chunk.Length; i++)
             {
-                parameters.AddRange([("f" + i, ToDb(first)), ("w" + i, (long)Math.Max(0, (first - state.QueuedAt).TotalMilliseconds))]);
-                responseCases.Add($"WHEN @i{i} THEN @f{i}");
-                waitCases.Add($"WHEN @i{i} THEN @w{i}");
+                var (id, state) = (chunk[i].Key, chunk[i].Value);
+                parameters.AddRange([("i" + i, ToDb(id)), ("s" + i, state.LastSeq), ("a" + i, ToDb(state.LastSentAt))]);
+                seqCases.Add($"WHEN @i{i} THEN @s{i}");
+                atCases.Add($"WHEN @i{i} THEN @a{i}");
+                if (state.FirstResponseAt is { } first)
+                {
+                    parameters.AddRange([("f" + i, ToDb(first)), ("w" + i, (long)Math.Max(0, (first - state.QueuedAt).TotalMilliseconds))]);
+                    responseCases.Add($"WHEN @i{i} THEN @f{i}");
+                    waitCases.Add($"WHEN @i{i} THEN @w{i}");
+                }
             }
-        }
 
-        var response = responseCases.Count == 0
-            ? ""
-            : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
-              $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
-        await using var update = Command(connection, transaction,
-            $"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
-            $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
-            $"WHERE id IN ({string.Join(", ", changed.Select((_, i) => "@i" + i))})",
-            [.. parameters]);
-        await update.ExecuteNonQueryAsync(cancellationToken);
+            var response = responseCases.Count == 0
+                ? ""
+                : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
+                  $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
+            await using var update = Command(connection, transaction,
+                $"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
+                $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
+                $"WHERE id IN ({string.Join(", ", chunk.Select((_, i) => "@i" + i))})",
+                [.. parameters]);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>An IN list of parameters named <paramref name="prefix"/>0, 1, …</summary>
