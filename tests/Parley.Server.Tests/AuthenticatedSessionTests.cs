@@ -112,6 +112,23 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Settings_this_server_cannot_use_are_a_clear_error_that_keeps_the_details_in_the_log()
+    {
+        // Written around the admin API's checks (which refuse it): a plain-http key URL off loopback.
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var settings = await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
+        await Server.Store.SaveAuthenticationSettingsAsync(
+            settings with { KeysDocument = null, KeysUrl = "http://keys.brand.example/jwks", UpdatedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+
+        var response = await SessionAsync(deploymentId, Jwt("u-1"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("authentication_misconfigured", problem.GetProperty("code").GetString());
+        Assert.DoesNotContain("keys.brand.example", problem.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_deployment_without_authentication_settings_refuses_a_jwt()
     {
         var (deploymentId, _) = await Server.NewTenantAsync();

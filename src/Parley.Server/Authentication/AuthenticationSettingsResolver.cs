@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using Parley.Conversations;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
 
@@ -12,12 +13,13 @@ namespace Parley.Authentication;
 /// secrets unprotected only in memory) and a key source. Key sources are kept per record version,
 /// so their key cache and unknown-kid cooldown work across requests.
 /// </summary>
-public sealed class AuthenticationSettingsResolver(
+public sealed partial class AuthenticationSettingsResolver(
     IDataProtectionProvider protection,
     IHttpClientFactory httpClients,
     TokenValidator validator,
     TimeProvider time,
-    IHostEnvironment environment)
+    IHostEnvironment environment,
+    ILogger<AuthenticationSettingsResolver> logger)
 {
     public const string HttpClientName = "parley-identity";
     private const string Purpose = "Parley.AuthenticationSettings.Secrets";
@@ -61,7 +63,27 @@ public sealed class AuthenticationSettingsResolver(
         return expectedNonce is null ? cached : cached with { ExpectedNonce = expectedNonce };
     }
 
-    public IKeySource KeySource(AuthenticationSettings settings) =>
+    /// <summary>
+    /// The settings' key source. A record this server cannot use (a plain-http key URL outside
+    /// Development, a key document that does not parse: written around the admin API's checks) is
+    /// a configuration error, logged with the reason, and told to the visitor without details.
+    /// </summary>
+    public IKeySource KeySource(AuthenticationSettings settings)
+    {
+        try
+        {
+            return CreateKeySource(settings);
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or UriFormatException)
+        {
+            LogUnusable(logger, settings.Id, exception.Message);
+            throw new ParleyException(ErrorCodes.AuthenticationMisconfigured,
+                "Logging in is not set up correctly for this site; the brand's administrator can see why in Parley's log.",
+                StatusCodes.Status500InternalServerError);
+        }
+    }
+
+    private IKeySource CreateKeySource(AuthenticationSettings settings) =>
         _keySources.GetOrAdd((settings.Id, settings.UpdatedAt), _ =>
         {
             var http = httpClients.CreateClient(HttpClientName);
@@ -113,4 +135,7 @@ public sealed class AuthenticationSettingsResolver(
             keys,
             cancellationToken);
     }
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Authentication settings {SettingsId} cannot be used: {Reason}")]
+    private static partial void LogUnusable(ILogger logger, Guid settingsId, string reason);
 }

@@ -39,4 +39,5 @@ public static class ErrorCodes
     public const string AuthenticationExpired = "authentication_expired";
     public const string CapacityReached = "capacity_reached";
     public const string NotInQueue = "not_in_queue";
+    public const string AuthenticationMisconfigured = "authentication_misconfigured";
 }
