@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Parley.Authentication;
 using Parley.Conversations;
@@ -21,25 +20,14 @@ public sealed partial class BotResponder(
     TimeProvider time,
     ILogger<BotResponder> logger)
 {
-    /// <summary>A bot's settings are read at most this often per deployment (per node).</summary>
-    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<Guid, (BotSettings? Bot, DateTimeOffset Until)> _bots = new();
+    /// <summary>A deployment's bot is read at most every 5 seconds (per node).</summary>
+    private readonly Caching.ShortCache<Guid, BotSettings?> _bots = new(TimeSpan.FromSeconds(5), time);
 
     /// <summary>Drops a cached bot after an admin changed it on this node.</summary>
-    public void Forget(Guid deploymentId) => _bots.TryRemove(deploymentId, out _);
+    public void Forget(Guid deploymentId) => _bots.Forget(deploymentId);
 
-    public async Task<BotSettings?> BotOfAsync(Guid deploymentId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (_bots.TryGetValue(deploymentId, out var cached) && cached.Until > now)
-        {
-            return cached.Bot;
-        }
-
-        var bot = (await store.GetDeploymentAsync(deploymentId, cancellationToken))?.Bot;
-        _bots[deploymentId] = (bot, now + CacheFor);
-        return bot;
-    }
+    public Task<BotSettings?> BotOfAsync(Guid deploymentId, CancellationToken cancellationToken) =>
+        _bots.GetAsync(deploymentId, async (id, ct) => (await store.GetDeploymentAsync(id, ct))?.Bot, cancellationToken);
 
     /// <summary>Posts the greeting into a conversation that was just created; false when the bot has none.</summary>
     public async Task<bool> GreetAsync(Conversation conversation, CancellationToken cancellationToken)

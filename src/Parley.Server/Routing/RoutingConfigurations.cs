@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Parley.Caching;
 using Parley.Storage;
 
 namespace Parley.Routing;
@@ -10,24 +10,17 @@ namespace Parley.Routing;
 public sealed class RoutingConfigurations(IParleyStore store, TimeProvider time)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<Guid, (CompiledRouting Routing, DateTimeOffset Until)> _cache = new();
+    private readonly ShortCache<Guid, CompiledRouting> _cache = new(CacheFor, time);
 
-    public async Task<CompiledRouting> GetAsync(Guid tenantId, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(tenantId, out var cached) && cached.Until > now)
+    public Task<CompiledRouting> GetAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        _cache.GetAsync(tenantId, async (id, ct) =>
         {
-            return cached.Routing;
-        }
-
-        var configuration = await store.GetRoutingConfigurationAsync(tenantId, cancellationToken) ?? RoutingConfiguration.Default;
-        var routing = new CompiledRouting(configuration, configuration.Compile());
-        _cache[tenantId] = (routing, now + CacheFor);
-        return routing;
-    }
+            var configuration = await store.GetRoutingConfigurationAsync(id, ct) ?? RoutingConfiguration.Default;
+            return new CompiledRouting(configuration, configuration.Compile());
+        }, cancellationToken);
 
     /// <summary>Drops a tenant's cached configuration after an admin changed it on this node.</summary>
-    public void Forget(Guid tenantId) => _cache.TryRemove(tenantId, out _);
+    public void Forget(Guid tenantId) => _cache.Forget(tenantId);
 }
 
 /// <summary>A configuration and its compiled rules.</summary>
