@@ -481,10 +481,16 @@ public abstract class SqlParleyStore : IParleyStore
         return await update.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    private static (string Sql, (string, object?)[] Parameters) QueueFilter(IReadOnlyList<string>? queues) =>
-        queues is null
-            ? ("", [])
-            : ($" AND queue IN ({string.Join(", ", queues.Select((_, i) => "@q" + i))})", queues.Select((q, i) => ("q" + i, (object?)q)).ToArray());
+    private static (string Sql, (string, object?)[] Parameters) QueueFilter(IReadOnlyList<string>? queues)
+    {
+        if (queues is null)
+        {
+            return ("", []);
+        }
+
+        var (list, parameters) = InList("q", queues);
+        return ($" AND queue IN ({list})", parameters);
+    }
 
     public Task<IReadOnlyList<Conversation>> ListWaitingConversationsAsync(
         Guid tenantId, IReadOnlyList<string>? queues, int limit, CancellationToken cancellationToken)
