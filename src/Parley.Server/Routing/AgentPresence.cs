@@ -95,9 +95,9 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
         store.ListConnectedAgentsAsync(tenantId, AliveSince, cancellationToken);
 
     /// <summary>Tenants with an agent connected to this node.</summary>
-    public IReadOnlyList<Guid> LocalTenants()
+    public async Task<IReadOnlyList<Guid>> LocalTenantsAsync(CancellationToken cancellationToken)
     {
-        _writes.Wait();
+        await _writes.WaitAsync(cancellationToken);
         try
         {
             return _local.Values.Select(a => a.TenantId).Distinct().ToList();

@@ -16,7 +16,7 @@ public sealed class RoutingOptions
 /// The routing sweep: records this node's heartbeat and agent presence, routes again the waiting
 /// conversations whose login expired, returns the conversations of agents away past the grace
 /// period, retries automatic assignment for tenants with agents connected here, forgets nodes gone
-/// for a day, and refreshes the queue metrics. Safe on several nodes: every step is idempotent and
+/// for a day (hourly), and refreshes the queue metrics. Safe on several nodes: every step is idempotent and
 /// assignment is atomic in the database.
 /// </summary>
 public sealed partial class RoutingMaintenance(
@@ -31,6 +31,8 @@ public sealed partial class RoutingMaintenance(
 {
     private const int RerouteBatch = 500;
     private static readonly TimeSpan ForgetNodesAfter = TimeSpan.FromDays(1);
+    private static readonly TimeSpan PurgeNodesEvery = TimeSpan.FromHours(1);
+    private DateTimeOffset _nodesPurgedAt = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,12 +62,17 @@ public sealed partial class RoutingMaintenance(
         }
 
         await assigner.ReturnFromAwayAgentsAsync(cancellationToken);
-        foreach (var tenantId in presence.LocalTenants())
+        foreach (var tenantId in await presence.LocalTenantsAsync(cancellationToken))
         {
             await assigner.AssignWaitingAsync(tenantId, cancellationToken);
         }
 
-        await store.PurgeNodesAsync(now - ForgetNodesAfter, cancellationToken);
+        // Forgetting nodes gone for a day is a write; once an hour is plenty.
+        if (now - _nodesPurgedAt >= PurgeNodesEvery)
+        {
+            await store.PurgeNodesAsync(now - ForgetNodesAfter, cancellationToken);
+            _nodesPurgedAt = now;
+        }
 
         metrics.Update(await store.GetQueueStatisticsAsync(null, now - QueueMetrics.ResponseWindow, cancellationToken));
     }
