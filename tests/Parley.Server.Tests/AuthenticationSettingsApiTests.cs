@@ -18,12 +18,8 @@ public sealed class AuthenticationSettingsApiTests(SharedServerFixture fixture) 
         return TestTokens.Rs256(Brand, new { iss = Issuer, aud = audience, sub = "u-7", exp = now + 600, iat = now, email = "u7@example.com" });
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", token);
-        return await Server.Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null) =>
+        Server.SendAsync(method, path, token, body);
 
     private static object Settings(string? clientSecret = "s3cret-client-value") => new
     {

@@ -90,9 +90,8 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         await Server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
         await Server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
         var agent = await Server.AgentTokenAsync(agentEmail);
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/admin/deployments/{deploymentId}/bot") { Content = JsonContent.Create(Bot) };
-        put.Headers.Authorization = new("Bearer", await AdminTokenAsync(deployment.TenantId));
-        (await Server.Http.SendAsync(put)).EnsureSuccessStatusCode();
+        (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/deployments/{deploymentId}/bot", await AdminTokenAsync(deployment.TenantId), Bot))
+            .EnsureSuccessStatusCode();
         return (deploymentId, agent);
     }
 
@@ -124,12 +123,8 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         return requested.GetProperty("data").GetProperty("url").GetString()!;
     }
 
-    private Task<HttpResponseMessage> AuthenticateAsync(string visitorToken, Guid conversationId, object body)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate") { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", visitorToken);
-        return Server.Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> AuthenticateAsync(string visitorToken, Guid conversationId, object body) =>
+        Server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate", visitorToken, body);
 
     [Fact]
     public async Task A_protected_case_sends_a_login_link_and_continues_in_the_same_conversation_after_the_code_flow_login()
@@ -328,13 +323,8 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         var tenantId = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
         var admin = await AdminTokenAsync(tenantId);
 
-        async Task<HttpResponseMessage> SendAsync(HttpMethod method, string token, object? body = null)
-        {
-            using var request = new HttpRequestMessage(method, $"/api/v1/admin/deployments/{deploymentId}/bot");
-            request.Content = body is null ? null : JsonContent.Create(body);
-            request.Headers.Authorization = new("Bearer", token);
-            return await Server.Http.SendAsync(request);
-        }
+        Task<HttpResponseMessage> SendAsync(HttpMethod method, string token, object? body = null) =>
+            Server.SendAsync(method, $"/api/v1/admin/deployments/{deploymentId}/bot", token, body);
 
         var invalid = await SendAsync(HttpMethod.Put, admin, new
         {

@@ -47,16 +47,9 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         var settings = await TestTokens.AttachSettingsAsync(server, deploymentId, Brand, sessionTtlMinutes, now);
         await server.Store.SaveAuthenticationSettingsAsync(settings with { AuthorizationEndpoint = "https://login.acme.example/authorize" }, CancellationToken.None);
         var admin = await server.AdminTokenAsync(tenantId);
-        var response = await SendAsync(server, HttpMethod.Put, "/api/v1/admin/routing", admin, routing ?? VipRouting);
+        var response = await server.SendAsync(HttpMethod.Put, "/api/v1/admin/routing", admin, routing ?? VipRouting);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return new TestBrand(tenantId, deploymentId, admin);
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(TestServer server, HttpMethod method, string path, string token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new("Bearer", token);
-        return await server.Http.SendAsync(request);
     }
 
     private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
@@ -119,27 +112,27 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         Assert.Equal(("vip", 100, "VIP"), Routed(await StoredAsync(Server, vip)));
 
         var (_, agent) = await Server.NewAgentAsync(brand.TenantId);
-        var waiting = await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/agent/queue", agent));
+        var waiting = await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/agent/queue", agent));
         Assert.Equal([vip, member, first, forged], waiting.EnumerateArray().Select(c => c.GetProperty("id").GetGuid()));
-        var next = await JsonAsync(await SendAsync(Server, HttpMethod.Post, "/api/v1/agent/conversations/next", agent));
+        var next = await JsonAsync(await Server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/next", agent));
         Assert.Equal(vip, next.GetProperty("id").GetGuid());
         Assert.Equal(("vip", 100, "VIP"), (next.GetProperty("queue").GetString(), next.GetProperty("priority").GetInt32(), next.GetProperty("routingRule").GetString()));
 
         // An agent of the anonymous queue gets the oldest anonymous conversation and cannot take the logged-in customer's.
         var (_, anonymousDesk) = await Server.NewAgentAsync(brand.TenantId, queues: ["anonymous"]);
-        Assert.Equal([first, forged], (await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/agent/queue", anonymousDesk)))
+        Assert.Equal([first, forged], (await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/agent/queue", anonymousDesk)))
             .EnumerateArray().Select(c => c.GetProperty("id").GetGuid()));
-        Assert.Equal(first, (await JsonAsync(await SendAsync(Server, HttpMethod.Post, "/api/v1/agent/conversations/next", anonymousDesk))).GetProperty("id").GetGuid());
-        var refused = await SendAsync(Server, HttpMethod.Post, $"/api/v1/agent/conversations/{member}/accept", anonymousDesk);
+        Assert.Equal(first, (await JsonAsync(await Server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/next", anonymousDesk))).GetProperty("id").GetGuid());
+        var refused = await Server.SendAsync(HttpMethod.Post, $"/api/v1/agent/conversations/{member}/accept", anonymousDesk);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal("not_in_queue", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
 
         // Another brand's agent sees none of it.
         var (_, strangerEmail) = await Server.NewTenantAsync();
         var stranger = await Server.AgentTokenAsync(strangerEmail);
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(Server, HttpMethod.Post, "/api/v1/agent/conversations/next", stranger)).StatusCode);
-        Assert.Empty((await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/agent/queue", stranger))).EnumerateArray());
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(Server, HttpMethod.Post, $"/api/v1/agent/conversations/{forged}/accept", stranger)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/next", stranger)).StatusCode);
+        Assert.Empty((await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/agent/queue", stranger))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await Server.SendAsync(HttpMethod.Post, $"/api/v1/agent/conversations/{forged}/accept", stranger)).StatusCode);
         Assert.Null((await StoredAsync(Server, forged)).AssignedAgentId);
     }
 
@@ -163,8 +156,8 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
 
         // Every agent tries every conversation, and asks for the next one twice, all at once.
         var attempts = agents.SelectMany(agent => conversations
-                .Select(id => (agent.Id, Request: (Func<Task<HttpResponseMessage>>)(() => SendAsync(Server, HttpMethod.Post, $"/api/v1/agent/conversations/{id}/accept", agent.Token))))
-                .Concat(Enumerable.Range(0, 2).Select(_ => (agent.Id, Request: (Func<Task<HttpResponseMessage>>)(() => SendAsync(Server, HttpMethod.Post, "/api/v1/agent/conversations/next", agent.Token))))))
+                .Select(id => (agent.Id, Request: (Func<Task<HttpResponseMessage>>)(() => Server.SendAsync(HttpMethod.Post, $"/api/v1/agent/conversations/{id}/accept", agent.Token))))
+                .Concat(Enumerable.Range(0, 2).Select(_ => (agent.Id, Request: (Func<Task<HttpResponseMessage>>)(() => Server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/next", agent.Token))))))
             .ToList();
         var responses = await Task.WhenAll(attempts.Select(a => Task.Run(a.Request)));
 
@@ -193,7 +186,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
             Assert.Equal(agentId, (await StoredAsync(Server, conversationId)).AssignedAgentId);
         }
 
-        var full = await SendAsync(Server, HttpMethod.Post, "/api/v1/agent/conversations/next", agents[0].Token);
+        var full = await Server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/next", agents[0].Token);
         Assert.Equal("capacity_reached", (await full.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
 
@@ -210,12 +203,8 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         clock.Advance(TimeSpan.FromMinutes(2));
         var link = (await server.Services.GetRequiredService<LoginLinks>().CreateAsync(before, CancellationToken.None))!.Url;
         var query = QueryHelpers.ParseQuery(new Uri(link).Query);
-        using var authenticate = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate")
-        {
-            Content = JsonContent.Create(new { state = query["state"].ToString(), jwt = Jwt(clock.GetUtcNow(), "vip-7", new { msdyn_isvip = "true" }, query["nonce"]) }),
-        };
-        authenticate.Headers.Authorization = new("Bearer", visitorToken);
-        await JsonAsync(await server.Http.SendAsync(authenticate));
+        await JsonAsync(await server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate", visitorToken,
+            new { state = query["state"].ToString(), jwt = Jwt(clock.GetUtcNow(), "vip-7", new { msdyn_isvip = "true" }, query["nonce"]) }));
 
         var upgraded = await StoredAsync(server, conversationId);
         Assert.Equal(("vip", 100, "VIP"), Routed(upgraded));
@@ -239,7 +228,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         var brand = await BrandAsync(server, sessionTtlMinutes: 30, now: clock.GetUtcNow());
         var (conversationId, _) = await StartAsync(server, brand.DeploymentId, Jwt(clock.GetUtcNow(), "vip-8", new { msdyn_isvip = "true" }));
         var (_, agent) = await server.NewAgentAsync(brand.TenantId);
-        await JsonAsync(await SendAsync(server, HttpMethod.Post, $"/api/v1/agent/conversations/{conversationId}/accept", agent));
+        await JsonAsync(await server.SendAsync(HttpMethod.Post, $"/api/v1/agent/conversations/{conversationId}/accept", agent));
 
         clock.Advance(TimeSpan.FromMinutes(31));
         await server.Services.GetRequiredService<RoutingMaintenance>().SweepAsync(CancellationToken.None);
@@ -260,7 +249,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
                 new BotCase("Talk to an agent", ["agent"], "Connecting you.", HandOver: true, Queue: "general"),
             ],
         };
-        await JsonAsync(await SendAsync(Server, HttpMethod.Put, $"/api/v1/admin/deployments/{brand.DeploymentId}/bot", brand.AdminToken, bot));
+        await JsonAsync(await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/deployments/{brand.DeploymentId}/bot", brand.AdminToken, bot));
         var (_, agent) = await Server.NewAgentAsync(brand.TenantId, queues: ["general", "anonymous"]);
 
         async Task<(Guid Id, WsClient Socket)> ChatAsync()
@@ -291,7 +280,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
             Assert.Null((await StoredAsync(Server, handedOver)).Queue);
             await SayAsync(first, handedOver, "what are your hours");
             Assert.Null((await StoredAsync(Server, handedOver)).Queue);
-            Assert.Empty((await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/agent/queue", agent))).EnumerateArray());
+            Assert.Empty((await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/agent/queue", agent))).EnumerateArray());
 
             await SayAsync(first, handedOver, "I want an agent");
             await SayAsync(second, unknown, "my card was swallowed by the machine");
@@ -299,7 +288,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
 
         Assert.Equal("general", (await StoredAsync(Server, handedOver)).Queue);
         Assert.Equal("anonymous", (await StoredAsync(Server, unknown)).Queue);
-        Assert.Equal([handedOver, unknown], (await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/agent/queue", agent)))
+        Assert.Equal([handedOver, unknown], (await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/agent/queue", agent)))
             .EnumerateArray().Select(c => c.GetProperty("id").GetGuid()));
     }
 
@@ -401,14 +390,14 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         await StartAsync(Server, brand.DeploymentId);
         await StartAsync(Server, brand.DeploymentId, Jwt(DateTimeOffset.UtcNow, "vip-9", new { msdyn_isvip = "true" }));
         var (_, agent) = await Server.NewAgentAsync(brand.TenantId);
-        await JsonAsync(await SendAsync(Server, HttpMethod.Post, $"/api/v1/agent/conversations/{answered}/accept", agent));
+        await JsonAsync(await Server.SendAsync(HttpMethod.Post, $"/api/v1/agent/conversations/{answered}/accept", agent));
         await using (var socket = await Server.AgentAsync(agent))
         {
             await socket.SendAsync(new { type = "message.send", conversationId = answered, clientMessageId = "hello", text = "Hello, how can I help?" });
             await socket.ExpectAsync("message.ack");
         }
 
-        var queues = (await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/admin/queues", brand.AdminToken)))
+        var queues = (await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/queues", brand.AdminToken)))
             .EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!);
         Assert.Equal(["vip", "authenticated", "anonymous", "general"], queues.Keys);
         Assert.Equal(1, queues["anonymous"].GetProperty("waiting").GetInt32());
@@ -459,7 +448,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
     public async Task Invalid_routing_is_refused_with_the_rule_and_position_and_only_admins_of_the_tenant_change_it()
     {
         var brand = await BrandAsync(Server);
-        var bad = await SendAsync(Server, HttpMethod.Put, "/api/v1/admin/routing", brand.AdminToken, new
+        var bad = await Server.SendAsync(HttpMethod.Put, "/api/v1/admin/routing", brand.AdminToken, new
         {
             queues = new[] { new { name = "vip" }, new { name = "anonymous" } },
             defaultQueue = "anonymous",
@@ -475,7 +464,7 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         Assert.Equal(13, problem.GetProperty("position").GetInt32());
         Assert.StartsWith("rules[1].condition: \">\" compares numbers", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        var unknownQueue = await SendAsync(Server, HttpMethod.Put, "/api/v1/admin/routing", brand.AdminToken, new
+        var unknownQueue = await Server.SendAsync(HttpMethod.Put, "/api/v1/admin/routing", brand.AdminToken, new
         {
             queues = new[] { new { name = "anonymous" } },
             defaultQueue = "anonymous",
@@ -485,26 +474,26 @@ public sealed class RoutingTests(SharedServerFixture fixture) : IClassFixture<Sh
         Assert.Contains("rules[0].queue \"vip\" is not one of the queues", (await unknownQueue.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
 
         // Nothing of either was stored.
-        var stored = await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/admin/routing", brand.AdminToken));
+        var stored = await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/routing", brand.AdminToken));
         Assert.Equal("anonymous", stored.GetProperty("defaultQueue").GetString());
         Assert.Equal(2, stored.GetProperty("rules").GetArrayLength());
 
         var (agentId, agent) = await Server.NewAgentAsync(brand.TenantId);
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(Server, HttpMethod.Put, "/api/v1/admin/routing", agent, VipRouting)).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(Server, HttpMethod.Get, "/api/v1/admin/queues", agent)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Server.SendAsync(HttpMethod.Put, "/api/v1/admin/routing", agent, VipRouting)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/queues", agent)).StatusCode);
 
-        var set = await JsonAsync(await SendAsync(Server, HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = new[] { "vip" }, capacity = 4 }));
+        var set = await JsonAsync(await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = new[] { "vip" }, capacity = 4 }));
         Assert.Equal(4, set.GetProperty("capacity").GetInt32());
         Assert.Equal("vip", set.GetProperty("queues")[0].GetString());
         Assert.Equal(HttpStatusCode.BadRequest,
-            (await SendAsync(Server, HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = new[] { "nope" }, capacity = 4 })).StatusCode);
+            (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = new[] { "nope" }, capacity = 4 })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest,
-            (await SendAsync(Server, HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = (string[]?)null, capacity = 1000 })).StatusCode);
+            (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", brand.AdminToken, new { queues = (string[]?)null, capacity = 1000 })).StatusCode);
 
         var other = await BrandAsync(Server);
         Assert.Equal(HttpStatusCode.NotFound,
-            (await SendAsync(Server, HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", other.AdminToken, new { queues = (string[]?)null, capacity = 1 })).StatusCode);
-        Assert.DoesNotContain((await JsonAsync(await SendAsync(Server, HttpMethod.Get, "/api/v1/admin/agents", other.AdminToken))).EnumerateArray(),
+            (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/agents/{agentId}/routing", other.AdminToken, new { queues = (string[]?)null, capacity = 1 })).StatusCode);
+        Assert.DoesNotContain((await JsonAsync(await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/agents", other.AdminToken))).EnumerateArray(),
             a => a.GetProperty("id").GetGuid() == agentId);
         Assert.Equal(4, (await Server.Store.GetAgentAsync(agentId, CancellationToken.None))!.Capacity);
     }

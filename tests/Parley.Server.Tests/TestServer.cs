@@ -89,6 +89,14 @@ public sealed class TestServer : IAsyncDisposable
         return (deployment.Id, agent.Email);
     }
 
+    /// <summary>A request with a bearer token (a visitor's, an agent's or an admin's) and, when given, a JSON body.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new("Bearer", token);
+        return await Http.SendAsync(request);
+    }
+
     /// <summary>A new agent (or admin) of a tenant, signed in: their id and bearer token.</summary>
     public async Task<(Guid Id, string Token)> NewAgentAsync(
         Guid tenantId, Agents.AgentRole role = Agents.AgentRole.Agent, int capacity = 5, IReadOnlyList<string>? queues = null)
