@@ -87,16 +87,8 @@ public static class BaselineRelay
         {
             while (socket.State == WebSocketState.Open)
             {
-                var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
-                    count += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close)
+                var (count, type) = await Client.ReadMessageAsync(socket, buffer);
+                if (type == WebSocketMessageType.Close)
                 {
                     break;
                 }

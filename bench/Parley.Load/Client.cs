@@ -49,16 +49,8 @@ public sealed class Client : IAsyncDisposable
         {
             while (_socket.State == WebSocketState.Open)
             {
-                var count = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
-                    count += result.Count;
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close)
+                var (count, type) = await ReadMessageAsync(_socket, buffer);
+                if (type == WebSocketMessageType.Close)
                 {
                     return;
                 }
@@ -70,6 +62,21 @@ public sealed class Client : IAsyncDisposable
         catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>Reads one whole WebSocket message into <paramref name="buffer"/> (the load's frames are small).</summary>
+    public static async Task<(int Count, WebSocketMessageType Type)> ReadMessageAsync(WebSocket socket, byte[] buffer)
+    {
+        var count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+            count += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        return (count, result.MessageType);
     }
 
     public async ValueTask DisposeAsync()
