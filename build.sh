@@ -3,6 +3,7 @@
 #   ./build.sh run    run Parley on http://localhost:5080 (SQLite under ./data, demo brand on)
 #   ./build.sh test   install what the tests need when missing (postgresql, nodejs, chromium, npm packages),
 #                     build everything, run every test
+# dotnet build of the server also builds the messenger widget (src/Parley.Widget) with npm.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,16 +15,20 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# The messenger widget is TypeScript built with npm; the interop and browser tests run on node too.
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "==> installing nodejs and npm"
+    apt_install nodejs npm
+  fi
+}
+
 ensure_prerequisites() {
+  ensure_node
   # The PostgreSQL tests start their own throwaway server from the Debian binaries.
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "==> installing postgresql (server binaries for the throwaway test servers)"
     apt_install postgresql
-  fi
-  # Independent JOSE / OpenID implementations the identity tests check Parley against.
-  if ! command -v node >/dev/null 2>&1; then
-    echo "==> installing nodejs and npm"
-    apt_install nodejs npm
   fi
   # Browser checks drive Debian's Chromium with playwright-core.
   if [ ! -x /usr/bin/chromium ]; then
@@ -43,24 +48,32 @@ run_tests() {
   ensure_prerequisites
   echo "==> building"
   dotnet build Parley.slnx -c Release -nologo -v quiet
+  cat src/Parley.Widget/dist/size.txt
   echo "==> testing"
   local log; log=$(mktemp)
   set +e
-  dotnet test Parley.slnx -c Release --no-build -nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
+  echo "==> widget unit tests (vitest)"
+  (cd src/Parley.Widget && NO_COLOR=1 npx vitest run) 2>&1 | tee "$log"
+  local widget_status=${PIPESTATUS[0]}
+  dotnet test Parley.slnx -c Release --no-build -nologo --blame-hang-timeout 5m 2>&1 | tee -a "$log"
   local status=${PIPESTATUS[0]}
   set -e
-  # One closing line for CI: the sum over every test assembly.
+  # One closing line for CI: the sum over every test assembly and the widget's unit tests.
   awk '/(Passed|Failed)!/ {
          for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) }
        }
+       /^ +Tests +[0-9]/ {
+         for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+       }
        END { gsub(",", "", f); printf "%d passed, %d failed\n", p, f }' "$log"
   rm -f "$log"
+  [ "$widget_status" = 0 ] || return "$widget_status"
   return "$status"
 }
 
 case "${1:-}" in
   # dotnet run starts the app in the project folder; pin the database to ./data of the checkout.
-  run) shift; exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
+  run) shift; ensure_node; exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
   test) run_tests ;;
   *) echo "usage: ./build.sh run | test" >&2; exit 2 ;;
 esac

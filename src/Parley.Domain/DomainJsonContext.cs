@@ -8,4 +8,5 @@ namespace Parley;
 [JsonSerializable(typeof(Authentication.AuthenticationSettings))]
 [JsonSerializable(typeof(Bots.BotSettings))]
 [JsonSerializable(typeof(Routing.RoutingConfiguration))]
+[JsonSerializable(typeof(Tenants.MessengerSettings))]
 internal sealed partial class DomainJsonContext : JsonSerializerContext;

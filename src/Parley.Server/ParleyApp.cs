@@ -4,6 +4,7 @@ using Parley.Bots;
 using Parley.Consumers;
 using Parley.Conversations;
 using Parley.Demo;
+using Parley.Messenger;
 using Parley.Operations;
 using Parley.Realtime;
 using Parley.Routing;
@@ -29,11 +30,13 @@ public static class ParleyApp
         builder.Services.AddRouting(builder.Configuration);
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddAuthenticationSettings(builder.Configuration);
+        builder.Services.AddMessenger();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapOperations();
@@ -45,6 +48,7 @@ public static class ParleyApp
         app.MapMidChatLogin();
         app.MapBotApi();
         app.MapRoutingApi();
+        app.MapMessenger();
         app.MapDemoBrand();
         return app;
     }

@@ -161,5 +161,8 @@ internal static class SqliteMigrations
             CREATE INDEX agent_presence_tenant ON agent_presence (tenant_id);
             CREATE INDEX agent_presence_node ON agent_presence (node_id);
             """),
+        new(9, "deployments' messenger settings (window mode, title)", """
+            ALTER TABLE deployments ADD COLUMN messenger TEXT;
+            """),
     ];
 }

@@ -10,10 +10,16 @@ public sealed class ServerProcess : IAsyncDisposable
     private Process? _process;
 
     public ServerProcess(string workingDirectory, params string[] settings)
+        : this(workingDirectory, _ => settings)
+    {
+    }
+
+    /// <summary>Settings that depend on the port this server will listen on (e.g. the demo's allowed origin).</summary>
+    public ServerProcess(string workingDirectory, Func<int, IEnumerable<string>> settings)
     {
         WorkingDirectory = workingDirectory;
         Port = PostgresServer.FreePort();
-        _settings = settings;
+        _settings = settings(Port).ToArray();
     }
 
     public string WorkingDirectory { get; }

@@ -514,6 +514,23 @@ public abstract partial class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deployments_messenger_settings_round_trip_and_a_new_deployment_can_start_with_them()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        Assert.Null(deployment.Messenger);
+        await Store.SetDeploymentMessengerAsync(deployment.Id, new MessengerSettings { WindowMode = WindowMode.Window, Title = "Help" }, Ct);
+        var stored = (await Store.GetDeploymentAsync(deployment.Id, Ct))!.Messenger;
+        Assert.Equal(WindowMode.Window, stored!.WindowMode);
+        Assert.Equal("Help", stored.Title);
+        await Store.SetDeploymentMessengerAsync(deployment.Id, null, Ct);
+        Assert.Null((await Store.GetDeploymentAsync(deployment.Id, Ct))!.Messenger);
+
+        var created = new Deployment(Guid.NewGuid(), tenant.Id, "window", ["https://brand.example"], T0, Messenger: new MessengerSettings { WindowMode = WindowMode.Window });
+        await Store.CreateDeploymentAsync(created, Ct);
+        Assert.Equal(WindowMode.Window, (await Store.GetDeploymentAsync(created.Id, Ct))!.Messenger!.WindowMode);
+    }
+
+    [Fact]
     public async Task A_conversation_moves_to_the_consumer_who_logged_in_with_its_history()
     {
         var (tenant, deployment) = await NewTenantAsync();

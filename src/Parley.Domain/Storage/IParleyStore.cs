@@ -43,6 +43,9 @@ public interface IParleyStore
     Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
 
     /// <summary>Replaces a deployment's bot (null removes it).</summary>
+    /// <summary>Replaces a deployment's messenger settings (null: the defaults).</summary>
+    Task SetDeploymentMessengerAsync(Guid deploymentId, MessengerSettings? messenger, CancellationToken cancellationToken);
+
     Task SetDeploymentBotAsync(Guid deploymentId, BotSettings? bot, CancellationToken cancellationToken);
 
     /// <summary>Stores a new consumer.</summary>

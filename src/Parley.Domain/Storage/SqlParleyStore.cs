@@ -172,7 +172,7 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task CreateDeploymentAsync(Deployment deployment, CancellationToken cancellationToken) =>
         ExecuteAsync(
-            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot) VALUES (@id, @tenant, @name, @origins, @at, @settings, @bot)",
+            "INSERT INTO deployments (id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot, messenger) VALUES (@id, @tenant, @name, @origins, @at, @settings, @bot, @messenger)",
             cancellationToken,
             ("id", ToDb(deployment.Id)),
             ("tenant", ToDb(deployment.TenantId)),
@@ -180,7 +180,18 @@ public abstract class SqlParleyStore : IParleyStore
             ("origins", JsonSerializer.Serialize(deployment.AllowedOrigins.ToList(), DomainJsonContext.Default.ListString)),
             ("at", ToDb(deployment.CreatedAt)),
             ("settings", deployment.AuthenticationSettingsId is { } settings ? ToDb(settings) : null),
-            ("bot", BotJson(deployment.Bot)));
+            ("bot", BotJson(deployment.Bot)),
+            ("messenger", MessengerJson(deployment.Messenger)));
+
+    public Task SetDeploymentMessengerAsync(Guid deploymentId, MessengerSettings? messenger, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "UPDATE deployments SET messenger = @messenger WHERE id = @id",
+            cancellationToken,
+            ("messenger", MessengerJson(messenger)),
+            ("id", ToDb(deploymentId)));
+
+    private static string? MessengerJson(MessengerSettings? messenger) =>
+        messenger is null ? null : JsonSerializer.Serialize(messenger, DomainJsonContext.Default.MessengerSettings);
 
     public Task SetDeploymentBotAsync(Guid deploymentId, BotSettings? bot, CancellationToken cancellationToken) =>
         ExecuteAsync(
@@ -201,7 +212,7 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken) =>
         QuerySingleAsync(
-            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot FROM deployments WHERE id = @id",
+            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot, messenger FROM deployments WHERE id = @id",
             r => new Deployment(
                 ReadGuid(r, 0),
                 ReadGuid(r, 1),
@@ -209,7 +220,8 @@ public abstract class SqlParleyStore : IParleyStore
                 JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
                 ReadTime(r, 4),
                 r.IsDBNull(5) ? null : ReadGuid(r, 5),
-                r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), DomainJsonContext.Default.BotSettings)),
+                r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), DomainJsonContext.Default.BotSettings),
+                r.IsDBNull(7) ? null : JsonSerializer.Deserialize(r.GetString(7), DomainJsonContext.Default.MessengerSettings)),
             cancellationToken,
             ("id", ToDb(deploymentId)));
 

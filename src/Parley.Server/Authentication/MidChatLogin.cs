@@ -181,7 +181,7 @@ public static class MidChatLoginEndpoints
     public static WebApplication MapMidChatLogin(this WebApplication app)
     {
         app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/authenticate", AuthenticateAsync)
-            .RequireAuthorization(CallerSchemes.Consumer);
+            .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy);
         app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath + "/origins", OriginsAsync).AllowAnonymous();
@@ -195,8 +195,8 @@ public static class MidChatLoginEndpoints
     /// <summary>
     /// The redirect URI of mid-chat login links. It changes nothing: it hands what the brand sent
     /// back (query, fragment or form post) to the messenger window that opened it, by postMessage
-    /// to the deployment's allowed origins only, or through this origin's storage for a messenger
-    /// in a separate window on Parley's origin.
+    /// to the deployment's allowed origins only; a messenger in a separate window on Parley's origin
+    /// that redirected here to log in gets it back through that tab's session storage.
     /// </summary>
     private static async Task<ContentHttpResult> CallbackPageAsync(HttpContext context, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -269,6 +269,14 @@ public static class MidChatLoginEndpoints
             history.replaceState(null, '', location.pathname);
           }
           function finish() {
+            var back = null;
+            try { back = sessionStorage.getItem('parley.return'); } catch (e) { }
+            if (back && new URL(back, location.href).origin === location.origin) {
+              // The messenger's separate window came here by redirect: take the result back to it.
+              try { sessionStorage.removeItem('parley.return'); sessionStorage.setItem('parley.login.result', JSON.stringify(d)); } catch (e) { }
+              location.replace(back);
+              return;
+            }
             var sent = false;
             if (window.opener && !window.opener.closed) {
               p.origins.forEach(function (o) { try { window.opener.postMessage(d, o); sent = true; } catch (e) { } });

@@ -25,7 +25,7 @@ public static partial class VisitorLogin
 {
     public static WebApplication MapVisitorLogin(this WebApplication app)
     {
-        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous();
+        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous().RequireCors(Messenger.MessengerEndpoints.CorsPolicy);
         return app;
     }
 

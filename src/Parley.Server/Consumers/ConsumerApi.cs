@@ -1,3 +1,4 @@
+using Parley.Messenger;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Parley.Authentication;
@@ -43,9 +44,9 @@ public static class ConsumerApi
     /// <summary>The consumer REST API under <c>/api/v1</c> (docs/api.md).</summary>
     public static WebApplication MapConsumerApi(this WebApplication app)
     {
-        app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous();
+        app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy);
 
-        var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer);
+        var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer).RequireCors(MessengerEndpoints.CorsPolicy);
         consumer.MapGet("/conversations", ListAsync);
         consumer.MapGet("/conversations/{conversationId:guid}", GetAsync);
         consumer.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);
@@ -73,7 +74,7 @@ public static class ConsumerApi
         }
 
         var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !deployment.AllowsOrigin(origin))
+        if (origin.Length > 0 && !deployment.AllowsMessengerFrom(context.Request, origin))
         {
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
         }

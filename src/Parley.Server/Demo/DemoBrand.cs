@@ -13,8 +13,8 @@ public sealed record DemoUser(string Username, string GivenName, string FamilyNa
 
 /// <summary>
 /// The demo brand's own website and identity provider, served by Parley's process under
-/// <c>/demo-brand</c> so that one command shows every flow: a public page and an account page with
-/// a small chat, a login page with two users, <c>getAuthenticationToken(callback)</c>, a JWKS, an
+/// <c>/demo-brand</c> so that one command shows every flow: public pages and an account page with
+/// Parley's messenger, a login page with two users, <c>getAuthenticationToken(callback)</c>, a JWKS, an
 /// OpenID Connect discovery document, and authorization and token endpoints (code flow with PKCE,
 /// and id_token for the implicit flow). It stands in for a brand's real site and is off in production.
 /// </summary>
@@ -40,6 +40,9 @@ public sealed class DemoBrand(IDataProtectionProvider protection, TimeProvider t
 
     /// <summary>The brand's issuer: its base URL, e.g. <c>http://localhost:5080/demo-brand</c>.</summary>
     public string Issuer => options.Value.BrandUrl;
+
+    /// <summary>How long the brand's tokens are valid (<c>Parley:Demo:TokenLifetime</c>).</summary>
+    public TimeSpan TokenLifetime => options.Value.TokenLifetime;
 
     public JsonObject Jwks()
     {

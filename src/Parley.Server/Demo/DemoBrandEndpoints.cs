@@ -13,7 +13,6 @@ namespace Parley.Demo;
 public static class DemoBrandEndpoints
 {
     private static readonly string Page = Resource("page.html");
-    private static readonly string ChatScript = Resource("chat.js");
 
     public static WebApplication MapDemoBrand(this WebApplication app)
     {
@@ -25,16 +24,18 @@ public static class DemoBrandEndpoints
         var brand = app.MapGroup(DemoBrand.BasePath).AllowAnonymous();
         brand.MapGet("/", (HttpContext context, DemoBrand demo) => Html(context, demo, "Home", $"""
             <div class="card"><h1>Welcome to Demo Bank</h1>
-            <p>This is a public page: chat here as an anonymous visitor. Ask the bot for a <em>statement copy</em>
-            and it will ask you to log in, then continue in the same conversation.</p>
+            <p>This is a public page: open the chat (bottom right) as an anonymous visitor. Ask the bot for a
+            <em>statement copy</em> and it asks you to log in, then continues in the same conversation.</p>
             <p>On <a href="{DemoBrand.BasePath}/account">My account</a> you are logged in before the chat starts (the page hands
-            Parley a signed token), and <a href="{DemoBrand.BasePath}/code">Help</a> uses the authorization code flow.</p></div>
-            {Chat(DemoOptions.ImplicitDeploymentId, authenticated: false)}
+            Parley a signed token); <a href="{DemoBrand.BasePath}/code">Help</a> uses the authorization code flow, and
+            <a href="{DemoBrand.BasePath}/window">Contact</a> opens the chat in a separate window.</p></div>
+            {Widget(DemoOptions.ImplicitDeploymentId)}
             """));
-        brand.MapGet("/code", (HttpContext context, DemoBrand demo) => Html(context, demo, "Help", $"""
-            <div class="card"><h1>Help</h1><p>This deployment logs visitors in mid-chat with the OpenID Connect
-            authorization code flow (PKCE, nonce, client secret): ask for a <em>statement copy</em>.</p></div>
-            {Chat(DemoOptions.CodeFlowDeploymentId, authenticated: false)}
+        brand.MapGet("/code", CodePage);
+        brand.MapGet("/window", (HttpContext context, DemoBrand demo) => Html(context, demo, "Contact", $"""
+            <div class="card"><h1>Contact us</h1><p>This deployment opens the chat in a separate browser window on
+            Parley's site; a login the bot asks for happens by redirecting that window to the bank and back.</p></div>
+            {Widget(DemoOptions.WindowDeploymentId)}
             """));
         brand.MapGet("/account", AccountAsync);
         brand.MapGet("/login", (HttpContext context, DemoBrand demo, string? @return) => LoginPage(context, demo, @return, null));
@@ -44,10 +45,10 @@ public static class DemoBrandEndpoints
             DemoBrand.LogOut(context);
             return TypedResults.Redirect(DemoBrand.BasePath);
         });
-        brand.MapGet("/chat.js", () => TypedResults.Text(ChatScript, "text/javascript; charset=utf-8"));
         brand.MapGet("/page-token", (HttpContext context, DemoBrand demo) => demo.LoggedIn(context) is { } user
-            ? Results.Json(new { token = demo.Mint(user, nonce: null, TimeSpan.FromMinutes(10)) })
+            ? Results.Json(new { token = demo.Mint(user, nonce: null, demo.TokenLifetime) })
             : Results.Json(new { token = (string?)null }, statusCode: StatusCodes.Status401Unauthorized));
+        brand.MapGet("/page-code", PageCode);
         brand.MapGet("/jwks", (DemoBrand demo) => TypedResults.Text(demo.Jwks().ToJsonString(), "application/json"));
         brand.MapGet("/.well-known/openid-configuration", (DemoBrand demo) => TypedResults.Text(demo.Discovery().ToJsonString(), "application/json"));
         brand.MapGet("/authorize", Authorize);
@@ -55,14 +56,26 @@ public static class DemoBrandEndpoints
         return app;
     }
 
-    private static string Chat(Guid deploymentId, bool authenticated) => $"""
-        <section class="card" aria-labelledby="chat-title"><h2 id="chat-title">Chat with us</h2>
-        <p id="chat-status" role="status">Connecting…</p>
-        <ul id="chat-log" aria-live="polite"></ul>
-        <form id="chat-form"><label for="chat-text" class="visually-hidden">Message</label>
-        <input id="chat-text" autocomplete="off" placeholder="Type a message"><button>Send</button></form></section>
-        <script src="{DemoBrand.BasePath}/chat.js" data-deployment="{deploymentId}" data-authenticated="{(authenticated ? "true" : "false")}"></script>
-        """;
+    /// <summary>The one line a brand adds to its pages.</summary>
+    private static string Widget(Guid deploymentId) =>
+        $"""<script src="/widget.js" data-deployment="{deploymentId}" async></script>""";
+
+    /// <summary>
+    /// The help page: while the visitor is logged in at the bank it defines
+    /// <c>getAuthenticationCode</c> (pre-chat code flow); otherwise the bot asks for a login mid-chat.
+    /// </summary>
+    private static ContentHttpResult CodePage(HttpContext context, DemoBrand demo)
+    {
+        var user = demo.LoggedIn(context);
+        return Html(context, demo, "Help", $"""
+            <div class="card"><h1>Help</h1><p>This deployment uses the OpenID Connect authorization code flow (PKCE,
+            nonce, client secret). {(user is null
+                ? "You are not logged in: ask the bot for a <em>statement copy</em> and it asks you to log in."
+                : "You are logged in: the page hands Parley an authorization code for you before the chat starts.")}</p></div>
+            {(user is null ? "" : CodeFunction)}
+            {Widget(DemoOptions.CodeFlowDeploymentId)}
+            """);
+    }
 
     private static IResult AccountAsync(HttpContext context, DemoBrand demo)
     {
@@ -77,11 +90,14 @@ public static class DemoBrandEndpoints
             <p>This page defines <code>getAuthenticationToken(callback)</code>: the chat calls it and sends the token to Parley,
             so the agent sees your verified identity and your conversation follows you to every device where you log in.</p></div>
             {TokenFunction}
-            {Chat(DemoOptions.ImplicitDeploymentId, authenticated: true)}
+            {Widget(DemoOptions.ImplicitDeploymentId)}
             """);
     }
 
-    /// <summary>What a brand puts on its logged-in pages: hand Parley a fresh token for the logged-in customer.</summary>
+    /// <summary>
+    /// What a brand puts on its logged-in pages: who is logged in (the identity function), and a
+    /// fresh token for them when the messenger asks.
+    /// </summary>
     private const string TokenFunction = """
         <script>
         window.getAuthenticationToken = function (callback) {
@@ -89,8 +105,45 @@ public static class DemoBrandEndpoints
             .then(function (r) { return r.ok ? r.json() : { token: null }; })
             .then(function (j) { callback(j.token); }, function () { callback(null); });
         };
+        window.Parley = window.Parley || {};
+        (window.Parley.identities = window.Parley.identities || []).push(function (callback) {
+          callback({ iss: location.origin + '/demo-brand', acr: 'loa1', sub: document.body.dataset.customer });
+        });
         </script>
         """;
+
+    /// <summary>The code flow on a logged-in page: the bank's backend issues a code for Parley's login request.</summary>
+    private const string CodeFunction = """
+        <script>
+        window.getAuthenticationCode = function (callback, request) {
+          var q = new URLSearchParams({ redirect_uri: request.redirectUri, nonce: request.nonce, code_challenge: request.codeChallenge });
+          fetch('/demo-brand/page-code?' + q, { credentials: 'same-origin' })
+            .then(function (r) { return r.ok ? r.json() : { code: null }; })
+            .then(function (j) { callback(j.code); }, function () { callback(null); });
+        };
+        </script>
+        """;
+
+    /// <summary>The bank's backend for <c>getAuthenticationCode</c>: a code for the logged-in customer, as its authorization endpoint would issue.</summary>
+    private static IResult PageCode(HttpContext context, DemoBrand demo, PublicAddress address, string? redirect_uri, string? nonce, string? code_challenge)
+    {
+        if (demo.LoggedIn(context) is not { } user)
+        {
+            return Results.Json(new { code = (string?)null }, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (!OwnRedirect(context, address, redirect_uri) || string.IsNullOrEmpty(code_challenge))
+        {
+            return Results.BadRequest(new { error = "invalid_request", error_description = "A redirect_uri on this site and a code_challenge are required." });
+        }
+
+        return Results.Json(new { code = demo.IssueCode(user, redirect_uri!, code_challenge, nonce is { Length: > 0 } ? nonce : null) });
+    }
+
+    private static bool OwnRedirect(HttpContext context, PublicAddress address, string? redirect) =>
+        Uri.TryCreate(redirect, UriKind.Absolute, out var target)
+        && (string.Equals(target.GetLeftPart(UriPartial.Authority), address.BaseUri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+            || string.Equals(target.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase));
 
     private static ContentHttpResult LoginPage(HttpContext context, DemoBrand demo, string? returnTo, string? error) =>
         Html(context, demo, "Log in", $"""
@@ -130,10 +183,7 @@ public static class DemoBrandEndpoints
     {
         var q = context.Request.Query;
         string redirect = q["redirect_uri"].ToString(), responseType = q["response_type"].ToString(), state = q["state"].ToString();
-        var allowed = Uri.TryCreate(redirect, UriKind.Absolute, out var target)
-            && (string.Equals(target.GetLeftPart(UriPartial.Authority), address.BaseUri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(target.Authority, context.Request.Host.Value, StringComparison.OrdinalIgnoreCase));
-        if (q["client_id"] != DemoBrand.ClientId || !allowed)
+        if (q["client_id"] != DemoBrand.ClientId || !OwnRedirect(context, address, redirect))
         {
             return Results.BadRequest(new { error = "invalid_request", error_description = "Unknown client_id or a redirect_uri this client may not use." });
         }
@@ -156,7 +206,7 @@ public static class DemoBrandEndpoints
                 var code = demo.IssueCode(user, redirect, challenge, nonce);
                 return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["code"] = code, ["state"] = state }));
             case "id_token":
-                var fragment = $"id_token={Uri.EscapeDataString(demo.Mint(user, nonce, TimeSpan.FromMinutes(10)))}&state={Uri.EscapeDataString(state)}";
+                var fragment = $"id_token={Uri.EscapeDataString(demo.Mint(user, nonce, demo.TokenLifetime))}&state={Uri.EscapeDataString(state)}";
                 return Results.Redirect(redirect + "#" + fragment);
             default:
                 return Results.Redirect(QueryHelpers.AddQueryString(redirect, new Dictionary<string, string?> { ["error"] = "unsupported_response_type", ["state"] = state }));
@@ -196,7 +246,7 @@ public static class DemoBrandEndpoints
             ["token_type"] = "Bearer",
             ["access_token"] = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
             ["expires_in"] = 600,
-            ["id_token"] = demo.Mint(redeemed.User, redeemed.Nonce, TimeSpan.FromMinutes(10)),
+            ["id_token"] = demo.Mint(redeemed.User, redeemed.Nonce, demo.TokenLifetime),
         });
     }
 
@@ -209,6 +259,7 @@ public static class DemoBrandEndpoints
         return TypedResults.Content(
             Page.Replace("{{title}}", Encode(title), StringComparison.Ordinal)
                 .Replace("{{who}}", who, StringComparison.Ordinal)
+                .Replace("{{customer}}", Encode(user?.CustomerId), StringComparison.Ordinal)
                 .Replace("{{body}}", body, StringComparison.Ordinal),
             "text/html; charset=utf-8");
     }

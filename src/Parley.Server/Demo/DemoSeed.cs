@@ -25,6 +25,9 @@ public sealed class DemoOptions
     /// <summary>The demo bank's help page: mid-chat login with the authorization code flow (discovery, PKCE, client secret).</summary>
     public static readonly Guid CodeFlowDeploymentId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000d3");
 
+    /// <summary>The demo bank's page with the messenger in a separate browser window (mid-chat login by redirect).</summary>
+    public static readonly Guid WindowDeploymentId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000d4");
+
     public static readonly Guid ImplicitSettingsId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000a1");
     public static readonly Guid CodeFlowSettingsId = Guid.Parse("7a3c0000-0000-4000-8000-0000000000a2");
     public const string AgentEmail = "agent@demo.parley.test";
@@ -43,6 +46,12 @@ public sealed class DemoOptions
     /// in <c>Urls</c>, followed by <c>/demo-brand</c>.
     /// </summary>
     public string BrandUrl { get; set; } = "";
+
+    /// <summary>How long the demo brand's tokens (page token, id_tokens) are valid.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The demo settings' session TTL after a login; 0: the session ends when the token expires.</summary>
+    public int SessionTtlMinutes { get; set; } = 30;
 
     /// <summary>The demo bank's routing: VIPs (Ada; a verified context variable) first, then logged-in customers, then everyone.</summary>
     public static RoutingConfiguration Routing { get; } = new()
@@ -121,22 +130,27 @@ internal sealed partial class DemoSeed(
         {
             Id = DemoOptions.ImplicitSettingsId, TenantId = DemoOptions.TenantId, Name = "Demo Bank: page token (implicit)",
             Flow = AuthenticationFlow.Implicit, Issuer = brand, ClientId = DemoBrand.ClientId, KeysUrl = brand + "/jwks",
-            AuthorizationEndpoint = brand + "/authorize", JsClientFunction = "getAuthenticationToken", SessionTtlMinutes = 30,
+            AuthorizationEndpoint = brand + "/authorize", JsClientFunction = "getAuthenticationToken",
+            SessionTtlMinutes = demo.SessionTtlMinutes > 0 ? demo.SessionTtlMinutes : null,
             AllowedAlgorithms = ["RS256"], CreatedAt = now, UpdatedAt = now,
         };
         var codeSettings = implicitSettings with
         {
             Id = DemoOptions.CodeFlowSettingsId, Name = "Demo Bank: authorization code flow", Flow = AuthenticationFlow.Code,
             KeysUrl = null, AuthorizationEndpoint = null, DiscoveryUrl = brand + "/.well-known/openid-configuration",
+            JsClientFunction = "getAuthenticationCode",
             ProtectedClientSecret = resolver.Protect(DemoBrand.ClientSecret),
         };
-        foreach (var (deploymentId, name, settings) in new[]
+        await store.SaveAuthenticationSettingsAsync(implicitSettings, cancellationToken);
+        await store.SaveAuthenticationSettingsAsync(codeSettings, cancellationToken);
+        foreach (var (deploymentId, name, settings, messenger) in new[]
                  {
-                     (DemoOptions.ImplicitDeploymentId, "Demo Bank website", implicitSettings),
-                     (DemoOptions.CodeFlowDeploymentId, "Demo Bank help (code flow)", codeSettings),
+                     (DemoOptions.ImplicitDeploymentId, "Demo Bank website", implicitSettings, new MessengerSettings { Title = "Demo Bank chat" }),
+                     (DemoOptions.CodeFlowDeploymentId, "Demo Bank help (code flow)", codeSettings, new MessengerSettings { Title = "Demo Bank help" }),
+                     (DemoOptions.WindowDeploymentId, "Demo Bank (separate window)", implicitSettings,
+                         new MessengerSettings { Title = "Demo Bank chat", WindowMode = WindowMode.Window }),
                  })
         {
-            await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
             if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is null)
             {
                 await store.CreateDeploymentAsync(new Deployment(deploymentId, DemoOptions.TenantId, name, origins, now, settings.Id), cancellationToken);
@@ -144,6 +158,7 @@ internal sealed partial class DemoSeed(
 
             await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, cancellationToken);
             await store.SetDeploymentBotAsync(deploymentId, DemoOptions.Bot, cancellationToken);
+            await store.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
         }
     }
 

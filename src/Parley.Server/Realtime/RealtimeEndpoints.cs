@@ -1,3 +1,4 @@
+using Parley.Messenger;
 using Microsoft.Extensions.Options;
 using Parley.Conversations;
 using Parley.Security;
@@ -46,7 +47,7 @@ public static partial class RealtimeEndpoints
 
         // Browsers always send Origin on WebSocket upgrades; native apps do not and are allowed.
         var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !deployment.AllowsOrigin(origin))
+        if (origin.Length > 0 && !deployment.AllowsMessengerFrom(context.Request, origin))
         {
             LogOriginRefused(Logger(context), deploymentId);
             await Problem(context, StatusCodes.Status403Forbidden, ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.");
@@ -77,7 +78,7 @@ public static partial class RealtimeEndpoints
 
         // The agent cookie must not ride on a WebSocket opened by another site (cross-site WebSocket hijacking).
         var origin = context.Request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !IsSameOrigin(context.Request, origin))
+        if (origin.Length > 0 && !MessengerOrigins.IsSameOrigin(context.Request, origin))
         {
             await Problem(context, StatusCodes.Status403Forbidden, ErrorCodes.OriginNotAllowed, "Agent connections are only accepted from Parley's own origin.");
             return;
@@ -117,11 +118,6 @@ public static partial class RealtimeEndpoints
             deploymentId);
         await connection.RunAsync(dispatcher, context.RequestAborted);
     }
-
-    private static bool IsSameOrigin(HttpRequest request, string origin) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
-        && string.Equals(uri.Scheme, request.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
 
     private static Task Problem(HttpContext context, int status, string code, string detail) =>
         Results.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code })

@@ -1,0 +1,42 @@
+import type { CodeLogin, MessengerConfig, Session } from './protocol';
+
+/** A refusal from Parley's REST API, with its code (docs/api.md) and whether to try again later. */
+export class ApiError extends Error {
+  constructor(message: string, readonly status: number, readonly code: string | undefined) {
+    super(message);
+  }
+}
+
+/** The REST calls the widget makes (CORS; the deployment's allowed origins are checked by Parley). */
+export class Api {
+  constructor(private readonly base: string, private readonly deploymentId: string) {}
+
+  config(): Promise<MessengerConfig> {
+    return this.request<MessengerConfig>('GET', `/api/v1/deployments/${this.deploymentId}/messenger`);
+  }
+
+  /** Starts or resumes the device's session: anonymous, with the page's JWT, or with an authorization code. */
+  session(body: { visitorToken?: string | null; jwt?: string; code?: string; state?: string; redirectUri?: string }): Promise<Session> {
+    return this.request<Session>('POST', '/api/v1/sessions', { deploymentId: this.deploymentId, ...body });
+  }
+
+  /** A single-use state, nonce and PKCE challenge for a pre-chat code-flow login. */
+  startLogin(redirectUri: string): Promise<CodeLogin> {
+    return this.request<CodeLogin>('POST', '/api/v1/sessions/login', { deploymentId: this.deploymentId, redirectUri });
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(this.base + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      referrerPolicy: 'strict-origin',
+    });
+    const json = (await response.json().catch(() => ({}))) as T & { detail?: string; code?: string };
+    if (!response.ok) {
+      throw new ApiError(json.detail ?? `Parley answered ${response.status}.`, response.status, json.code);
+    }
+    return json;
+  }
+}

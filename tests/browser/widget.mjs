@@ -1,0 +1,381 @@
+// The messenger widget on the demo brand's site, in Debian's Chromium:
+//   node --experimental-websocket widget.mjs <parley base url> <scenario>
+// Each scenario drives real pages served by Parley; the agent side uses Parley's public agent API.
+// Exits non-zero with the reason when a step fails, or when a page logs an error.
+// The "restart" scenario prints RESTART and waits for a line on stdin once the server is back.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const [base, scenario] = process.argv.slice(2);
+/** Marks this run's messages: the demo customers' conversations persist across scenarios on one server. */
+const run = Math.random().toString(36).slice(2, 7);
+const Password = 'parley-demo';
+const Implicit = '7a3c0000-0000-4000-8000-0000000000d2';
+const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const errors = [];
+/** Console errors a scenario expects (the browser reports refused connections while the server is down). */
+const expectedErrors = [];
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function device() {
+  const context = await browser.newContext();
+  context.on('page', watch);
+  return context;
+}
+
+function watch(page) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !expectedErrors.some((pattern) => pattern.test(m.text()))) errors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e}`));
+}
+
+async function open(context, path) {
+  const page = await context.newPage();
+  await page.goto(base + path);
+  return page;
+}
+
+/** The messenger's controls; Playwright's role queries see into its (open) shadow root. */
+const launcher = (page) => page.getByRole('button', { name: /^Open the chat/ });
+const log = (page) => page.getByRole('log', { name: 'Conversation' });
+const state = (page) => page.locator('#parley-messenger').getByRole('status');
+
+async function openChat(page) {
+  await launcher(page).click();
+  await page.getByRole('textbox', { name: 'Message' }).waitFor();
+}
+
+/** Sends a message and waits until the server acknowledged it (no "Sending…" mark left). */
+async function say(page, text) {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.keyboard.press('Enter');
+  await log(page).getByText(text, { exact: true }).waitFor();
+  await log(page).getByText('Sending…').first().waitFor({ state: 'detached', timeout: 15000 });
+}
+
+const conversationOf = (page) => page.evaluate(() => window.Parley.conversationId);
+
+async function logInAtBrand(context, username = 'ada') {
+  const page = await open(context, '/demo-brand/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(Password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/demo-brand(\/account)?$/);
+  await page.close();
+}
+
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `axe (${label}): ${bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`);
+  return result.passes.length;
+}
+
+// ---- the agent side, over Parley's public API ----
+
+async function agent() {
+  const login = await (await fetch(`${base}/api/v1/agent/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'agent@demo.parley.test', password: Password }),
+  })).json();
+  const get = async (path) => {
+    const response = await fetch(base + path, { headers: { authorization: `Bearer ${login.token}` } });
+    check(response.ok, `GET ${path}: ${response.status}`);
+    return response.json();
+  };
+  const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/agent`);
+  const inbox = [];
+  const waiting = [];
+  socket.onmessage = (e) => {
+    const frame = JSON.parse(e.data);
+    const i = waiting.findIndex((w) => w.match(frame));
+    if (i >= 0) waiting.splice(i, 1)[0].resolve(frame); else inbox.push(frame);
+  };
+  const expect = (match, what) => {
+    const i = inbox.findIndex(match);
+    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the agent did not receive ${what}`)), 15000);
+      waiting.push({ match, resolve: (f) => { clearTimeout(timer); resolve(f); } });
+    });
+  };
+  await new Promise((resolve) => { socket.onopen = resolve; });
+  socket.send(JSON.stringify({ type: 'auth', token: login.token }));
+  await expect((f) => f.type === 'ready', 'ready');
+  let n = 0;
+  return {
+    get,
+    expect,
+    send: (frame) => socket.send(JSON.stringify(frame)),
+    async accept(conversationId) {
+      socket.send(JSON.stringify({ type: 'conversation.accept', conversationId, requestId: 'accept' }));
+      await expect((f) => f.requestId === 'accept', 'the accept reply');
+      socket.send(JSON.stringify({ type: 'conversation.subscribe', conversationId, since: 0 }));
+      await expect((f) => f.type === 'subscribed', 'subscribed');
+    },
+    async reply(conversationId, text) {
+      socket.send(JSON.stringify({ type: 'message.send', conversationId, clientMessageId: `agent-${++n}`, text }));
+      await expect((f) => f.type === 'message.ack' && f.clientMessageId === `agent-${n}`, 'the ack');
+    },
+    async texts(conversationId) {
+      const page = await get(`/api/v1/agent/conversations/${conversationId}/messages?limit=200`);
+      return page.items.filter((m) => m.kind === 'text').map((m) => m.text);
+    },
+    close: () => socket.close(),
+  };
+}
+
+// ---- scenarios ----
+
+const scenarios = {
+  /** An anonymous visitor chats with the bot; the page and the open messenger pass axe-core. */
+  async anonymous() {
+    const page = await open(await device(), '/demo-brand');
+    check(await page.evaluate(() => Object.keys(window).filter((k) => /parley/i.test(k)).join(',')) === 'Parley', 'the widget added globals other than Parley');
+    await axe(page, 'minimised');
+    await openChat(page);
+    await log(page).getByText('Hi! I am the Demo Bank bot', { exact: false }).waitFor();
+    await say(page, 'What are your opening hours?');
+    await log(page).getByText('We are open 9:00 to 17:00', { exact: false }).waitFor();
+    await state(page).getByText('Connected').waitFor();
+    check(!(await page.evaluate(() => window.Parley.authenticated)), 'an anonymous visitor is marked authenticated');
+    await axe(page, 'open');
+    // Keyboard: Escape minimises and gives the focus back to the launcher.
+    await page.keyboard.press('Escape');
+    check(await page.evaluate(() => document.activeElement?.id === 'parley-messenger'
+      && document.activeElement.shadowRoot.activeElement?.classList.contains('launcher')), 'focus did not return to the launcher');
+    await page.keyboard.press('Enter');
+    await page.getByRole('textbox', { name: 'Message' }).waitFor();
+    check(await page.evaluate(() => document.activeElement.shadowRoot.activeElement?.id === 'parley-text'), 'opening did not focus the message box');
+  },
+
+  /** Pre-chat implicit: the account page hands Parley the token; the agent sees verified claims. */
+  async implicit() {
+    const context = await device();
+    await logInAtBrand(context);
+    const page = await open(context, '/demo-brand/account');
+    await openChat(page);
+    await state(page).getByText('Connected · logged in').waitFor();
+    await say(page, `Hello from my account (${run})`);
+    const a = await agent();
+    const panel = await a.get(`/api/v1/agent/conversations/${await conversationOf(page)}/consumer`);
+    check(panel.authentication === 'authenticated' && panel.verified.subject === 'C-1815', `consumer panel: ${JSON.stringify(panel)}`);
+    a.close();
+  },
+
+  /** Pre-chat code flow: the help page's getAuthenticationCode returns a code Parley exchanges. */
+  async code() {
+    const context = await device();
+    await logInAtBrand(context, 'grace');
+    const page = await open(context, '/demo-brand/code');
+    await openChat(page);
+    await state(page).getByText('Connected · logged in').waitFor();
+    const a = await agent();
+    const panel = await a.get(`/api/v1/agent/conversations/${await conversationOf(page)}/consumer`);
+    check(panel.verified.subject === 'C-1906', `code flow identity: ${JSON.stringify(panel.verified)}`);
+    a.close();
+  },
+
+  /** Mid-chat: the bot's case needs a login; the popup logs in and the same conversation continues. */
+  async midchat() {
+    const context = await device();
+    const page = await open(context, '/demo-brand');
+    await openChat(page);
+    await say(page, 'Can I get a statement copy?');
+    const before = await conversationOf(page);
+    const popupOpened = page.waitForEvent('popup');
+    await log(page).getByRole('button', { name: 'Log in' }).click();
+    const popup = await popupOpened;
+    await popup.getByLabel('Username').fill('ada');
+    await popup.getByLabel('Password').fill(Password);
+    await popup.getByRole('button', { name: 'Log in' }).click();
+    await log(page).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+    await log(page).getByText('Your statement copy is on its way', { exact: false }).waitFor();
+    await state(page).getByText('Connected · logged in').waitFor();
+    check(await conversationOf(page) === before, 'the conversation changed on login');
+    check(await log(page).getByRole('button', { name: 'Log in' }).isDisabled(), 'the used login button is still active');
+  },
+
+  /** Separate window: the launcher opens Parley's window; the bot's login redirects it and comes back. */
+  async window() {
+    const context = await device();
+    const page = await open(context, '/demo-brand/window');
+    const opened = page.waitForEvent('popup');
+    await launcher(page).click();
+    const messenger = await opened;
+    await messenger.waitForURL(/\/messenger\//);
+    await messenger.getByRole('textbox', { name: 'Message' }).waitFor();
+    await axe(messenger, 'separate window');
+    await messenger.getByRole('textbox', { name: 'Message' }).fill('statement copy please');
+    await messenger.keyboard.press('Enter');
+    await log(messenger).getByRole('button', { name: 'Log in' }).click();
+    await messenger.getByLabel('Username').fill('grace');
+    await messenger.getByLabel('Password').fill(Password);
+    await messenger.getByRole('button', { name: 'Log in' }).click();
+    await messenger.waitForURL(/\/messenger\//);
+    await log(messenger).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+    await log(messenger).getByText('statement copy please', { exact: true }).waitFor();
+  },
+
+  /** Two browser contexts are two devices of the same logged-in customer: one conversation. */
+  async devices() {
+    const phone = await device();
+    const laptop = await device();
+    await logInAtBrand(phone);
+    await logInAtBrand(laptop);
+    const one = await open(phone, '/demo-brand/account');
+    await openChat(one);
+    await say(one, `Sent from my phone (${run})`);
+    const two = await open(laptop, '/demo-brand/account');
+    await openChat(two);
+    await log(two).getByText(`Sent from my phone (${run})`, { exact: true }).waitFor();
+    check(await conversationOf(one) === await conversationOf(two), 'the devices show different conversations');
+    await say(two, `And this from my laptop (${run})`);
+    await log(one).getByText(`And this from my laptop (${run})`, { exact: true }).waitFor();
+  },
+
+  /** The authenticated conversation stays off public pages, with a pointer to the logged-in page. */
+  async public() {
+    const context = await device();
+    await logInAtBrand(context);
+    const account = await open(context, '/demo-brand/account');
+    await openChat(account);
+    await say(account, `My private question (${run})`);
+    await account.goto(base + '/demo-brand');
+    await account.getByRole('alert').getByText('Continue it on a page where you are logged in', { exact: false }).waitFor();
+    check(await log(account).getByText(`My private question (${run})`).count() === 0, 'the authenticated conversation is shown on the public page');
+    check(!(await account.evaluate(() => window.Parley.authenticated)), 'the public page uses the authenticated session');
+    await account.goto(base + '/demo-brand/account');
+    await log(account).getByText(`My private question (${run})`, { exact: true }).waitFor();
+  },
+
+  /** Minimised: new messages raise the unread badge (and its accessible name); opening clears it and sends a read receipt. */
+  async unread() {
+    const page = await open(await device(), '/demo-brand');
+    await openChat(page);
+    await say(page, 'I want to talk to an agent');
+    const conversationId = await conversationOf(page);
+    await page.getByRole('button', { name: 'Minimize the chat' }).click();
+    const a = await agent();
+    await a.accept(conversationId);
+    await a.reply(conversationId, 'Hello, I am Sam.');
+    await a.reply(conversationId, 'How can I help?');
+    await page.getByRole('button', { name: /2 unread messages/ }).waitFor();
+    check((await page.evaluate(() => window.Parley.unread)) === 2, 'Parley.unread is not 2');
+    check(await page.locator('#parley-messenger .badge').innerText() === '2', 'the badge does not show 2');
+    const read = a.expect((f) => f.type === 'receipt' && f.receipt.role === 'consumer' && f.receipt.readSeq >= 1, 'a read receipt');
+    await launcher(page).click();
+    await log(page).getByText('How can I help?', { exact: true }).waitFor();
+    await read;
+    check(await page.locator('#parley-messenger .badge').isHidden(), 'the badge stays after opening');
+    // Read marks: the visitor sees "Read" once the agent has read their message.
+    await say(page, 'Thanks');
+    const last = (await a.get(`/api/v1/agent/conversations/${conversationId}/messages?limit=200`)).items.at(-1).seq;
+    a.send({ type: 'receipt', conversationId, deliveredSeq: last, readSeq: last });
+    await log(page).getByText('Read', { exact: true }).waitFor();
+    a.close();
+  },
+
+  /** The server restarts mid-conversation: the widget reconnects, resumes, and sends what was queued once. */
+  async restart() {
+    const page = await open(await device(), '/demo-brand');
+    await openChat(page);
+    await say(page, 'Before the restart');
+    const conversationId = await conversationOf(page);
+    expectedErrors.push(/^WebSocket connection to '.*' failed: .*ERR_CONNECTION_REFUSED/);
+    console.log('RESTART');
+    await page.evaluate(() => new Promise((resolve) => window.Parley.on('connection', (s) => { if (s !== 'connected') resolve(); })));
+    await page.getByRole('textbox', { name: 'Message' }).fill('Written while the server is down');
+    await page.keyboard.press('Enter');
+    await log(page).getByText('Sending…').waitFor();
+    await state(page).getByText(/Reconnecting/).waitFor();
+    const input = createInterface({ input: process.stdin });
+    await new Promise((resolve) => input.once('line', resolve));
+    input.close();
+    process.stdin.destroy();
+    await state(page).getByText('Connected').waitFor({ timeout: 30000 });
+    await log(page).getByText('Sending…').waitFor({ state: 'detached', timeout: 15000 });
+    await say(page, 'After the restart');
+    await page.reload();
+    await log(page).getByText('After the restart', { exact: true }).waitFor();
+    const a = await agent();
+    const texts = await a.texts(conversationId);
+    for (const text of ['Before the restart', 'Written while the server is down', 'After the restart']) {
+      check(texts.filter((t) => t === text).length === 1, `"${text}" is stored ${texts.filter((t) => t === text).length} times: ${JSON.stringify(texts)}`);
+    }
+    for (const text of ['Before the restart', 'Written while the server is down', 'After the restart']) {
+      check(await log(page).getByText(text, { exact: true }).count() === 1, `"${text}" is not shown exactly once after the reload`);
+    }
+    a.close();
+  },
+
+  /**
+   * Expiry (the server runs with short-lived demo tokens and no session TTL): on the account page
+   * the widget renews the login from the page and the conversation goes on; on a public page a
+   * mid-chat login that expires tells the visitor where to continue.
+   */
+  async expiry() {
+    const context = await device();
+    await logInAtBrand(context);
+    const page = await open(context, '/demo-brand/account');
+    await openChat(page);
+    await say(page, `Before my login expires (${run})`);
+    const conversationId = await conversationOf(page);
+    const expired = Date.now() + Number(process.env.TOKEN_SECONDS ?? 20) * 1000 + 3000;
+    await page.waitForTimeout(expired - Date.now());
+    await say(page, `After my login expired (${run})`);
+    await log(page).getByText('Sending…').waitFor({ state: 'detached', timeout: 15000 });
+    check(await conversationOf(page) === conversationId, 'renewal started another conversation');
+    check(await page.getByRole('alert').isHidden(), 'a notice is shown after the renewal');
+    const a = await agent();
+    const texts = await a.texts(conversationId);
+    check(texts.includes(`After my login expired (${run})`), `the message after the renewal is not stored: ${JSON.stringify(texts)}`);
+    a.close();
+
+    const visitor = await open(await device(), '/demo-brand');
+    await openChat(visitor);
+    await say(visitor, 'statement copy');
+    const popupOpened = visitor.waitForEvent('popup');
+    await log(visitor).getByRole('button', { name: 'Log in' }).click();
+    const popup = await popupOpened;
+    await popup.getByLabel('Username').fill('grace');
+    await popup.getByLabel('Password').fill(Password);
+    await popup.getByRole('button', { name: 'Log in' }).click();
+    await log(visitor).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+    await visitor.getByRole('alert').getByText('Your login has expired', { exact: false }).waitFor({ timeout: 40000 });
+  },
+};
+
+/** On failure: what each open messenger showed, to read in the test output. */
+async function dump() {
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      const shown = await page.evaluate(() => [...(document.getElementById('parley-messenger')?.shadowRoot?.querySelectorAll('li, [role=alert], [role=status]') ?? [])]
+        .map((e) => `${e.dataset.seq ?? e.getAttribute('role') ?? '-'}: ${e.textContent}`).join('\n')).catch((e) => String(e));
+      console.error(`--- ${page.url()}\n${shown}`);
+    }
+  }
+}
+
+try {
+  check(scenarios[scenario], `unknown scenario ${scenario}; known: ${Object.keys(scenarios).join(', ')}`);
+  await scenarios[scenario]();
+  if (errors.length > 0) throw new Error(`a page logged errors: ${errors.join(' | ')}`);
+  console.log('ok');
+} catch (error) {
+  await dump();
+  throw error;
+} finally {
+  await browser.close();
+}
