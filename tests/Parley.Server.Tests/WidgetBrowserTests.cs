@@ -67,6 +67,12 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
     public Task While_minimised_new_messages_raise_the_unread_badge_and_opening_sends_a_read_receipt() => RunAsync("unread");
 
     [Fact]
+    public Task A_visitor_ends_resumes_starts_anew_and_clears_the_history_from_this_device() => RunAsync("lifecycle");
+
+    [Fact]
+    public Task The_authenticated_conversation_takes_priority_and_the_anonymous_one_returns_after_logout() => RunAsync("priority");
+
+    [Fact]
     public Task After_a_server_restart_the_widget_reconnects_and_nothing_is_lost_or_duplicated() =>
         RunAsync("restart", _demo.Server, async () =>
         {

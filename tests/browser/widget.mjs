@@ -22,6 +22,11 @@ const errors = [];
 /** Console errors a scenario expects (the browser reports refused connections while the server is down). */
 const expectedErrors = [];
 
+/** With SCREENSHOTS=<folder>, scenarios save what the visitor sees (docs/images comes from here). */
+async function screenshot(page, name) {
+  if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/${name}.png` });
+}
+
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -205,6 +210,8 @@ const scenarios = {
     await state(page).getByText('Connected · logged in').waitFor();
     check(await conversationOf(page) === before, 'the conversation changed on login');
     check(await log(page).getByRole('button', { name: 'Log in' }).isDisabled(), 'the used login button is still active');
+    if (!(await page.getByRole('alert').isHidden())) throw new Error(`a notice is shown after the login: ${await page.getByRole('alert').textContent()}`);
+    await screenshot(page, 'widget-mid-chat-login');
   },
 
   /** Separate window: the launcher opens Parley's window; the bot's login redirects it and comes back. */
@@ -226,6 +233,7 @@ const scenarios = {
     await messenger.waitForURL(/\/messenger\//);
     await log(messenger).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
     await log(messenger).getByText('statement copy please', { exact: true }).waitFor();
+    await screenshot(messenger, 'widget-separate-window');
   },
 
   /** Two browser contexts are two devices of the same logged-in customer: one conversation. */
@@ -266,6 +274,7 @@ const scenarios = {
     await openChat(page);
     await say(page, 'I want to talk to an agent');
     const conversationId = await conversationOf(page);
+    await page.evaluate(() => { window.sounds = 0; window.Parley.on('sound', () => { window.sounds++; }); });
     await page.getByRole('button', { name: 'Minimize the chat' }).click();
     const a = await agent();
     await a.accept(conversationId);
@@ -273,6 +282,7 @@ const scenarios = {
     await a.reply(conversationId, 'How can I help?');
     await page.getByRole('button', { name: /2 unread messages/ }).waitFor();
     check((await page.evaluate(() => window.Parley.unread)) === 2, 'Parley.unread is not 2');
+    check((await page.evaluate(() => window.sounds)) === 2, 'not one sound per new message while minimised');
     check(await page.locator('#parley-messenger .badge').innerText() === '2', 'the badge does not show 2');
     const read = a.expect((f) => f.type === 'receipt' && f.receipt.role === 'consumer' && f.receipt.readSeq >= 1, 'a read receipt');
     await launcher(page).click();
@@ -285,6 +295,58 @@ const scenarios = {
     a.send({ type: 'receipt', conversationId, deliveredSeq: last, readSeq: last });
     await log(page).getByText('Read', { exact: true }).waitFor();
     a.close();
+  },
+
+  /** End, resume, start a new conversation, and clear the history from this device. */
+  async lifecycle() {
+    const page = await open(await device(), '/demo-brand');
+    await openChat(page);
+    await say(page, 'First conversation');
+    const first = await conversationOf(page);
+    await page.getByRole('button', { name: 'End conversation' }).click();
+    await log(page).getByText('The conversation has ended.').waitFor();
+    check(await page.getByRole('textbox', { name: 'Message' }).isHidden(), 'the message box stays after the end');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await log(page).getByText('The conversation was resumed.').waitFor();
+    await say(page, 'Still the first conversation');
+    check(await conversationOf(page) === first, 'resume started another conversation');
+    await page.getByRole('button', { name: 'End conversation' }).click();
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await log(page).getByText('Hi! I am the Demo Bank bot', { exact: false }).waitFor();
+    const second = await conversationOf(page);
+    check(second && second !== first, 'no new conversation');
+    check(await log(page).getByText('First conversation').count() === 0, 'the new conversation shows the old one');
+    await say(page, 'Second conversation');
+    await page.getByRole('button', { name: 'Clear history' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.getByRole('alert').getByText('The conversation was cleared from this device.').waitFor();
+    check(await log(page).getByText('Second conversation').count() === 0, 'the cleared conversation is still shown');
+    await page.reload();
+    await openChat(page);
+    await log(page).getByText('Hi! I am the Demo Bank bot', { exact: false }).waitFor();
+    check(await log(page).getByText('Second conversation').count() === 0, 'the cleared conversation came back after a reload');
+    check(await conversationOf(page) !== second, 'the device still reaches the cleared conversation');
+  },
+
+  /** One conversation per page: logged in, the customer's authenticated conversation wins; after logout the device's anonymous one is back. */
+  async priority() {
+    const phone = await device();
+    await logInAtBrand(phone);
+    const account = await open(phone, '/demo-brand/account');
+    await openChat(account);
+    await say(account, `Authenticated question (${run})`);
+
+    const laptop = await device();
+    const home = await open(laptop, '/demo-brand');
+    await openChat(home);
+    await say(home, `Anonymous question (${run})`);
+    await logInAtBrand(laptop);
+    await home.goto(base + '/demo-brand/account');
+    await log(home).getByText(`Authenticated question (${run})`, { exact: true }).waitFor();
+    check(await log(home).getByText(`Anonymous question (${run})`).count() === 0, 'the anonymous conversation is shown next to the authenticated one');
+    await home.goto(base + '/demo-brand/logout');
+    await home.waitForURL(/\/demo-brand$/);
+    await log(home).getByText(`Anonymous question (${run})`, { exact: true }).waitFor();
   },
 
   /** The server restarts mid-conversation: the widget reconnects, resumes, and sends what was queued once. */

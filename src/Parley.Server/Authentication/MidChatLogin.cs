@@ -241,7 +241,11 @@ public static class MidChatLoginEndpoints
 
         foreach (var origin in deployment.AllowedOrigins)
         {
-            origins.Add(origin);
+            // One postMessage per origin: a brand page on Parley's own origin must not receive the result twice.
+            if (!origins.Any(o => string.Equals(o!.GetValue<string>(), origin, StringComparison.OrdinalIgnoreCase)))
+            {
+                origins.Add(origin);
+            }
         }
 
         return (true, origins);

@@ -98,7 +98,7 @@ public static class DemoBrandEndpoints
     /// What a brand puts on its logged-in pages: who is logged in (the identity function), and a
     /// fresh token for them when the messenger asks.
     /// </summary>
-    private const string TokenFunction = """
+    internal const string TokenFunction = """
         <script>
         window.getAuthenticationToken = function (callback) {
           fetch('/demo-brand/page-token', { credentials: 'same-origin' })
@@ -113,7 +113,7 @@ public static class DemoBrandEndpoints
         """;
 
     /// <summary>The code flow on a logged-in page: the bank's backend issues a code for Parley's login request.</summary>
-    private const string CodeFunction = """
+    internal const string CodeFunction = """
         <script>
         window.getAuthenticationCode = function (callback, request) {
           var q = new URLSearchParams({ redirect_uri: request.redirectUri, nonce: request.nonce, code_challenge: request.codeChallenge });

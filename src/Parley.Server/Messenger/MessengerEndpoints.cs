@@ -45,7 +45,7 @@ public static class MessengerEndpoints
 
     public static WebApplication MapMessenger(this WebApplication app)
     {
-        app.MapGet("/widget.js", WidgetScript).AllowAnonymous();
+        app.MapMethods("/widget.js", [HttpMethods.Get, HttpMethods.Head], WidgetScript).AllowAnonymous();
         app.MapGet("/messenger/{deploymentId:guid}", WindowPageAsync).AllowAnonymous();
         app.MapGet("/api/v1/deployments/{deploymentId:guid}/messenger", ViewAsync).AllowAnonymous().RequireCors(CorsPolicy);
 

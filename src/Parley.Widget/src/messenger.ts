@@ -56,6 +56,7 @@ export class Messenger implements ViewActions {
   private notice: string | null = null;
   private blocked = false;
   private pendingLogin: LoginResult | null = null;
+  private readonly usedStates = new Set<string>();
   private renewing = false;
   private unauthorizedInARow = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -436,6 +437,10 @@ export class Messenger implements ViewActions {
     if (event.origin !== new URL(this.options.base).origin || !data || data.type !== 'parley.login') {
       return;
     }
+    // A login state works once: a second copy of the same result would only earn an invalid_grant.
+    if (data.state && this.usedStates.has(data.state)) {
+      return;
+    }
     this.pendingLogin = data;
     this.sendPendingLogin();
   }
@@ -456,6 +461,9 @@ export class Messenger implements ViewActions {
       return;
     }
     this.pendingLogin = null;
+    if (result.state) {
+      this.usedStates.add(result.state);
+    }
     if (result.error) {
       this.notice = `The login did not complete: ${result.error_description ?? result.error}`;
       this.refresh();
