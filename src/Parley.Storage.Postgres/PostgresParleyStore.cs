@@ -12,6 +12,9 @@ namespace Parley.Storage.Postgres;
 public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
 {
     private const long MigrationLockKey = 0x5061_726C_6579; // "Parley"
+
+    /// <summary>The schema version this build migrates to.</summary>
+    public static int LatestSchemaVersion => PostgresMigrations.All[^1].Version;
     private readonly NpgsqlDataSource _dataSource;
 
     public PostgresParleyStore(PostgresStoreOptions options)

@@ -40,7 +40,7 @@ public sealed class PostgresStorageTests(PostgresServerFixture fixture) : Storag
 
         await Task.WhenAll(nodes.Select(n => n.MigrateAsync(CancellationToken.None)));
 
-        Assert.All(await Task.WhenAll(nodes.Select(n => n.GetSchemaVersionAsync(CancellationToken.None))), v => Assert.Equal(8, v));
+        Assert.All(await Task.WhenAll(nodes.Select(n => n.GetSchemaVersionAsync(CancellationToken.None))), v => Assert.Equal(PostgresParleyStore.LatestSchemaVersion, v));
         foreach (var node in nodes)
         {
             await node.DisposeAsync();

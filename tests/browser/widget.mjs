@@ -79,6 +79,17 @@ async function logInAtBrand(context, username = 'ada') {
   await page.close();
 }
 
+/** The bot asked for a login: the visitor clicks its button and logs in at the brand in the popup. */
+async function logInThroughTheBot(page, username) {
+  const popupOpened = page.waitForEvent('popup');
+  await log(page).getByRole('button', { name: 'Log in' }).click();
+  const popup = await popupOpened;
+  await popup.getByLabel('Username').fill(username);
+  await popup.getByLabel('Password').fill(Password);
+  await popup.getByRole('button', { name: 'Log in' }).click();
+  await log(page).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+}
+
 async function axe(page, label) {
   await page.evaluate(axeSource);
   const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
@@ -199,13 +210,7 @@ const scenarios = {
     await openChat(page);
     await say(page, 'Can I get a statement copy?');
     const before = await conversationOf(page);
-    const popupOpened = page.waitForEvent('popup');
-    await log(page).getByRole('button', { name: 'Log in' }).click();
-    const popup = await popupOpened;
-    await popup.getByLabel('Username').fill('ada');
-    await popup.getByLabel('Password').fill(Password);
-    await popup.getByRole('button', { name: 'Log in' }).click();
-    await log(page).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+    await logInThroughTheBot(page, 'ada');
     await log(page).getByText('Your statement copy is on its way', { exact: false }).waitFor();
     await state(page).getByText('Connected · logged in').waitFor();
     check(await conversationOf(page) === before, 'the conversation changed on login');
@@ -408,13 +413,7 @@ const scenarios = {
     const visitor = await open(await device(), '/demo-brand');
     await openChat(visitor);
     await say(visitor, 'statement copy');
-    const popupOpened = visitor.waitForEvent('popup');
-    await log(visitor).getByRole('button', { name: 'Log in' }).click();
-    const popup = await popupOpened;
-    await popup.getByLabel('Username').fill('grace');
-    await popup.getByLabel('Password').fill(Password);
-    await popup.getByRole('button', { name: 'Log in' }).click();
-    await log(visitor).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+    await logInThroughTheBot(visitor, 'grace');
     await visitor.getByRole('alert').getByText('Your login has expired', { exact: false }).waitFor({ timeout: 40000 });
   },
 };
