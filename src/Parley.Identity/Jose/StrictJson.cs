@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Parley.Identity.Jose;
 
-/// <summary>JSON parsing for security decisions: objects only, and no member named twice at any depth.</summary>
+/// <summary>JSON parsing for security decisions: well-formed UTF-8, objects only, and no member named twice at any depth.</summary>
 internal static class StrictJson
 {
     // .NET's own duplicate detection (faster than a separate pass here, measured) compares names
@@ -26,6 +26,15 @@ internal static class StrictJson
     private static JsonElement? Parse(ReadOnlySpan<byte> utf8, bool allowArray, out string? problem)
     {
         problem = null;
+
+        // The reader checks the structure, not the bytes inside strings: invalid UTF-8 in a value
+        // (a "kid", a claim) would only fail later, when it is read (found by TokenFuzzTests).
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            problem = "is not valid UTF-8";
+            return null;
+        }
+
         JsonElement root;
         try
         {

@@ -156,7 +156,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
     }
 
     /// <summary>The frame, or null with an error frame saying what is wrong with it.</summary>
-    private static InboundFrame? Parse(ReadOnlySpan<byte> json, out ErrorFrame? error)
+    internal static InboundFrame? Parse(ReadOnlySpan<byte> json, out ErrorFrame? error)
     {
         error = null;
         try
@@ -214,8 +214,9 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
 
             return null;
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // Malformed JSON, or a "type" that is not valid UTF-8 (found by FrameFuzzTests).
             return null;
         }
     }
