@@ -52,11 +52,14 @@ public sealed class KeySourceTests : IAsyncLifetime
         var source = new HttpKeySource(_brand.Url("/jwks"), _http, Options, _time);
         Assert.True((await ValidateAsync(Token("old"), source)).IsValid);
 
+        // Rotated moments after Parley fetched the set: the cooldown counts from the last refetch a
+        // kid caused, not from the first fetch.
         _brand.Serve("/jwks", Jwks(Jwk(Rsa, "old"), Jwk(OtherRsa, "new")));
-        _time.Advance(TimeSpan.FromMinutes(1));
         var rotated = await ValidateAsync(Token("new", OtherRsa), source);
+        var unknown = await ValidateAsync(Token("unknown"), source);
 
         Assert.True(rotated.IsValid, rotated.Description);
+        Assert.Equal("key", unknown.FailedCheck);
         Assert.Equal(2, _brand.Hits["/jwks"]);
     }
 
@@ -166,12 +169,18 @@ public sealed class KeySourceTests : IAsyncLifetime
 
         var first = await validator.ValidateAsync(Sign("RS256", TokenFactory.Claims(Start, c => c["iss"] = issuer), "a"), settings, source, CancellationToken.None);
         _brand.Serve("/.well-known/openid-configuration", Discovery("/jwks-b"));
-        _time.Advance(TimeSpan.FromMinutes(11));
+        // No wait for the cache TTL: kid "b" is unknown, so the document is read again at once.
         var second = await validator.ValidateAsync(Sign("RS256", TokenFactory.Claims(_time.GetUtcNow(), c => c["iss"] = issuer), "b", key: OtherRsa), settings, source, CancellationToken.None);
 
         Assert.True(first.IsValid, first.Description);
         Assert.True(second.IsValid, second.Description);
+        Assert.Equal(2, _brand.Hits["/.well-known/openid-configuration"]);
         Assert.Equal(_brand.Url("/token"), (await source.GetMetadataAsync(CancellationToken.None)).TokenEndpoint);
+
+        // A flood of unknown kids re-reads the document at most once per cooldown.
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
+            validator.ValidateAsync(Sign("RS256", TokenFactory.Claims(_time.GetUtcNow(), c => c["iss"] = issuer), $"nope-{i}"), settings, source, CancellationToken.None)));
+        Assert.Equal(2, _brand.Hits["/.well-known/openid-configuration"]);
     }
 
     [Fact]

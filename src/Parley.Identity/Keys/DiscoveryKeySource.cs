@@ -9,7 +9,10 @@ public sealed record ProviderMetadata(string Issuer, Uri JwksUri, Uri? Authoriza
 /// <summary>
 /// Keys found through OpenID Connect discovery (<c>/.well-known/openid-configuration</c>). The
 /// document's issuer must equal the configured issuer exactly; its <c>jwks_uri</c> (HTTPS) is then
-/// used as an <see cref="HttpKeySource"/>, re-read when the document changes.
+/// used as an <see cref="HttpKeySource"/>, re-read when the document changes. A kid that the
+/// current key set does not have also re-reads the document (at most once per
+/// <see cref="KeySourceOptions.RefetchCooldown"/>), so a provider that moved its key set to a new
+/// <c>jwks_uri</c> is followed at once rather than after the cache TTL.
 /// </summary>
 public sealed class DiscoveryKeySource : IKeySource, IDisposable
 {
@@ -20,6 +23,7 @@ public sealed class DiscoveryKeySource : IKeySource, IDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private (ProviderMetadata Metadata, HttpKeySource Keys, DateTimeOffset FetchedAt)? _current;
+    private DateTimeOffset _lastKidReread = DateTimeOffset.MinValue;
 
     public DiscoveryKeySource(Uri discoveryUrl, string expectedIssuer, HttpClient http, KeySourceOptions options, TimeProvider time)
     {
@@ -34,15 +38,29 @@ public sealed class DiscoveryKeySource : IKeySource, IDisposable
     public void Dispose() => _refresh.Dispose();
 
     public async Task<ProviderMetadata> GetMetadataAsync(CancellationToken cancellationToken) =>
-        (await CurrentAsync(cancellationToken)).Metadata;
+        (await CurrentAsync(reread: false, cancellationToken)).Metadata;
 
-    public async Task<KeySet> GetKeysAsync(string? unknownKid, CancellationToken cancellationToken) =>
-        await (await CurrentAsync(cancellationToken)).Keys.GetKeysAsync(unknownKid, cancellationToken);
+    public async Task<KeySet> GetKeysAsync(string? unknownKid, CancellationToken cancellationToken)
+    {
+        var current = await CurrentAsync(reread: false, cancellationToken);
+        var keys = await current.Keys.GetKeysAsync(unknownKid, cancellationToken);
+        if (unknownKid is null || keys.ContainsKid(unknownKid))
+        {
+            return keys;
+        }
 
-    private async Task<(ProviderMetadata Metadata, HttpKeySource Keys, DateTimeOffset FetchedAt)> CurrentAsync(CancellationToken cancellationToken)
+        var reread = await CurrentAsync(reread: true, cancellationToken);
+        return ReferenceEquals(reread.Keys, current.Keys) ? keys : await reread.Keys.GetKeysAsync(unknownKid, cancellationToken);
+    }
+
+    /// <summary>The cached document, or a fresh one after the TTL, or (<paramref name="reread"/>, once per cooldown) at once.</summary>
+    private async Task<(ProviderMetadata Metadata, HttpKeySource Keys, DateTimeOffset FetchedAt)> CurrentAsync(bool reread, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        if (_current is { } current && now - current.FetchedAt < _options.CacheTtl)
+        bool Usable((ProviderMetadata, HttpKeySource, DateTimeOffset FetchedAt) held) =>
+            now - held.FetchedAt < _options.CacheTtl && !(reread && now - _lastKidReread >= _options.RefetchCooldown);
+
+        if (_current is { } current && Usable(current))
         {
             return current;
         }
@@ -50,9 +68,14 @@ public sealed class DiscoveryKeySource : IKeySource, IDisposable
         await _refresh.WaitAsync(cancellationToken);
         try
         {
-            if (_current is { } again && now - again.FetchedAt < _options.CacheTtl)
+            if (_current is { } again && Usable(again))
             {
                 return again;
+            }
+
+            if (reread)
+            {
+                _lastKidReread = now;
             }
 
             ProviderMetadata metadata;

@@ -15,6 +15,7 @@ public sealed class HttpKeySource : IKeySource
     private KeySet? _keys;
     private DateTimeOffset _fetchedAt;
     private DateTimeOffset _lastAttempt = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastKidRefetch = DateTimeOffset.MinValue;
     private Task<KeySet>? _inFlight;
 
     public HttpKeySource(Uri url, HttpClient http, KeySourceOptions options, TimeProvider time)
@@ -38,17 +39,26 @@ public sealed class HttpKeySource : IKeySource
         lock (_lock)
         {
             var fresh = _keys is not null && now - _fetchedAt < _options.CacheTtl;
-            var mayRefetch = now - _lastAttempt >= _options.RefetchCooldown;
-            if (fresh && (unknownKid is null || _keys!.ContainsKid(unknownKid) || !mayRefetch))
+
+            // The cooldown counts from the last refetch an unknown kid caused, not from the last
+            // fetch: a key rotated moments after Parley fetched the set is still picked up at once
+            // (OpenID RP test rp-key-rotation-op-sign-key), and a flood of made-up kids still costs
+            // the brand one request per cooldown.
+            if (fresh && (unknownKid is null || _keys!.ContainsKid(unknownKid) || now - _lastKidRefetch < _options.RefetchCooldown))
             {
                 return _keys!;
             }
 
             if (_inFlight is null)
             {
-                if (_keys is not null && !mayRefetch && now - _fetchedAt < _options.MaxStale)
+                if (!fresh && _keys is not null && now - _lastAttempt < _options.RefetchCooldown && now - _fetchedAt < _options.MaxStale)
                 {
                     return _keys; // The last attempt failed moments ago: do not retry on every request.
+                }
+
+                if (fresh)
+                {
+                    _lastKidRefetch = now;
                 }
 
                 _lastAttempt = now;

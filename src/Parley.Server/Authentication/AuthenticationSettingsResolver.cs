@@ -118,9 +118,18 @@ public sealed partial class AuthenticationSettingsResolver(
         }
 
         var keys = KeySource(settings);
-        var tokenEndpoint = settings.TokenEndpoint is { } configured
-            ? new Uri(configured)
-            : keys is DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
+        Uri? tokenEndpoint;
+        try
+        {
+            tokenEndpoint = settings.TokenEndpoint is { } configured
+                ? new Uri(configured)
+                : keys is DiscoveryKeySource discovery ? (await discovery.GetMetadataAsync(cancellationToken)).TokenEndpoint : null;
+        }
+        catch (KeySourceUnavailableException unavailable)
+        {
+            return VisitorLogin.Refused(OAuthErrors.TemporarilyUnavailable, "discovery", unavailable.Message);
+        }
+
         if (tokenEndpoint is null)
         {
             return VisitorLogin.Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");

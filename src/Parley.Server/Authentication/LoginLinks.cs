@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Parley.Conversations;
 using Parley.Identity.Jose;
 using Parley.Identity.Keys;
+using Parley.Identity.Tokens;
 using Parley.Operations;
 using Parley.Security;
 using Parley.Storage;
@@ -85,12 +86,27 @@ public sealed class LoginLinks(
 
     private static string Random() => Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
 
-    /// <summary>Where visitors log in: the configured authorization endpoint, or the one discovery names.</summary>
-    public async Task<string?> AuthorizationEndpointAsync(AuthenticationSettings settings, CancellationToken cancellationToken) =>
-        settings.AuthorizationEndpoint
-        ?? (resolver.KeySource(settings) is DiscoveryKeySource discovery
-            ? (await discovery.GetMetadataAsync(cancellationToken)).AuthorizationEndpoint?.ToString()
-            : null);
+    /// <summary>
+    /// Where visitors log in: the configured authorization endpoint, or the one discovery names. A
+    /// discovery document that cannot be had or used (down, garbage, another issuer) is a retryable
+    /// <c>temporarily_unavailable</c>, with the reason.
+    /// </summary>
+    public async Task<string?> AuthorizationEndpointAsync(AuthenticationSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.AuthorizationEndpoint is { } configured || resolver.KeySource(settings) is not DiscoveryKeySource discovery)
+        {
+            return settings.AuthorizationEndpoint;
+        }
+
+        try
+        {
+            return (await discovery.GetMetadataAsync(cancellationToken)).AuthorizationEndpoint?.ToString();
+        }
+        catch (KeySourceUnavailableException unavailable)
+        {
+            throw new ParleyException(OAuthErrors.TemporarilyUnavailable, unavailable.Message, StatusCodes.Status503ServiceUnavailable, retryable: true);
+        }
+    }
 
     /// <summary>The endpoint with the parameters appended to whatever query it already has.</summary>
     private static string AuthorizationUrl(string endpoint, IReadOnlyDictionary<string, string> parameters) =>
