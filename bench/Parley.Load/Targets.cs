@@ -110,6 +110,7 @@ public sealed class Target : IAsyncDisposable
                 "--Parley:Demo:Enabled=false",
                 "--Logging:LogLevel:Default=Warning",
                 $"--Parley:DataProtection:KeysPath={Path.Combine(_directory, "keys")}",
+                .. GenerousLimits.Settings,
                 .. settings,
             ],
             [("ASPNETCORE_ENVIRONMENT", "Production")]);

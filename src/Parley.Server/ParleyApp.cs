@@ -31,14 +31,17 @@ public static class ParleyApp
         builder.Services.AddRealtime(builder.Configuration);
         builder.Services.AddAuthenticationSettings(builder.Configuration);
         builder.Services.AddMessenger();
+        builder.Services.AddAbuseLimits(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseForwardedClientAddresses();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapOperations();
         app.MapRealtime();
         app.MapConsumerApi();

@@ -41,7 +41,7 @@ public sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add($"--urls=http://127.0.0.1:{Port}");
         start.ArgumentList.Add("--Parley:Demo:Enabled=true");
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
-        foreach (var setting in _settings)
+        foreach (var setting in GenerousLimits.Settings.Concat(_settings))
         {
             start.ArgumentList.Add(setting);
         }

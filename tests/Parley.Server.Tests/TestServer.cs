@@ -50,6 +50,7 @@ public sealed class TestServer : IAsyncDisposable
             $"--Parley:Storage:Sqlite:Path={Path.Combine(directory, "parley.db")}",
             "--Parley:Demo:Enabled=true",
             "--Logging:LogLevel:Default=Warning",
+            .. Parley.Testing.GenerousLimits.Settings,
             .. settings,
         ];
         var app = ParleyApp.Create(args, configure);

@@ -97,7 +97,7 @@ public static class AuthenticationSettingsApi
         group.MapGet("/{id:guid}", GetAsync);
         group.MapPut("/{id:guid}", UpdateAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
-        group.MapPost("/{id:guid}/test", TestAsync);
+        group.MapPost("/{id:guid}/test", TestAsync).RequireRateLimiting(AbuseLimits.TokenTestPolicy);
         app.MapPut("/api/v1/admin/deployments/{deploymentId:guid}/authentication-settings", AttachAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;
     }

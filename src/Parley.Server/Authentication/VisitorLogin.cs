@@ -25,7 +25,8 @@ public static partial class VisitorLogin
 {
     public static WebApplication MapVisitorLogin(this WebApplication app)
     {
-        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous().RequireCors(Messenger.MessengerEndpoints.CorsPolicy);
+        app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous().RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
+            .RequireRateLimiting(Security.AbuseLimits.SessionsPolicy);
         return app;
     }
 

@@ -44,7 +44,7 @@ public static class ConsumerApi
     /// <summary>The consumer REST API under <c>/api/v1</c> (docs/api.md).</summary>
     public static WebApplication MapConsumerApi(this WebApplication app)
     {
-        app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy);
+        app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy).RequireRateLimiting(AbuseLimits.SessionsPolicy);
 
         var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer).RequireCors(MessengerEndpoints.CorsPolicy);
         consumer.MapGet("/conversations", ListAsync);
@@ -77,6 +77,16 @@ public static class ConsumerApi
         if (origin.Length > 0 && !deployment.AllowsMessengerFrom(context.Request, origin))
         {
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
+        }
+
+        if (!context.RequestServices.GetRequiredService<DeploymentSessionLimiter>().TryAcquire(deployment.Id))
+        {
+            context.Response.Headers.RetryAfter = "60";
+            return TypedResults.Problem(
+                title: ErrorCodes.RateLimited,
+                detail: "This deployment is starting more sessions than its limit allows; try again later.",
+                statusCode: StatusCodes.Status429TooManyRequests,
+                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited, ["retryable"] = true });
         }
 
         if (request.Jwt is not null || request.Code is not null)

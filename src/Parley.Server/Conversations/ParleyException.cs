@@ -36,6 +36,8 @@ public static class ErrorCodes
     public const string MessageTooLong = "message_too_long";
     public const string StorageUnavailable = "storage_unavailable";
     public const string OriginNotAllowed = "origin_not_allowed";
+    public const string RateLimited = "rate_limited";
+    public const string TooManyConnections = "too_many_connections";
     public const string AuthenticationExpired = "authentication_expired";
     public const string CapacityReached = "capacity_reached";
     public const string NotInQueue = "not_in_queue";

@@ -14,6 +14,7 @@ internal sealed partial class FrameDispatcher(
     CallerAuthenticator authenticator,
     Authentication.MidChatLogin login,
     Routing.AutoAssigner assigner,
+    ConsumerConnections consumerConnections,
     TimeProvider time,
     ILogger logger,
     ParticipantRole role,
@@ -24,10 +25,23 @@ internal sealed partial class FrameDispatcher(
     private int _pending;
     private ITimer? _sessionEnd;
     private AgentCaller? _present;
+    private Guid? _countedConsumer;
 
     public void OnReady(RealtimeConnection connection)
     {
         var caller = connection.Caller!;
+        if (caller is ConsumerCaller consumer && _countedConsumer is null)
+        {
+            if (!consumerConnections.TryOpen(consumer.ConsumerId))
+            {
+                connection.Send(new ErrorFrame(ErrorCodes.TooManyConnections, "This visitor has too many open connections; close some tabs and try again.", true));
+                connection.Close(WebSocketCloseStatus.PolicyViolation, "too many connections");
+                return;
+            }
+
+            _countedConsumer = consumer.ConsumerId;
+        }
+
         if (caller is AgentCaller agent)
         {
             connection.SubscribeTenant(fanout, agent.TenantId);
@@ -250,6 +264,12 @@ internal sealed partial class FrameDispatcher(
     /// <summary>The connection ended: an agent's console counts as closed (their grace period may start).</summary>
     public void OnClosed()
     {
+        if (_countedConsumer is { } consumerId)
+        {
+            _countedConsumer = null;
+            consumerConnections.Close(consumerId);
+        }
+
         if (Interlocked.Exchange(ref _present, null) is { } agent)
         {
             _ = assigner.AgentDisconnectedAsync(agent.TenantId, agent.AgentId);

@@ -26,11 +26,16 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
     private readonly CancellationTokenSource _aborted = new();
     private IDisposable? _tenantSubscription;
     private volatile bool _completed;
+    private readonly FrameBudget _budget;
+    private readonly int _closeAfterRefusals;
+    private int _refusedInARow;
 
-    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller)
+    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller, LimitOptions limits, TimeProvider time)
     {
         _socket = socket;
         _options = options;
+        _budget = new FrameBudget(limits.FramesPerSecond, limits.FrameBurst, time);
+        _closeAfterRefusals = Math.Max(100, 2 * limits.FrameBurst);
         _store = store;
         _logger = logger;
         Caller = caller;
@@ -138,6 +143,22 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                     continue;
                 }
 
+                if (!_budget.TryTake())
+                {
+                    // Over the frame budget: refused unread (nothing is stored or acknowledged), and
+                    // a client that keeps going after being told is disconnected.
+                    if (++_refusedInARow >= _closeAfterRefusals)
+                    {
+                        LogFloodClosed(_logger, ConnectionId);
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "rate limit", cancellationToken);
+                        return;
+                    }
+
+                    Send(new ErrorFrame(ErrorCodes.RateLimited, "Too many frames; slow down and resend (with the same clientMessageId).", true));
+                    continue;
+                }
+
+                _refusedInARow = 0;
                 await dispatcher.DispatchAsync(this, Parse(buffer.AsSpan(0, count), out var error), error, cancellationToken);
             }
             finally
@@ -391,4 +412,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not keep up with its outbound frames; disconnected")]
     private static partial void LogTooSlow(ILogger logger, Guid connectionId);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Connection {ConnectionId} kept sending over its frame rate limit; closed with 1008")]
+    private static partial void LogFloodClosed(ILogger logger, Guid connectionId);
 }

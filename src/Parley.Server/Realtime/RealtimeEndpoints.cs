@@ -105,13 +105,16 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<IOptions<RealtimeOptions>>().Value,
             services.GetRequiredService<IParleyStore>(),
             logger,
-            caller);
+            caller,
+            services.GetRequiredService<IOptions<LimitOptions>>().Value,
+            services.GetRequiredService<TimeProvider>());
         using var dispatcher = new FrameDispatcher(
             services.GetRequiredService<ConversationService>(),
             services.GetRequiredService<ILiveFanout>(),
             services.GetRequiredService<CallerAuthenticator>(),
             services.GetRequiredService<Authentication.MidChatLogin>(),
             services.GetRequiredService<Routing.AutoAssigner>(),
+            services.GetRequiredService<ConsumerConnections>(),
             services.GetRequiredService<TimeProvider>(),
             logger,
             role,

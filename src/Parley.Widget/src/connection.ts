@@ -103,7 +103,8 @@ export class Connection {
       if (this.stopped) {
         return;
       }
-      if (event.code === 1008 && !wasReady) {
+      // Only a refused token means "start a new session"; a limit (too many connections) is retried.
+      if (event.code === 1008 && !wasReady && event.reason === 'unauthorized') {
         this.stopped = true;
         this.events.unauthorized();
         return;

@@ -357,6 +357,7 @@ export class Messenger implements ViewActions {
         void this.onExpired();
         return;
       case 'storage_unavailable':
+      case 'rate_limited':
         // Nothing was stored: resend the same messages a little later.
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.flush(), 2000);

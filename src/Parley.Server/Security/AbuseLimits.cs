@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using Parley.Conversations;
+
+namespace Parley.Security;
+
+/// <summary>
+/// Limits that keep one abusive client from hurting the others (<c>Parley:Limits</c>, docs/security.md).
+/// Going over a limit is an HTTP 429 with <c>Retry-After</c> and code <c>rate_limited</c>, or an
+/// <c>error</c> frame on the WebSocket; never a crash.
+/// </summary>
+public sealed class LimitOptions
+{
+    public const string Section = "Parley:Limits";
+
+    /// <summary>Session starts (<c>POST /api/v1/sessions</c> and <c>/sessions/login</c>) per client IP per minute.</summary>
+    public int SessionsPerIpPerMinute { get; set; } = 60;
+
+    /// <summary>Session starts per deployment per minute, whatever the IP (a botnet against one brand).</summary>
+    public int SessionsPerDeploymentPerMinute { get; set; } = 6000;
+
+    /// <summary>Token tester calls per admin per minute.</summary>
+    public int TokenTestsPerAdminPerMinute { get; set; } = 30;
+
+    /// <summary>WebSocket frames a connection may send per second, sustained…</summary>
+    public int FramesPerSecond { get; set; } = 20;
+
+    /// <summary>…and in a burst.</summary>
+    public int FrameBurst { get; set; } = 60;
+
+    /// <summary>Open WebSockets per consumer on one node (a visitor's tabs and devices).</summary>
+    public int MaxConnectionsPerConsumer { get; set; } = 20;
+
+    /// <summary>
+    /// Reverse proxies whose <c>X-Forwarded-For</c> is believed (loopback always is): without them,
+    /// every visitor behind the proxy would share one IP's limit.
+    /// </summary>
+    public List<string> KnownProxies { get; set; } = [];
+}
+
+/// <summary>A connection's frame budget: a token bucket refilled from the clock on use (no timer per connection).</summary>
+internal sealed class FrameBudget(int perSecond, int burst, TimeProvider time)
+{
+    private double _tokens = burst;
+    private long _last = time.GetTimestamp();
+
+    /// <summary>Takes one frame's token; false when the connection is over its budget.</summary>
+    public bool TryTake()
+    {
+        var now = time.GetTimestamp();
+        _tokens = Math.Min(burst, _tokens + time.GetElapsedTime(_last, now).TotalSeconds * perSecond);
+        _last = now;
+        if (_tokens < 1)
+        {
+            return false;
+        }
+
+        _tokens--;
+        return true;
+    }
+}
+
+/// <summary>Open WebSockets per consumer on this node.</summary>
+public sealed class ConsumerConnections(IOptions<LimitOptions> options)
+{
+    private readonly ConcurrentDictionary<Guid, int> _open = new();
+
+    /// <summary>Counts a connection in; false (and nothing counted) when the consumer is at the limit.</summary>
+    public bool TryOpen(Guid consumerId)
+    {
+        while (true)
+        {
+            var current = _open.GetValueOrDefault(consumerId);
+            if (current >= options.Value.MaxConnectionsPerConsumer)
+            {
+                return false;
+            }
+
+            if (current == 0 ? _open.TryAdd(consumerId, 1) : _open.TryUpdate(consumerId, current + 1, current))
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Close(Guid consumerId)
+    {
+        while (_open.TryGetValue(consumerId, out var current))
+        {
+            if (current <= 1 ? _open.TryRemove(new KeyValuePair<Guid, int>(consumerId, current)) : _open.TryUpdate(consumerId, current - 1, current))
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>Session starts per deployment, checked once the deployment is known (it is in the request body).</summary>
+public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(deploymentId =>
+        RateLimitPartition.GetFixedWindowLimiter(deploymentId, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.SessionsPerDeploymentPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        }));
+
+    public bool TryAcquire(Guid deploymentId)
+    {
+        using var lease = _limiter.AttemptAcquire(deploymentId);
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
+
+public static class AbuseLimits
+{
+    public const string SessionsPolicy = "parley-sessions";
+    public const string TokenTestPolicy = "parley-token-test";
+
+    public static IServiceCollection AddAbuseLimits(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
+            .Validate(o => o.SessionsPerIpPerMinute > 0 && o.SessionsPerDeploymentPerMinute > 0 && o.TokenTestsPerAdminPerMinute > 0
+                && o.FramesPerSecond > 0 && o.FrameBurst >= 1 && o.MaxConnectionsPerConsumer > 0, "Parley:Limits values must be positive.")
+            .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "Parley:Limits:KnownProxies must be IP addresses.")
+            .ValidateOnStart();
+        services.AddSingleton<ConsumerConnections>();
+        services.AddSingleton<DeploymentSessionLimiter>();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<LimitOptions>>((forwarded, limits) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in limits.Value.KnownProxies)
+            {
+                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = (rejected, cancellationToken) => new ValueTask(RejectAsync(rejected.HttpContext, rejected.Lease, cancellationToken));
+            limiter.AddPolicy(SessionsPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.SessionsPerIpPerMinute)));
+            limiter.AddPolicy(TokenTestPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Items[typeof(Caller)] is AgentCaller admin ? admin.AgentId.ToString() : "anonymous",
+                _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.TokenTestsPerAdminPerMinute)));
+        });
+        return services;
+    }
+
+    /// <summary>Client addresses from trusted proxies, then the limiter (after authentication: the token tester's limit is per admin).</summary>
+    public static WebApplication UseForwardedClientAddresses(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        return app;
+    }
+
+    private static FixedWindowRateLimiterOptions PerMinute(int permits) => new()
+    {
+        PermitLimit = permits,
+        Window = TimeSpan.FromMinutes(1),
+        QueueLimit = 0,
+    };
+
+    /// <summary>A 429 in Parley's error shape, with <c>Retry-After</c> in seconds.</summary>
+    public static Task RejectAsync(HttpContext context, RateLimitLease? lease, CancellationToken cancellationToken)
+    {
+        var retryAfter = lease is not null && lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Results.Problem(
+            title: ErrorCodes.RateLimited,
+            detail: "Too many requests; try again after the Retry-After delay.",
+            statusCode: StatusCodes.Status429TooManyRequests,
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited, ["retryable"] = true })
+            .ExecuteAsync(context);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// The abuse limits (docs/security.md): one client going over a limit gets a clear, retryable
+/// refusal (HTTP 429 with Retry-After, or an error frame), keeps nothing it was refused, and does
+/// not take the limit away from other clients.
+/// </summary>
+public sealed class AbuseLimitTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(
+        "--Parley:Limits:SessionsPerIpPerMinute=3",
+        "--Parley:Limits:SessionsPerDeploymentPerMinute=6",
+        "--Parley:Limits:TokenTestsPerAdminPerMinute=2",
+        "--Parley:Limits:FramesPerSecond=2",
+        "--Parley:Limits:FrameBurst=5",
+        "--Parley:Limits:MaxConnectionsPerConsumer=2");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<HttpResponseMessage> SessionAsync(string? forwardedFor = null, Guid? deploymentId = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sessions")
+        {
+            Content = JsonContent.Create(new { deploymentId = deploymentId ?? TestServer.DemoDeployment }),
+        };
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+
+        return await _server.Http.SendAsync(request);
+    }
+
+    private static async Task AssertRateLimitedAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("rate_limited", problem.GetProperty("code").GetString());
+        Assert.True(problem.GetProperty("retryable").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Sessions_are_limited_per_client_address_and_a_proxys_forwarded_address_counts_as_its_own()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await SessionAsync("198.51.100.1")).StatusCode);
+        }
+
+        await AssertRateLimitedAsync(await SessionAsync("198.51.100.1"));
+        // Another visitor behind the same (loopback) proxy is not affected.
+        Assert.Equal(HttpStatusCode.Created, (await SessionAsync("198.51.100.2")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Sessions_are_limited_per_deployment_whatever_the_address()
+    {
+        var (deploymentId, _) = await _server.NewTenantAsync();
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await SessionAsync($"203.0.113.{i + 1}", deploymentId)).StatusCode);
+        }
+
+        await AssertRateLimitedAsync(await SessionAsync("203.0.113.99", deploymentId));
+        Assert.Equal(HttpStatusCode.Created, (await SessionAsync("203.0.113.99")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_token_tester_is_limited_per_admin()
+    {
+        var (deploymentId, _) = await _server.NewTenantAsync();
+        var tenantId = (await _server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
+        var settings = await TestTokens.AttachSettingsAsync(_server, deploymentId, System.Security.Cryptography.RSA.Create(2048));
+        var admin = await _server.AdminTokenAsync(tenantId);
+        var path = $"/api/v1/admin/authentication-settings/{settings.Id}/test";
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Post, path, admin, new { token = "a.b.c" })).StatusCode);
+        }
+
+        await AssertRateLimitedAsync(await _server.SendAsync(HttpMethod.Post, path, admin, new { token = "a.b.c" }));
+        var otherAdmin = await _server.AdminTokenAsync(tenantId);
+        Assert.Equal(HttpStatusCode.OK, (await _server.SendAsync(HttpMethod.Post, path, otherAdmin, new { token = "a.b.c" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Frames_over_the_budget_are_refused_unprocessed_and_a_client_that_keeps_flooding_is_disconnected()
+    {
+        var token = await _server.NewVisitorAsync();
+        await using var visitor = await _server.ConsumerAsync(token);
+        await visitor.SendAsync(new { type = "conversation.start", requestId = "start" });
+        var conversationId = (await visitor.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        for (var i = 0; i < 12; i++)
+        {
+            await visitor.SendAsync(new { type = "message.send", conversationId, clientMessageId = $"m-{i}", text = $"message {i}" });
+        }
+
+        var frames = await visitor.DrainAsync(TimeSpan.FromSeconds(1));
+        var acked = frames.Where(f => f.GetProperty("type").GetString() == "message.ack").Select(f => f.GetProperty("clientMessageId").GetString()).ToList();
+        var limited = frames.Where(f => f.GetProperty("type").GetString() == "error" && f.GetProperty("code").GetString() == "rate_limited").ToList();
+        Assert.InRange(acked.Count, 2, 6);
+        Assert.Equal(12 - acked.Count, limited.Count);
+        Assert.All(limited, f => Assert.True(f.GetProperty("retryable").GetBoolean()));
+        Assert.Equal(WebSocketState.Open, visitor.State);
+
+        // What was refused was not stored: the history holds exactly the acknowledged messages.
+        var history = await (await _server.SendAsync(HttpMethod.Get, $"/api/v1/consumer/conversations/{conversationId}/messages", token))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(acked.Order(), history.GetProperty("items").EnumerateArray().Where(m => m.GetProperty("senderRole").GetString() == "consumer")
+            .Select(m => m.GetProperty("clientMessageId").GetString()).Order());
+
+        for (var i = 0; i < 150; i++)
+        {
+            await visitor.SendAsync(new { type = "ping" });
+        }
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await visitor.ClosedAsync());
+    }
+
+    [Fact]
+    public async Task A_visitor_may_hold_only_so_many_connections_at_once()
+    {
+        var token = await _server.NewVisitorAsync();
+        var first = await _server.ConsumerAsync(token);
+        await using var second = await _server.ConsumerAsync(token);
+
+        await using (var third = await WsClient.ConnectAsync(_server.WebSocketUri($"/ws/consumer?deploymentId={TestServer.DemoDeployment}")))
+        {
+            await third.SendAsync(new { type = "auth", token });
+            var refused = await third.ExpectAsync("error");
+            Assert.Equal(("too_many_connections", true), (refused.GetProperty("code").GetString(), refused.GetProperty("retryable").GetBoolean()));
+            Assert.Equal(WebSocketCloseStatus.PolicyViolation, await third.ClosedAsync());
+        }
+
+        await first.DisposeAsync();
+        await Task.Delay(200);
+        await using var again = await _server.ConsumerAsync(token);
+        await again.SendAsync(new { type = "ping" });
+        await again.ExpectAsync("pong");
+    }
+}
