@@ -28,6 +28,9 @@ public sealed class Client : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Completes when the server closed the socket (or it failed).</summary>
+    public Task Closed => _receiving ?? Task.CompletedTask;
+
     public async Task SendAsync(string json)
     {
         var bytes = Encoding.UTF8.GetBytes(json);

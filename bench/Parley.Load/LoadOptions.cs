@@ -33,4 +33,7 @@ public sealed record LoadOptions
     public int Concurrency { get; init; } = 16;
 
     public bool Json { get; init; }
+
+    /// <summary>Which run on the same server this is: logged-in consumers of another run are other customers.</summary>
+    public int Run { get; init; }
 }

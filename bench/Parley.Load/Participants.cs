@@ -225,7 +225,8 @@ public sealed class AgentClient : IAsyncDisposable
                 break;
             case "message":
                 var message = frame.GetProperty("message");
-                if (message.GetProperty("senderRole").GetString() == "consumer")
+                // Only the measured consumers' messages (they start with a timestamp): a flooder's are not answered.
+                if (message.GetProperty("senderRole").GetString() == "consumer" && Scenarios.IsTimed(message.GetProperty("text").GetString()!))
                 {
                     if (_stats.Measuring)
                     {

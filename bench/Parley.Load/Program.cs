@@ -10,7 +10,7 @@ if (args.Length > 0 && args[0] == "--baseline-server")
     return 0;
 }
 
-var scenario = new Option<string>("--scenario") { Description = "throughput | latency | idle | sessions", DefaultValueFactory = _ => "throughput" };
+var scenario = new Option<string>("--scenario") { Description = "throughput | latency | idle | sessions | abuse", DefaultValueFactory = _ => "throughput" };
 var targets = new Option<string>("--target") { Description = "Comma-separated: sqlite, postgres, postgres2 (two nodes), baseline", DefaultValueFactory = _ => "baseline,sqlite" };
 var consumers = new Option<int>("--consumers") { Description = "Consumer connections (throughput, latency)", DefaultValueFactory = _ => 200 };
 var agents = new Option<int>("--agents") { Description = "Agent connections", DefaultValueFactory = _ => 20 };
@@ -33,7 +33,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Consumers = parse.GetValue(consumers),
         Agents = parse.GetValue(agents),
         Authenticated = parse.GetValue(authenticated),
-        Rate = parse.GetValue(scenario) == "latency" ? parse.GetValue(rate) : 0,
+        Rate = parse.GetValue(scenario) is "latency" or "abuse" ? parse.GetValue(rate) : 0,
         Window = parse.GetValue(window),
         Duration = TimeSpan.FromSeconds(parse.GetValue(seconds)),
         Idle = parse.GetValue(idle),
@@ -44,15 +44,18 @@ root.SetAction(async (parse, cancellationToken) =>
     foreach (var name in parse.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
     {
         var capacity = options.Consumers / Math.Max(1, options.Agents) + 1;
-        await using var target = await Target.StartAsync(name, options.Scenario is "idle" or "sessions" ? 0 : options.Agents, capacity);
+        // The abuse scenario runs the messaging load twice on one server, with Parley's default limits.
+        await using var target = await Target.StartAsync(
+            name, options.Scenario is "idle" or "sessions" ? 0 : options.Agents, options.Scenario == "abuse" ? 2 * capacity : capacity, defaultLimits: options.Scenario == "abuse");
         await Console.Error.WriteLineAsync($"{name}: {target.Description}, {target.Nodes.Count} node(s)");
         void Progress(string line) => Console.Error.WriteLine("  " + line);
-        results.Add(options.Scenario switch
+        results.AddRange(options.Scenario switch
         {
-            "throughput" or "latency" => await Scenarios.MessagingAsync(target, options, name, Progress),
-            "idle" => await Scenarios.IdleAsync(target, options, name, Progress),
-            "sessions" => await Scenarios.SessionsAsync(target, options, name, Progress),
-            _ => throw new ArgumentException("--scenario is throughput, latency, idle or sessions."),
+            "throughput" or "latency" => [await Scenarios.MessagingAsync(target, options, name, Progress)],
+            "idle" => [await Scenarios.IdleAsync(target, options, name, Progress)],
+            "sessions" => [await Scenarios.SessionsAsync(target, options, name, Progress)],
+            "abuse" => await Scenarios.AbuseAsync(target, options, name, Progress),
+            _ => throw new ArgumentException("--scenario is throughput, latency, idle, sessions or abuse."),
         });
     }
 

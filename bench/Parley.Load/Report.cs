@@ -33,6 +33,21 @@ public static class Report
                 }
 
                 break;
+            case "abuse":
+                var alone = results.First(r => r.Note == "alone");
+                Console.WriteLine("| target | run | delivered msg/s | end-to-end p50 / p95 / p99 / max (ms) | p50 vs alone | p99 vs alone | errors |");
+                Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var r in results)
+                {
+                    Console.WriteLine($"| {r.Target} | {(r.Note == "alone" ? "alone" : "under flood")} | {r.DeliveredPerSecond:N0} | {r.EndToEnd} | {r.EndToEnd?.P50 / alone.EndToEnd?.P50:0.00}× | {r.EndToEnd?.P99 / alone.EndToEnd?.P99:0.00}× | {r.Errors:N0} |");
+                }
+
+                foreach (var r in results.Where(r => r.Note != "alone"))
+                {
+                    Console.WriteLine(r.Note);
+                }
+
+                break;
             default:
                 Console.WriteLine("| target | delivered msg/s | vs baseline | end-to-end p50 / p95 / p99 / max (ms) | ack p50 / p95 / p99 / max (ms) | errors | server CPU | server RSS |");
                 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -30,7 +30,7 @@ public static class Scenarios
                 await gate.WaitAsync();
                 try
                 {
-                    var jwt = i < jwtCount ? Jwt(target, $"customer-{i}") : null;
+                    var jwt = i < jwtCount ? Jwt(target, $"customer-{options.Run}-{i}") : null;
                     consumers[i] = await ConsumerClient.ConnectAsync(target, target.Nodes[i % target.Nodes.Count], jwt, options.Window, stats);
                 }
                 finally
@@ -236,6 +236,123 @@ public static class Scenarios
         };
     }
 
+    /// <summary>
+    /// Abuse: the latency scenario at a fixed rate, first alone, then again while one client floods
+    /// the server: session starts as fast as it can from one address, and a WebSocket that sends
+    /// message frames with no pause (reconnecting whenever it is cut off). The server runs with its
+    /// default limits. Returns both runs; the second carries what happened to the flood.
+    /// </summary>
+    public static async Task<IReadOnlyList<Result>> AbuseAsync(Target target, LoadOptions options, string targetName, Action<string> progress)
+    {
+        var normal = await MessagingAsync(target, options, targetName, progress);
+        var flood = new FloodCounts();
+        using var stop = new CancellationTokenSource();
+        var flooding = Task.WhenAll(FloodSessionsAsync(target, flood, stop.Token), FloodFramesAsync(target, flood, stop.Token));
+        var loud = await MessagingAsync(target, options with { Run = 1 }, targetName, progress);
+        await stop.CancelAsync();
+        await flooding;
+        var setup = normal.Setup + $", {options.Rate:N0} msg/s";
+        return
+        [
+            normal with { Scenario = "abuse", Setup = setup, Note = "alone" },
+            loud with { Scenario = "abuse", Setup = setup, Note = flood.ToString() },
+        ];
+    }
+
+    private sealed class FloodCounts
+    {
+        public long SessionsAccepted;
+        public long SessionsRefused;
+        public long FramesSent;
+        public long FramesAcknowledged;
+        public long FramesRefused;
+        public long Disconnects;
+
+        public override string ToString() =>
+            $"flood: {SessionsAccepted + SessionsRefused:N0} session starts from one address, {SessionsRefused:N0} refused (429); " +
+            $"{FramesSent:N0} message frames written into the socket, {FramesAcknowledged:N0} stored, {FramesRefused:N0} rate_limited notices, {Disconnects:N0} disconnects";
+    }
+
+    private static async Task FloodSessionsAsync(Target target, FloodCounts flood, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(target.Nodes[0], "/api/v1/sessions"))
+                {
+                    Content = JsonContent.Create(new { deploymentId = target.DeploymentId }),
+                };
+                request.Headers.Add("X-Forwarded-For", "198.51.100.66");
+                using var response = await http.SendAsync(request, CancellationToken.None);
+                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    Interlocked.Increment(ref flood.SessionsRefused);
+                }
+                else
+                {
+                    Interlocked.Increment(ref flood.SessionsAccepted);
+                }
+            }
+        }));
+    }
+
+    private static async Task FloodFramesAsync(Target target, FloodCounts flood, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient();
+        var attempt = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            string token;
+            try
+            {
+                token = await SessionAsync(http, target.Nodes[0], target.DeploymentId, null, $"198.51.100.{(attempt++ % 200) + 1}");
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(1000, CancellationToken.None);
+                continue;
+            }
+
+            var started = new TaskCompletionSource<Guid>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var client = await Client.ConnectAsync(ConsumerUri(target.Nodes[0], target), null, frame =>
+            {
+                switch (frame.GetProperty("type").GetString())
+                {
+                    case "conversation":
+                        started.TrySetResult(frame.GetProperty("conversation").GetProperty("id").GetGuid());
+                        break;
+                    case "message.ack":
+                        Interlocked.Increment(ref flood.FramesAcknowledged);
+                        break;
+                    case "error" when frame.GetProperty("code").GetString() == "rate_limited":
+                        Interlocked.Increment(ref flood.FramesRefused);
+                        break;
+                }
+            }, CancellationToken.None);
+            await client.SendAsync(JsonSerializer.Serialize(new { type = "auth", token }));
+            await client.SendAsync(JsonSerializer.Serialize(new { type = "conversation.start" }));
+            var conversationId = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            try
+            {
+                for (var i = 0; !cancellationToken.IsCancellationRequested && !client.Closed.IsCompleted; i++)
+                {
+                    await client.SendAsync(JsonSerializer.Serialize(new { type = "message.send", conversationId, clientMessageId = $"flood-{i}", text = Filler }));
+                    Interlocked.Increment(ref flood.FramesSent);
+                }
+            }
+            catch (Exception exception) when (exception is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+            {
+            }
+
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref flood.Disconnects);
+            }
+        }
+    }
+
     /// <summary>The machine's bare RS256 verification rate on all cores, on the same token (the physical limit for logins).</summary>
     private static double RawVerifyPerSecond(RSA key, string jwt)
     {
@@ -276,12 +393,19 @@ public static class Scenarios
         return header + "." + payload + "." + B64(signature);
     }
 
-    /// <summary>Starts a visitor session; a retryable 503 is retried after a short pause, as the messenger does.</summary>
-    public static async Task<string> SessionAsync(HttpClient http, Uri node, Guid deploymentId, string? jwt)
+    /// <summary>
+    /// Starts a visitor session; a retryable 503 is retried after a short pause, as the messenger
+    /// does. Each visitor comes from an address of its own (X-Forwarded-For, which Parley believes
+    /// from loopback), as real visitors do, so per-address limits apply to each one separately.
+    /// </summary>
+    public static async Task<string> SessionAsync(HttpClient http, Uri node, Guid deploymentId, string? jwt, string? address = null)
     {
+        address ??= VisitorAddress(Interlocked.Increment(ref _visitors));
         for (var attempt = 0; ; attempt++)
         {
-            var response = await http.PostAsJsonAsync(new Uri(node, "/api/v1/sessions"), new { deploymentId, jwt });
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, "/api/v1/sessions")) { Content = JsonContent.Create(new { deploymentId, jwt }) };
+            request.Headers.Add("X-Forwarded-For", address);
+            var response = await http.SendAsync(request);
             if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && attempt < 5)
             {
                 Interlocked.Increment(ref _sessionRetries);
@@ -295,6 +419,9 @@ public static class Scenarios
     }
 
     private static long _sessionRetries;
+    private static long _visitors;
+
+    private static string VisitorAddress(long n) => $"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}";
 
     /// <summary>Session requests answered 503 (storage busy) and retried, over the whole run.</summary>
     public static long SessionRetries => Interlocked.Read(ref _sessionRetries);
@@ -302,6 +429,8 @@ public static class Scenarios
     public static Uri ConsumerUri(Uri node, Target target) => new($"ws://{node.Authority}/ws/consumer?deploymentId={target.DeploymentId}");
 
     public static string Text() => Stopwatch.GetTimestamp() + " " + Filler;
+
+    public static bool IsTimed(string text) => text.Length > 0 && char.IsAsciiDigit(text[0]);
 
     /// <summary>Milliseconds since the timestamp a message's text starts with.</summary>
     public static double AgeOf(string text) =>

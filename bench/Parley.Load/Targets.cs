@@ -20,6 +20,7 @@ public sealed class Target : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "parley-load-" + Guid.NewGuid().ToString("N"));
     private PostgresServer? _postgres;
+    private bool _defaultLimits;
 
     public IReadOnlyList<Uri> Nodes { get; private set; } = [];
 
@@ -35,9 +36,9 @@ public sealed class Target : IAsyncDisposable
     public string Description { get; private set; } = "";
 
     /// <summary>Starts the servers of <paramref name="target"/> with a brand of <paramref name="agents"/> agents, each able to hold <paramref name="capacity"/> conversations.</summary>
-    public static async Task<Target> StartAsync(string target, int agents, int capacity)
+    public static async Task<Target> StartAsync(string target, int agents, int capacity, bool defaultLimits = false)
     {
-        var started = new Target();
+        var started = new Target { _defaultLimits = defaultLimits };
         Directory.CreateDirectory(started._directory);
         started.AgentEmails = Enumerable.Range(0, agents).Select(i => $"agent{i}@load.test").ToList();
         switch (target)
@@ -110,7 +111,7 @@ public sealed class Target : IAsyncDisposable
                 "--Parley:Demo:Enabled=false",
                 "--Logging:LogLevel:Default=Warning",
                 $"--Parley:DataProtection:KeysPath={Path.Combine(_directory, "keys")}",
-                .. GenerousLimits.Settings,
+                .. (_defaultLimits ? [] : GenerousLimits.Settings),
                 .. settings,
             ],
             [("ASPNETCORE_ENVIRONMENT", "Production")]);

@@ -26,16 +26,16 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
     private readonly CancellationTokenSource _aborted = new();
     private IDisposable? _tenantSubscription;
     private volatile bool _completed;
-    private readonly FrameBudget _budget;
-    private readonly int _closeAfterRefusals;
-    private int _refusedInARow;
+    private readonly FrameBudget? _budget;
+    private readonly TimeProvider _time;
+    private bool _slowed;
 
-    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller, LimitOptions limits, TimeProvider time)
+    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time)
     {
         _socket = socket;
         _options = options;
-        _budget = new FrameBudget(limits.FramesPerSecond, limits.FrameBurst, time);
-        _closeAfterRefusals = Math.Max(100, 2 * limits.FrameBurst);
+        _budget = budget;
+        _time = time;
         _store = store;
         _logger = logger;
         Caller = caller;
@@ -111,6 +111,8 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                 return;
             }
 
+            await PaceAsync(cancellationToken);
+
             var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxFrameBytes);
             try
             {
@@ -143,22 +145,6 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                     continue;
                 }
 
-                if (!_budget.TryTake())
-                {
-                    // Over the frame budget: refused unread (nothing is stored or acknowledged), and
-                    // a client that keeps going after being told is disconnected.
-                    if (++_refusedInARow >= _closeAfterRefusals)
-                    {
-                        LogFloodClosed(_logger, ConnectionId);
-                        await _socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "rate limit", cancellationToken);
-                        return;
-                    }
-
-                    Send(new ErrorFrame(ErrorCodes.RateLimited, "Too many frames; slow down and resend (with the same clientMessageId).", true));
-                    continue;
-                }
-
-                _refusedInARow = 0;
                 await dispatcher.DispatchAsync(this, Parse(buffer.AsSpan(0, count), out var error), error, cancellationToken);
             }
             finally
@@ -166,6 +152,32 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// A visitor over their frame budget is read no faster than the budget allows: the frame waits
+    /// in the socket (TCP pushes back on the sender), nothing is dropped or refused, and the client
+    /// is told once with a <c>rate_limited</c> error frame.
+    /// </summary>
+    private async Task PaceAsync(CancellationToken cancellationToken)
+    {
+        if (_budget is null || _budget.TryTake())
+        {
+            return;
+        }
+
+        if (!_slowed)
+        {
+            _slowed = true;
+            LogSlowed(_logger, ConnectionId, _budget.PerSecond);
+            Send(new ErrorFrame(ErrorCodes.RateLimited, $"Too many frames: this connection is read at {_budget.PerSecond} frames per second for now.", true));
+        }
+
+        do
+        {
+            await Task.Delay(_budget.UntilNext(), _time, cancellationToken);
+        }
+        while (!_budget.TryTake());
     }
 
     private async Task CloseReceivedAsync(CancellationToken cancellationToken)
@@ -413,6 +425,6 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not keep up with its outbound frames; disconnected")]
     private static partial void LogTooSlow(ILogger logger, Guid connectionId);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Connection {ConnectionId} kept sending over its frame rate limit; closed with 1008")]
-    private static partial void LogFloodClosed(ILogger logger, Guid connectionId);
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Connection {ConnectionId} sends more than {PerSecond} frames per second; reading it at that rate")]
+    private static partial void LogSlowed(ILogger logger, Guid connectionId, int perSecond);
 }

@@ -106,7 +106,9 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<IParleyStore>(),
             logger,
             caller,
-            services.GetRequiredService<IOptions<LimitOptions>>().Value,
+            role == ParticipantRole.Consumer && services.GetRequiredService<IOptions<LimitOptions>>().Value is var limits
+                ? new FrameBudget(limits.FramesPerSecond, limits.FrameBurst, services.GetRequiredService<TimeProvider>())
+                : null,
             services.GetRequiredService<TimeProvider>());
         using var dispatcher = new FrameDispatcher(
             services.GetRequiredService<ConversationService>(),

@@ -26,7 +26,11 @@ public sealed class LimitOptions
     /// <summary>Token tester calls per admin per minute.</summary>
     public int TokenTestsPerAdminPerMinute { get; set; } = 30;
 
-    /// <summary>WebSocket frames a connection may send per second, sustained…</summary>
+    /// <summary>
+    /// WebSocket frames a visitor's connection may send per second, sustained… Past the burst the
+    /// server reads its frames no faster (TCP pushes back on the sender; nothing is dropped).
+    /// Agents' connections are not limited.
+    /// </summary>
     public int FramesPerSecond { get; set; } = 20;
 
     /// <summary>…and in a burst.</summary>
@@ -45,6 +49,11 @@ public sealed class LimitOptions
 /// <summary>A connection's frame budget: a token bucket refilled from the clock on use (no timer per connection).</summary>
 internal sealed class FrameBudget(int perSecond, int burst, TimeProvider time)
 {
+    public int PerSecond => perSecond;
+
+    /// <summary>How long until one frame's token is there again.</summary>
+    public TimeSpan UntilNext() => TimeSpan.FromSeconds(Math.Max(0, 1 - _tokens) / perSecond);
+
     private double _tokens = burst;
     private long _last = time.GetTimestamp();
 
