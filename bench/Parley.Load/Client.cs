@@ -31,13 +31,16 @@ public sealed class Client : IAsyncDisposable
     /// <summary>Completes when the server closed the socket (or it failed).</summary>
     public Task Closed => _receiving ?? Task.CompletedTask;
 
-    public async Task SendAsync(string json)
+    public Task SendAsync(string json) => SendAsync(json, CancellationToken.None);
+
+    /// <summary>Sends a frame; a cancelled send aborts the socket (as any cancelled WebSocket send does).</summary>
+    public async Task SendAsync(string json, CancellationToken cancellationToken)
     {
         var bytes = Encoding.UTF8.GetBytes(json);
-        await _sending.WaitAsync();
+        await _sending.WaitAsync(cancellationToken);
         try
         {
-            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None);
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, cancellationToken);
         }
         finally
         {

@@ -331,18 +331,19 @@ public static class Scenarios
                         break;
                 }
             }, CancellationToken.None);
-            await client.SendAsync(JsonSerializer.Serialize(new { type = "auth", token }));
-            await client.SendAsync(JsonSerializer.Serialize(new { type = "conversation.start" }));
+            await client.SendAsync(JsonSerializer.Serialize(new { type = "auth", token }), CancellationToken.None);
+            await client.SendAsync(JsonSerializer.Serialize(new { type = "conversation.start" }), CancellationToken.None);
             var conversationId = await started.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
             try
             {
                 for (var i = 0; !cancellationToken.IsCancellationRequested && !client.Closed.IsCompleted; i++)
                 {
-                    await client.SendAsync(JsonSerializer.Serialize(new { type = "message.send", conversationId, clientMessageId = $"flood-{i}", text = Filler }));
+                    // Paced by the server, this send blocks once the socket's buffers are full: the flood's own backpressure.
+                    await client.SendAsync(JsonSerializer.Serialize(new { type = "message.send", conversationId, clientMessageId = $"flood-{i}", text = Filler }), cancellationToken);
                     Interlocked.Increment(ref flood.FramesSent);
                 }
             }
-            catch (Exception exception) when (exception is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+            catch (Exception exception) when (exception is System.Net.WebSockets.WebSocketException or ObjectDisposedException or OperationCanceledException)
             {
             }
 
