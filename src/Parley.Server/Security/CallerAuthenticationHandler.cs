@@ -15,7 +15,8 @@ public static class CallerSchemes
 
 /// <summary>
 /// Authenticates REST and WebSocket upgrade requests: visitor tokens (Consumer scheme) from the
-/// Authorization header; agent tokens (Agent scheme) from the header or the web app's cookie.
+/// Authorization header; agent tokens (Agent scheme) from the header or the web app's cookie
+/// (with the cookie, a POST, PUT or DELETE must carry Parley's own origin: no cross-site forgery).
 /// The resolved caller is kept in <see cref="HttpContext.Items"/> for the endpoints.
 /// </summary>
 public sealed class CallerAuthenticationHandler(
@@ -28,9 +29,18 @@ public sealed class CallerAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var token = BearerToken(Request);
-        if (Scheme.Name == CallerSchemes.Agent)
+        if (token is null && Scheme.Name == CallerSchemes.Agent && Request.Cookies[CallerSchemes.AgentCookie] is { } cookie)
         {
-            token ??= Request.Cookies[CallerSchemes.AgentCookie];
+            // Cross-site request forgery: a browser sends the cookie by itself, so a state-changing
+            // request that relies on it must come from Parley's own pages. (The cookie is also
+            // SameSite=Strict; this holds where SameSite does not, e.g. a sibling subdomain.)
+            if (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && !HttpMethods.IsOptions(Request.Method)
+                && !Messenger.MessengerOrigins.IsSameOrigin(Request, Request.Headers.Origin.ToString()))
+            {
+                return AuthenticateResult.Fail("A cookie-authenticated change must come from Parley's own origin.");
+            }
+
+            token = cookie;
         }
 
         if (token is null)
