@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Audit;
 using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
@@ -32,6 +33,7 @@ public static class ParleyApp
         builder.Services.AddAuthenticationSettings(builder.Configuration);
         builder.Services.AddMessenger();
         builder.Services.AddAbuseLimits(builder.Configuration);
+        builder.Services.AddAudit();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -52,6 +54,7 @@ public static class ParleyApp
         app.MapBotApi();
         app.MapRoutingApi();
         app.MapMessenger();
+        app.MapAuditApi();
         app.MapDemoBrand();
         return app;
     }

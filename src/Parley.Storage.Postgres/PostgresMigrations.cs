@@ -163,5 +163,21 @@ internal static class PostgresMigrations
         new(9, "deployments' messenger settings (window mode, title)", """
             ALTER TABLE deployments ADD COLUMN messenger text;
             """),
+        new(10, "audit events", """
+            CREATE TABLE audit_events (
+                id uuid PRIMARY KEY,
+                tenant_id uuid NOT NULL REFERENCES tenants (id),
+                at timestamptz NOT NULL,
+                kind text NOT NULL,
+                outcome text NOT NULL,
+                actor_type text NOT NULL,
+                actor_id uuid,
+                deployment_id uuid,
+                conversation_id uuid,
+                subject text,
+                reason text,
+                detail text);
+            CREATE INDEX audit_events_tenant ON audit_events (tenant_id, at DESC);
+            """),
     ];
 }

@@ -164,5 +164,21 @@ internal static class SqliteMigrations
         new(9, "deployments' messenger settings (window mode, title)", """
             ALTER TABLE deployments ADD COLUMN messenger TEXT;
             """),
+        new(10, "audit events", """
+            CREATE TABLE audit_events (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL REFERENCES tenants (id),
+                at INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                actor_type TEXT NOT NULL,
+                actor_id TEXT,
+                deployment_id TEXT,
+                conversation_id TEXT,
+                subject TEXT,
+                reason TEXT,
+                detail TEXT);
+            CREATE INDEX audit_events_tenant ON audit_events (tenant_id, at DESC);
+            """),
     ];
 }

@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Audit;
 using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
@@ -511,6 +512,27 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.Equal("billing", only.Queue);
         await Store.SetDeploymentBotAsync(deployment.Id, null, Ct);
         Assert.Null((await Store.GetDeploymentAsync(deployment.Id, Ct))!.Bot);
+    }
+
+    [Fact]
+    public async Task Audit_events_are_listed_newest_first_per_tenant_by_kind_and_before_a_time()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var (other, _) = await NewTenantAsync();
+        var actor = Guid.NewGuid();
+        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0, AuditKinds.Login, AuditEvent.Refused, "visitor", null, deployment.Id, Reason: "signature", Detail: "invalid_token"), Ct);
+        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(1), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor, deployment.Id, Subject: "customer-1"), Ct);
+        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(2), AuditKinds.BotChanged, AuditEvent.Succeeded, "agent", actor, deployment.Id), Ct);
+        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), other.Id, T0.AddSeconds(3), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor), Ct);
+
+        var all = await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct);
+        Assert.Equal([AuditKinds.BotChanged, AuditKinds.Login, AuditKinds.Login], all.Select(e => e.Kind));
+        var refused = all[2];
+        Assert.Equal((AuditEvent.Refused, "visitor", (Guid?)null, "signature", "invalid_token", T0), (refused.Outcome, refused.ActorType, refused.ActorId, refused.Reason, refused.Detail, refused.At));
+        Assert.Equal("customer-1", all[1].Subject);
+        Assert.Equal(2, (await Store.ListAuditEventsAsync(tenant.Id, AuditKinds.Login, null, 10, Ct)).Count);
+        Assert.Equal([T0], (await Store.ListAuditEventsAsync(tenant.Id, null, T0.AddSeconds(1), 10, Ct)).Select(e => e.At));
+        Assert.Single(await Store.ListAuditEventsAsync(tenant.Id, null, null, 1, Ct));
     }
 
     [Fact]

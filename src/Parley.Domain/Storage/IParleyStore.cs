@@ -1,4 +1,5 @@
 using Parley.Agents;
+using Parley.Audit;
 using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
@@ -43,6 +44,12 @@ public interface IParleyStore
     Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
 
     /// <summary>Replaces a deployment's bot (null removes it).</summary>
+    /// <summary>Records an audit event.</summary>
+    Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's audit events, newest first, before a time, optionally of one kind.</summary>
+    Task<IReadOnlyList<AuditEvent>> ListAuditEventsAsync(Guid tenantId, string? kind, DateTimeOffset? before, int limit, CancellationToken cancellationToken);
+
     /// <summary>Replaces a deployment's messenger settings (null: the defaults).</summary>
     Task SetDeploymentMessengerAsync(Guid deploymentId, MessengerSettings? messenger, CancellationToken cancellationToken);
 

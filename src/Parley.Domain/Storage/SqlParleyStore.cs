@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Parley.Agents;
+using Parley.Audit;
 using Parley.Authentication;
 using Parley.Bots;
 using Parley.Consumers;
@@ -327,6 +328,49 @@ public abstract class SqlParleyStore : IParleyStore
 
     private static string? QueuesJson(IReadOnlyList<string>? queues) =>
         queues is null ? null : JsonSerializer.Serialize(queues.ToList(), DomainJsonContext.Default.ListString);
+
+    public Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "INSERT INTO audit_events (id, tenant_id, at, kind, outcome, actor_type, actor_id, deployment_id, conversation_id, subject, reason, detail) " +
+            "VALUES (@id, @tenant, @at, @kind, @outcome, @actorType, @actor, @deployment, @conversation, @subject, @reason, @detail)",
+            cancellationToken,
+            ("id", ToDb(auditEvent.Id)),
+            ("tenant", ToDb(auditEvent.TenantId)),
+            ("at", ToDb(auditEvent.At)),
+            ("kind", auditEvent.Kind),
+            ("outcome", auditEvent.Outcome),
+            ("actorType", auditEvent.ActorType),
+            ("actor", auditEvent.ActorId is { } actor ? ToDb(actor) : null),
+            ("deployment", auditEvent.DeploymentId is { } deployment ? ToDb(deployment) : null),
+            ("conversation", auditEvent.ConversationId is { } conversation ? ToDb(conversation) : null),
+            ("subject", auditEvent.Subject),
+            ("reason", auditEvent.Reason),
+            ("detail", auditEvent.Detail));
+
+    public Task<IReadOnlyList<AuditEvent>> ListAuditEventsAsync(Guid tenantId, string? kind, DateTimeOffset? before, int limit, CancellationToken cancellationToken)
+    {
+        var filters = (kind is null ? "" : " AND kind = @kind") + (before is null ? "" : " AND at < @before");
+        var parameters = new List<(string, object?)> { ("tenant", ToDb(tenantId)), ("limit", limit) };
+        if (kind is not null)
+        {
+            parameters.Add(("kind", kind));
+        }
+
+        if (before is { } time)
+        {
+            parameters.Add(("before", ToDb(time)));
+        }
+
+        return QueryListAsync(
+            "SELECT id, tenant_id, at, kind, outcome, actor_type, actor_id, deployment_id, conversation_id, subject, reason, detail " +
+            $"FROM audit_events WHERE tenant_id = @tenant{filters} ORDER BY at DESC, id LIMIT @limit",
+            r => new AuditEvent(
+                ReadGuid(r, 0), ReadGuid(r, 1), ReadTime(r, 2), r.GetString(3), r.GetString(4), r.GetString(5),
+                r.IsDBNull(6) ? null : ReadGuid(r, 6), r.IsDBNull(7) ? null : ReadGuid(r, 7), r.IsDBNull(8) ? null : ReadGuid(r, 8),
+                NullableString(r, 9), NullableString(r, 10), NullableString(r, 11)),
+            cancellationToken,
+            [.. parameters]);
+    }
 
     public Task<IReadOnlyList<Agent>> ListAgentsAsync(Guid tenantId, CancellationToken cancellationToken) =>
         QueryListAsync($"SELECT {AgentColumns} FROM agents WHERE tenant_id = @tenant ORDER BY display_name, id", ReadAgent, cancellationToken,

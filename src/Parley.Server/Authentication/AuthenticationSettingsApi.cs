@@ -111,7 +111,7 @@ public static class AuthenticationSettingsApi
 
     private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
         AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
-        CancellationToken cancellationToken)
+        Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var empty = new AuthenticationSettings
@@ -120,25 +120,32 @@ public static class AuthenticationSettingsApi
         };
         var settings = Apply(empty, request, resolver);
         await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.SettingsCreated, detail: Described(settings));
         return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings));
     }
 
     private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
         Guid id, AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
-        CancellationToken cancellationToken)
+        Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var current = await OwnAsync(id, context, store, cancellationToken);
         var settings = Apply(current, request, resolver) with { UpdatedAt = time.GetUtcNow() };
         await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.SettingsUpdated, detail: Described(settings) + (request.ClientSecret is null && request.HmacSecret is null
+            && request.DecryptionKeyPem is null && request.SecurityKey is null ? "" : "; a secret was replaced"));
         return TypedResults.Ok(View(settings));
     }
 
-    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IParleyStore store, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await OwnAsync(id, context, store, cancellationToken);
-        return await store.DeleteAuthenticationSettingsAsync(id, cancellationToken)
-            ? TypedResults.NoContent()
-            : throw new ParleyException(ErrorCodes.InvalidRequest, "A deployment uses these settings; attach other settings to it first.", StatusCodes.Status409Conflict);
+        var settings = await OwnAsync(id, context, store, cancellationToken);
+        if (await store.DeleteAuthenticationSettingsAsync(id, cancellationToken))
+        {
+            await audit.ChangedAsync(context, Audit.AuditKinds.SettingsDeleted, detail: Described(settings));
+            return TypedResults.NoContent();
+        }
+
+        throw new ParleyException(ErrorCodes.InvalidRequest, "A deployment uses these settings; attach other settings to it first.", StatusCodes.Status409Conflict);
     }
 
     /// <summary>The token tester: every check a pasted token passes or fails, against this record.</summary>
@@ -154,7 +161,7 @@ public static class AuthenticationSettingsApi
 
     /// <summary>Attaches a record to a deployment of the same tenant (or detaches with null).</summary>
     private static async Task<NoContent> AttachAsync(
-        Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+        Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IParleyStore store, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenant = context.Caller<AgentCaller>().TenantId;
         if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is not { } deployment || deployment.TenantId != tenant)
@@ -168,8 +175,12 @@ public static class AuthenticationSettingsApi
         }
 
         await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, request.SettingsId, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.SettingsAttached, deploymentId, request.SettingsId is { } attached ? $"settings {attached}" : "detached");
         return TypedResults.NoContent();
     }
+
+    /// <summary>What an audit event says about a settings record: its name and id, never a secret.</summary>
+    private static string Described(AuthenticationSettings settings) => $"\"{settings.Name}\" ({settings.Id})";
 
     private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
         await store.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId

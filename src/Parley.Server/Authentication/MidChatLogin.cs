@@ -52,6 +52,7 @@ public sealed partial class MidChatLogin(
     TokenValidator validator,
     TimeProvider time,
     IOptions<ParleyOptions> options,
+    Audit.AuditLog audit,
     ILogger<MidChatLogin> logger)
 {
     /// <summary>How old a custom login page's assertion may be.</summary>
@@ -75,6 +76,8 @@ public sealed partial class MidChatLogin(
         if (!result.IsValid)
         {
             LogRefused(logger, conversationId, result.Error!, result.FailedCheck!);
+            await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
+                reason: result.FailedCheck, detail: result.Error);
             throw VisitorLogin.Refusal(result);
         }
 
@@ -92,6 +95,8 @@ public sealed partial class MidChatLogin(
                 || !await store.TransferConversationAsync(conversationId, conversation.ConsumerId, owner.Id, authenticated: true, time.GetUtcNow(), cancellationToken))
             {
                 LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
+                await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
+                    identity.Subject, "subject", "the conversation belongs to another logged-in customer");
                 throw VisitorLogin.Refusal(VisitorLogin.Refused(OAuthErrors.InvalidGrant, "subject",
                     "This conversation belongs to another logged-in customer; the login was not applied to it."));
             }
@@ -107,6 +112,8 @@ public sealed partial class MidChatLogin(
         var upgraded = await store.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
         fanout.Publish(new ConversationChanged(upgraded));
         LogUpgraded(logger, conversationId, owner.Id);
+        await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Succeeded, session, deployment.Id, conversationId,
+            identity.Subject, detail: $"authenticated until {session.SessionExpiresAt:O}");
         _ = bots.OnAuthenticatedAsync(upgraded);
         return new ConversationAuthenticated(token, owner.Id, session.SessionExpiresAt, upgraded.ToConsumerView()) { Caller = session };
     }

@@ -61,9 +61,12 @@ public static partial class VisitorLogin
             result = await ExchangeCodeAsync(request, deployment, settings, resolver, store, time, cancellationToken);
         }
 
+        var audit = services.GetRequiredService<Audit.AuditLog>();
         if (!result.IsValid)
         {
             LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
+            await audit.RecordAsync(deployment.TenantId, Audit.AuditKinds.Login, Audit.AuditEvent.Refused, null, deployment.Id,
+                reason: result.FailedCheck, detail: result.Error);
             var status = Refusal(result).Status;
             context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{result.Error}\", error_description=\"{result.Description!.Replace("\"", "'", StringComparison.Ordinal)}\"";
             return TypedResults.Problem(
@@ -81,6 +84,8 @@ public static partial class VisitorLogin
 
         var (consumer, token, caller) = await SignInAsync(result.Identity!, deployment, settings, store, time, options.Value, cancellationToken);
         LogAuthenticated(logger, deployment.Id, consumer.Id);
+        await audit.RecordAsync(deployment.TenantId, Audit.AuditKinds.Login, Audit.AuditEvent.Succeeded, caller, deployment.Id,
+            subject: result.Identity!.Subject, detail: request.Code is null ? "page token (implicit)" : "authorization code");
         var list = await conversations.ListForConsumerAsync(caller, cancellationToken);
         var show = ConsumerApi.OpenOn(list, deployment.Id);
         if (show is null

@@ -22,7 +22,7 @@ public static class BotApi
         TypedResults.Ok((await OwnAsync(deploymentId, context, store, cancellationToken)).Bot ?? new BotSettings());
 
     private static async Task<Ok<BotSettings>> PutAsync(
-        Guid deploymentId, BotSettings request, HttpContext context, IParleyStore store, BotResponder bots, CancellationToken cancellationToken)
+        Guid deploymentId, BotSettings request, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         await OwnAsync(deploymentId, context, store, cancellationToken);
         var bot = request with { Cases = request.Cases ?? [] };
@@ -33,15 +33,17 @@ public static class BotApi
 
         await store.SetDeploymentBotAsync(deploymentId, bot, cancellationToken);
         bots.Forget(deploymentId);
+        await audit.ChangedAsync(context, Audit.AuditKinds.BotChanged, deploymentId, $"{bot.Cases.Count} cases");
         return TypedResults.Ok(bot);
     }
 
     private static async Task<NoContent> DeleteAsync(
-        Guid deploymentId, HttpContext context, IParleyStore store, BotResponder bots, CancellationToken cancellationToken)
+        Guid deploymentId, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         await OwnAsync(deploymentId, context, store, cancellationToken);
         await store.SetDeploymentBotAsync(deploymentId, null, cancellationToken);
         bots.Forget(deploymentId);
+        await audit.ChangedAsync(context, Audit.AuditKinds.BotChanged, deploymentId, "removed");
         return TypedResults.NoContent();
     }
 

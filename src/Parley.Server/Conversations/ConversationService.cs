@@ -15,6 +15,7 @@ public sealed class ConversationService(
     Bots.BotResponder bots,
     Routing.Router router,
     Routing.AutoAssigner assigner,
+    Audit.AuditLog audit,
     TimeProvider time,
     IOptions<ParleyOptions> options)
 {
@@ -305,6 +306,8 @@ public sealed class ConversationService(
     {
         await CloseAsync(consumer, conversationId, cancellationToken, "conversation.cleared");
         await Storage(() => store.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken));
+        await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.HistoryCleared, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId, conversationId,
+            detail: "the conversation was ended and this device unlinked");
     }
 
     private async Task RecordEventAsync(Caller caller, Conversation conversation, string eventName, CancellationToken cancellationToken) =>

@@ -121,7 +121,8 @@ public static class MessengerEndpoints
         TypedResults.Ok(AdminView(await OwnAsync(deploymentId, context, store, cancellationToken), address));
 
     private static async Task<Ok<MessengerAdminView>> PutAsync(
-        Guid deploymentId, MessengerSettings request, HttpContext context, IParleyStore store, PublicAddress address, CancellationToken cancellationToken)
+        Guid deploymentId, MessengerSettings request, HttpContext context, IParleyStore store, PublicAddress address, Audit.AuditLog audit,
+        CancellationToken cancellationToken)
     {
         var deployment = await OwnAsync(deploymentId, context, store, cancellationToken);
         if (request.Validate() is { } problem)
@@ -131,6 +132,7 @@ public static class MessengerEndpoints
 
         var messenger = request with { Title = string.IsNullOrWhiteSpace(request.Title) ? null : request.Title.Trim() };
         await store.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.MessengerChanged, deploymentId, $"window mode {(messenger.WindowMode == WindowMode.Window ? "window" : "embedded")}");
         return TypedResults.Ok(AdminView(deployment with { Messenger = messenger }, address));
     }
 

@@ -64,7 +64,7 @@ public static class RoutingApi
     /// <summary>Replaces the tenant's routing. Nothing is stored unless all of it is valid; the error names the rule and the character.</summary>
     private static async Task<Results<Ok<RoutingConfiguration>, ProblemHttpResult>> PutRoutingAsync(
         RoutingConfiguration request, HttpContext context, IParleyStore store, RoutingConfigurations configurations, TimeProvider time,
-        CancellationToken cancellationToken)
+        Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
         try
@@ -86,6 +86,7 @@ public static class RoutingApi
 
         await store.SaveRoutingConfigurationAsync(tenantId, request, time.GetUtcNow(), cancellationToken);
         configurations.Forget(tenantId);
+        await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"{request.Queues.Count} queues, {request.Rules.Count} rules");
         return TypedResults.Ok(request);
     }
 
@@ -125,7 +126,7 @@ public static class RoutingApi
 
     private static async Task<Ok<AgentView>> PutAgentRoutingAsync(
         Guid agentId, AgentRoutingRequest request, HttpContext context, IParleyStore store, RoutingConfigurations configurations,
-        CancellationToken cancellationToken)
+        Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
         if (await store.GetAgentAsync(agentId, cancellationToken) is not { } agent || agent.TenantId != tenantId)
@@ -146,6 +147,7 @@ public static class RoutingApi
 
         var queues = request.Queues?.Distinct(StringComparer.Ordinal).ToList();
         await store.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"agent {agentId}: capacity {request.Capacity}, queues {(queues is null ? "all" : string.Join(", ", queues))}");
         return TypedResults.Ok((agent with { Queues = queues, Capacity = request.Capacity }).ToView());
     }
 

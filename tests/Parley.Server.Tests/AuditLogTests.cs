@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// The audit log: logins that succeed or are refused (with the failed check), a cleared history,
+/// admins' changes — queryable by the tenant's admins only, and holding no token or secret.
+/// </summary>
+public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<SharedServerFixture>
+{
+    private static readonly RSA Brand = RSA.Create(2048);
+    private TestServer Server => fixture.Server;
+
+    private async Task<JsonElement[]> EventsAsync(string admin, string? kind = null) =>
+        (await (await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/audit" + (kind is null ? "" : $"?kind={kind}"), admin))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToArray();
+
+    [Fact]
+    public async Task Logins_refusals_cleared_histories_and_admin_changes_are_recorded_without_tokens_or_secrets()
+    {
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var tenantId = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
+        var admin = await Server.AdminTokenAsync(tenantId);
+        await TestTokens.AttachSettingsAsync(Server, deploymentId, Brand);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var good = TestTokens.Rs256(Brand, new { iss = TestTokens.Issuer, aud = "parley", sub = "customer-77", exp = now + 600, iat = now });
+        var forged = TestTokens.Rs256(RSA.Create(2048), new { iss = TestTokens.Issuer, aud = "parley", sub = "customer-77", exp = now + 600, iat = now });
+
+        var accepted = await (await Server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = good })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = forged })).StatusCode);
+        await using (var socket = await Server.ConsumerAsync(accepted.GetProperty("visitorToken").GetString()!, deploymentId))
+        {
+            await socket.SendAsync(new { type = "conversation.start" });
+            var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+            await socket.SendAsync(new { type = "history.clear", conversationId });
+            await socket.ExpectAsync("history.cleared");
+        }
+
+        var path = $"/api/v1/admin/deployments/{deploymentId}/messenger";
+        Assert.Equal(HttpStatusCode.OK, (await Server.SendAsync(HttpMethod.Put, path, admin, new { windowMode = "window" })).StatusCode);
+        var created = await (await Server.SendAsync(HttpMethod.Post, "/api/v1/admin/authentication-settings", admin, new
+        {
+            name = "second", flow = "code", issuer = "https://idp.second.example", clientId = "parley",
+            keysDocument = Brand.ExportSubjectPublicKeyInfoPem(), tokenEndpoint = "https://idp.second.example/token", clientSecret = "a-very-secret-client-secret",
+        })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(created.TryGetProperty("id", out _), created.ToString());
+
+        var events = await EventsAsync(admin);
+        var logins = events.Where(e => e.GetProperty("kind").GetString() == "authentication.login").ToList();
+        Assert.Contains(logins, e => e.GetProperty("outcome").GetString() == "success" && e.GetProperty("subject").GetString() == "customer-77");
+        Assert.Contains(logins, e => e.GetProperty("outcome").GetString() == "refused" && e.GetProperty("reason").GetString() == "signature"
+            && e.GetProperty("actorType").GetString() == "visitor");
+        Assert.Contains(events, e => e.GetProperty("kind").GetString() == "history.cleared" && e.GetProperty("actorType").GetString() == "consumer");
+        Assert.Contains(events, e => e.GetProperty("kind").GetString() == "messenger.changed" && e.GetProperty("actorType").GetString() == "agent");
+        Assert.Contains(events, e => e.GetProperty("kind").GetString() == "settings.created");
+        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.GetProperty("at").GetDateTimeOffset() >= p.Second.GetProperty("at").GetDateTimeOffset()), "not newest first");
+
+        var everything = string.Join('\n', events.Select(e => e.ToString()));
+        Assert.DoesNotContain(good.Split('.')[2], everything, StringComparison.Ordinal);
+        Assert.DoesNotContain(forged.Split('.')[2], everything, StringComparison.Ordinal);
+        Assert.DoesNotContain("a-very-secret-client-secret", everything, StringComparison.Ordinal);
+        Assert.DoesNotContain(accepted.GetProperty("visitorToken").GetString()!, everything, StringComparison.Ordinal);
+
+        Assert.All(await EventsAsync(admin, "history.cleared"), e => Assert.Equal("history.cleared", e.GetProperty("kind").GetString()));
+    }
+
+    [Fact]
+    public async Task Admins_see_only_their_tenants_events_and_agents_none()
+    {
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var tenantId = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
+        var admin = await Server.AdminTokenAsync(tenantId);
+        Assert.Equal(HttpStatusCode.OK, (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/deployments/{deploymentId}/messenger", admin, new { title = "Mine" })).StatusCode);
+
+        var (otherDeployment, _) = await Server.NewTenantAsync();
+        var otherAdmin = await Server.AdminTokenAsync((await Server.Store.GetDeploymentAsync(otherDeployment, CancellationToken.None))!.TenantId);
+        Assert.DoesNotContain(await EventsAsync(otherAdmin), e => e.GetProperty("deploymentId").ValueKind == JsonValueKind.String
+            && e.GetProperty("deploymentId").GetGuid() == deploymentId);
+        Assert.Contains(await EventsAsync(admin), e => e.GetProperty("kind").GetString() == "messenger.changed");
+
+        var (_, agent) = await Server.NewAgentAsync(tenantId);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/audit", agent)).StatusCode);
+    }
+}
