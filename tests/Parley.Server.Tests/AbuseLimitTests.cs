@@ -20,7 +20,8 @@ public sealed class AbuseLimitTests : IAsyncLifetime
         "--Parley:Limits:TokenTestsPerAdminPerMinute=2",
         "--Parley:Limits:FramesPerSecond=2",
         "--Parley:Limits:FrameBurst=5",
-        "--Parley:Limits:MaxConnectionsPerConsumer=2");
+        "--Parley:Limits:MaxConnectionsPerConsumer=2",
+        "--Parley:Limits:LoginLinksPerConversation=2");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -128,6 +129,26 @@ public sealed class AbuseLimitTests : IAsyncLifetime
         }
 
         await agent.ExpectAsync("pong", f => f.GetProperty("requestId").GetString() == "p-29", TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task The_bot_issues_only_so_many_login_links_per_conversation()
+    {
+        var deploymentId = Parley.Demo.DemoOptions.ImplicitDeploymentId;
+        await using var visitor = await _server.ConsumerAsync(await _server.NewVisitorAsync(deploymentId), deploymentId);
+        await visitor.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await visitor.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await visitor.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        for (var i = 0; i < 3; i++)
+        {
+            await visitor.SendAsync(new { type = "message.send", conversationId, clientMessageId = $"ask-{i}", text = "statement copy please" });
+            await Task.Delay(600); // one case at a time, as a visitor would ask
+        }
+
+        var frames = await visitor.DrainAsync(TimeSpan.FromSeconds(1));
+        var texts = frames.Where(f => f.GetProperty("type").GetString() == "message").Select(f => f.GetProperty("message").GetProperty("text").GetString()).ToList();
+        Assert.Equal(2, texts.Count(t => t == "authentication.requested"));
+        Assert.Contains(texts, t => t!.StartsWith("You have asked for several logins", StringComparison.Ordinal));
     }
 
     [Fact]

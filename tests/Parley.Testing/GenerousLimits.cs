@@ -14,5 +14,6 @@ public static class GenerousLimits
         "--Parley:Limits:FramesPerSecond=1000000",
         "--Parley:Limits:FrameBurst=1000000",
         "--Parley:Limits:MaxConnectionsPerConsumer=100000",
+        "--Parley:Limits:LoginLinksPerConversation=100000",
     ];
 }

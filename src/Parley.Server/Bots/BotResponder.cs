@@ -16,6 +16,7 @@ public sealed partial class BotResponder(
     IParleyStore store,
     MessageWriter writer,
     LoginLinks links,
+    Security.LoginLinkLimiter linkLimiter,
     Routing.Router router,
     TimeProvider time,
     ILogger<BotResponder> logger)
@@ -101,6 +102,13 @@ public sealed partial class BotResponder(
 
     private async Task RequestLoginAsync(Conversation conversation, BotCase matched)
     {
+        if (!linkLimiter.TryAcquire(conversation.Id))
+        {
+            // Each link is a stored login state: a visitor repeating the case gets no more of them for a while.
+            await SayAsync(conversation, "You have asked for several logins in a short time. Please use the last login link, or try again in a few minutes.", CancellationToken.None);
+            return;
+        }
+
         if (await links.CreateAsync(conversation, CancellationToken.None) is not { } link)
         {
             // The brand has not set up a login for this deployment: a person has to help.

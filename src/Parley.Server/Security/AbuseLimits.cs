@@ -36,6 +36,9 @@ public sealed class LimitOptions
     /// <summary>…and in a burst.</summary>
     public int FrameBurst { get; set; } = 60;
 
+    /// <summary>Mid-chat login links the bot issues per conversation in 10 minutes (each is a stored login state).</summary>
+    public int LoginLinksPerConversation { get; set; } = 5;
+
     /// <summary>Open WebSockets per consumer on one node (a visitor's tabs and devices).</summary>
     public int MaxConnectionsPerConsumer { get; set; } = 20;
 
@@ -108,6 +111,26 @@ public sealed class ConsumerConnections(IOptions<LimitOptions> options)
     }
 }
 
+/// <summary>Mid-chat login links per conversation (per node): each is a login state Parley stores until it expires.</summary>
+public sealed class LoginLinkLimiter(IOptions<LimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(conversationId =>
+        RateLimitPartition.GetFixedWindowLimiter(conversationId, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.LoginLinksPerConversation,
+            Window = TimeSpan.FromMinutes(10),
+            QueueLimit = 0,
+        }));
+
+    public bool TryAcquire(Guid conversationId)
+    {
+        using var lease = _limiter.AttemptAcquire(conversationId);
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
+
 /// <summary>Session starts per deployment, checked once the deployment is known (it is in the request body).</summary>
 public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options) : IDisposable
 {
@@ -137,11 +160,12 @@ public static class AbuseLimits
     {
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
             .Validate(o => o.SessionsPerIpPerMinute > 0 && o.SessionsPerDeploymentPerMinute > 0 && o.TokenTestsPerAdminPerMinute > 0
-                && o.FramesPerSecond > 0 && o.FrameBurst >= 1 && o.MaxConnectionsPerConsumer > 0, "Parley:Limits values must be positive.")
+                && o.FramesPerSecond > 0 && o.FrameBurst >= 1 && o.MaxConnectionsPerConsumer > 0 && o.LoginLinksPerConversation > 0, "Parley:Limits values must be positive.")
             .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "Parley:Limits:KnownProxies must be IP addresses.")
             .ValidateOnStart();
         services.AddSingleton<ConsumerConnections>();
         services.AddSingleton<DeploymentSessionLimiter>();
+        services.AddSingleton<LoginLinkLimiter>();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<LimitOptions>>((forwarded, limits) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
