@@ -152,6 +152,30 @@ public sealed class AbuseLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_socket_that_stops_answering_pings_is_dropped_and_frees_its_place()
+    {
+        await using var server = await TestServer.StartAsync(
+            "--Parley:Realtime:KeepAliveInterval=00:00:01", "--Parley:Realtime:KeepAliveTimeout=00:00:01", "--Parley:Limits:MaxConnectionsPerConsumer=1");
+        var token = await server.NewVisitorAsync();
+        var uri = server.WebSocketUri($"/ws/consumer?deploymentId={TestServer.DemoDeployment}");
+
+        // A device that went away: connected and authenticated, then never reads again (so never answers a ping).
+        using var gone = new ClientWebSocket();
+        gone.Options.KeepAliveInterval = TimeSpan.Zero;
+        gone.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        await gone.ConnectAsync(uri, CancellationToken.None);
+
+        await using (var second = await WsClient.ConnectAsync(uri, token))
+        {
+            Assert.Equal("too_many_connections", (await second.ExpectAsync("error")).GetProperty("code").GetString());
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await using var back = await WsClient.ConnectAsync(uri, token);
+        await back.ExpectAsync("ready");
+    }
+
+    [Fact]
     public async Task A_visitor_may_hold_only_so_many_connections_at_once()
     {
         var token = await _server.NewVisitorAsync();

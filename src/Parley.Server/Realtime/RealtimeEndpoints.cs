@@ -14,6 +14,7 @@ public static partial class RealtimeEndpoints
             .Bind(configuration.GetSection(RealtimeOptions.Section))
             .Validate(o => o.MaxFrameBytes is >= 1024 and <= 1024 * 1024, "Parley:Realtime:MaxFrameBytes must be between 1 KB and 1 MB.")
             .Validate(o => o.HandshakeTimeout > TimeSpan.Zero, "Parley:Realtime:HandshakeTimeout must be positive.")
+            .Validate(o => o.KeepAliveTimeout >= TimeSpan.Zero, "Parley:Realtime:KeepAliveTimeout may not be negative.")
             .Validate(o => o.OutboundQueueLimit >= 16, "Parley:Realtime:OutboundQueueLimit must be at least 16.")
             .Validate(o => o.ReplayPageSize is >= 1 and <= 1000, "Parley:Realtime:ReplayPageSize must be between 1 and 1000.")
             .ValidateOnStart();
@@ -24,7 +25,11 @@ public static partial class RealtimeEndpoints
     public static WebApplication MapRealtime(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.KeepAliveInterval });
+        app.UseWebSockets(new WebSocketOptions
+        {
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+        });
         app.Map("/ws/consumer", AcceptConsumerAsync);
         app.Map("/ws/agent", AcceptAgentAsync);
         return app;

@@ -14,6 +14,13 @@ public sealed class RealtimeOptions
     /// <summary>WebSocket ping interval keeping idle connections (and proxies) alive.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a ping may go unanswered before the connection is dropped: a visitor whose device
+    /// went away without closing (sleep, lost network) does not hold a socket for hours. Browsers
+    /// answer pings by themselves; zero turns the check off.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
     /// <summary>Outbound frames a connection may have queued; a client slower than this is disconnected and resumes by seq.</summary>
     public int OutboundQueueLimit { get; set; } = 2048;
 
