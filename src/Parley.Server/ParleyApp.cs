@@ -34,6 +34,12 @@ public static class ParleyApp
         builder.Services.AddMessenger();
         builder.Services.AddAbuseLimits(builder.Configuration);
         builder.Services.AddAudit();
+        builder.Services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection(RetentionOptions.Section))
+            .Validate(o => o.ClosedConversationDays is null or > 0, "Parley:Retention:ClosedConversationDays must be positive (or unset to keep everything).")
+            .Validate(o => o.Interval >= TimeSpan.FromMinutes(1), "Parley:Retention:Interval must be at least a minute.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Retention>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Retention>());
         configure?.Invoke(builder);
 
         var app = builder.Build();

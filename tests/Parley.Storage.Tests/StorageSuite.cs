@@ -515,6 +515,36 @@ public abstract partial class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retention_deletes_conversations_closed_before_the_cut_off_with_their_messages_and_keeps_the_rest()
+    {
+        var (_, deployment) = await NewTenantAsync();
+        var old = await NewConversationAsync(deployment);
+        var recent = await NewConversationAsync(deployment);
+        var open = await NewConversationAsync(deployment);
+        foreach (var conversation in new[] { old, recent, open })
+        {
+            await Store.AppendMessagesAsync([Text(conversation.Id, conversation.ConsumerId, "m")], Ct);
+        }
+
+        await Store.UpsertReceiptAsync(new Receipt(old.Id, Guid.NewGuid(), ParticipantRole.Agent, 1, 1, T0), Ct);
+        await Store.CreateLoginStateAsync(
+            new LoginState("retention-state", old.TenantId, deployment.Id, old.Id, "n", "v", "https://parley.example/auth/callback", T0, T0.AddMinutes(10), old.ConsumerId), Ct);
+        Assert.True(await Store.SetConversationStatusAsync(old.Id, ConversationStatus.Closed, T0, Ct));
+        Assert.True(await Store.SetConversationStatusAsync(recent.Id, ConversationStatus.Closed, T0.AddDays(10), Ct));
+
+        Assert.Equal(1, await Store.DeleteClosedConversationsAsync(T0.AddDays(5), 100, Ct));
+        Assert.Equal(0, await Store.DeleteClosedConversationsAsync(T0.AddDays(5), 100, Ct));
+
+        Assert.Null(await Store.GetConversationAsync(old.Id, Ct));
+        Assert.Empty(await Store.GetMessagesAsync(old.Id, 0, 10, Ct));
+        Assert.NotNull(await Store.GetConversationAsync(recent.Id, Ct));
+        Assert.Single(await Store.GetMessagesAsync(recent.Id, 0, 10, Ct));
+        Assert.Single(await Store.GetMessagesAsync(open.Id, 0, 10, Ct));
+        Assert.Equal(1, await Store.DeleteClosedConversationsAsync(T0.AddDays(11), 100, Ct));
+        Assert.NotNull(await Store.GetConversationAsync(open.Id, Ct));
+    }
+
+    [Fact]
     public async Task Audit_events_are_listed_newest_first_per_tenant_by_kind_and_before_a_time()
     {
         var (tenant, deployment) = await NewTenantAsync();

@@ -44,6 +44,12 @@ public interface IParleyStore
     Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
 
     /// <summary>Replaces a deployment's bot (null removes it).</summary>
+    /// <summary>
+    /// Retention: deletes up to <paramref name="limit"/> conversations closed before
+    /// <paramref name="closedBefore"/>, with their messages, receipts and login states. Returns how many.
+    /// </summary>
+    Task<int> DeleteClosedConversationsAsync(DateTimeOffset closedBefore, int limit, CancellationToken cancellationToken);
+
     /// <summary>Records an audit event.</summary>
     Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 

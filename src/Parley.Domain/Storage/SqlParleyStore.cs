@@ -329,6 +329,42 @@ public abstract class SqlParleyStore : IParleyStore
     private static string? QueuesJson(IReadOnlyList<string>? queues) =>
         queues is null ? null : JsonSerializer.Serialize(queues.ToList(), DomainJsonContext.Default.ListString);
 
+    /// <summary>The tables whose rows belong to a conversation (deleted before it).</summary>
+    private static readonly string[] ConversationChildren = ["messages", "receipts", "login_states"];
+
+    public Task<int> DeleteClosedConversationsAsync(DateTimeOffset closedBefore, int limit, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            var ids = new List<object?>();
+            await using (var select = Command(connection, transaction,
+                $"SELECT id FROM conversations WHERE status = 'closed' AND closed_at < @before ORDER BY closed_at LIMIT @limit{ForUpdate}",
+                [("before", ToDb(closedBefore)), ("limit", limit)]))
+            {
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    ids.Add(ToDb(ReadGuid(reader, 0)));
+                }
+            }
+
+            if (ids.Count > 0)
+            {
+                var (list, parameters) = InList("c", ids);
+                foreach (var table in ConversationChildren)
+                {
+                    await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE conversation_id IN ({list})", parameters);
+                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using var conversations = Command(connection, transaction, $"DELETE FROM conversations WHERE id IN ({list})", parameters);
+                await conversations.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return ids.Count;
+        }, cancellationToken);
+
     public Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
         ExecuteAsync(
             "INSERT INTO audit_events (id, tenant_id, at, kind, outcome, actor_type, actor_id, deployment_id, conversation_id, subject, reason, detail) " +

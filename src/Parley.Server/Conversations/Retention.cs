@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+using Parley.Storage;
+
+namespace Parley.Conversations;
+
+/// <summary>The <c>Parley:Retention</c> section.</summary>
+public sealed class RetentionOptions
+{
+    public const string Section = "Parley:Retention";
+
+    /// <summary>Closed conversations are deleted (messages, receipts, login states) this many days after they closed; null keeps them.</summary>
+    public int? ClosedConversationDays { get; set; }
+
+    /// <summary>How often the deletion runs.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Deletes closed conversations past the retention period, in batches, every
+/// <see cref="RetentionOptions.Interval"/>. Safe on several nodes (each batch locks its rows).
+/// A conversation resumed before its deletion is open again and kept.
+/// </summary>
+public sealed partial class Retention(IParleyStore store, TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
+{
+    private const int BatchSize = 200;
+
+    /// <summary>One round: every conversation closed before the cut-off, batch after batch. Returns how many were deleted.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.ClosedConversationDays is not { } days)
+        {
+            return 0;
+        }
+
+        var before = time.GetUtcNow().AddDays(-days);
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await store.DeleteClosedConversationsAsync(before, BatchSize, cancellationToken);
+            total += deleted;
+        }
+        while (deleted == BatchSize);
+
+        if (total > 0)
+        {
+            LogDeleted(logger, total, days);
+        }
+
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.ClosedConversationDays is null)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                // The database is away: housekeeping never stops the server; the next round tries again.
+                LogFailed(logger, exception);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Retention deleted {Count} conversations closed more than {Days} days ago")]
+    private static partial void LogDeleted(ILogger logger, int count, int days);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Retention could not delete old conversations")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
