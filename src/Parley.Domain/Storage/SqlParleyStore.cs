@@ -18,6 +18,9 @@ namespace Parley.Storage;
 /// </summary>
 public abstract class SqlParleyStore : IParleyStore
 {
+    /// <summary>Encryption at rest of message bodies and verified claims (none unless the host sets one).</summary>
+    public IFieldProtector FieldProtector { get; set; } = NoFieldProtection.Instance;
+
     private const string ConversationColumns =
         "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at, authenticated, bot_case, " +
         "priority, routing_rule, queued_at, first_response_at, routed_until";
@@ -959,7 +962,7 @@ public abstract class SqlParleyStore : IParleyStore
                 parameters.AddRange(
                 [
                     ("c" + i, ToDb(m.ConversationId)), ("s" + i, m.Seq), ("k" + i, (int)m.Kind), ("r" + i, (int)m.SenderRole),
-                    ("u" + i, m.SenderId is { } sender ? ToDb(sender) : null), ("m" + i, m.ClientMessageId), ("b" + i, m.Text),
+                    ("u" + i, m.SenderId is { } sender ? ToDb(sender) : null), ("m" + i, m.ClientMessageId), ("b" + i, FieldProtector.Protect(m.Text)),
                     ("a" + i, ToDb(m.SentAt)), ("d" + i, m.Data),
                 ]);
             }
@@ -1034,7 +1037,7 @@ public abstract class SqlParleyStore : IParleyStore
             (ParticipantRole)r.GetInt32(3),
             r.IsDBNull(4) ? null : ReadGuid(r, 4),
             NullableString(r, 5),
-            r.GetString(6),
+            FieldProtector.Unprotect(r.GetString(6)),
             ReadTime(r, 7),
             NullableString(r, 8));
 
@@ -1123,8 +1126,8 @@ public abstract class SqlParleyStore : IParleyStore
             ("consumer", ToDb(identity.ConsumerId)),
             ("iss", identity.Issuer),
             ("sub", identity.Subject),
-            ("claims", JsonSerializer.Serialize(identity.VerifiedClaims, DomainJsonContext.Default.IReadOnlyDictionaryStringString)),
-            ("context", JsonSerializer.Serialize(identity.ContextVariables, DomainJsonContext.Default.IReadOnlyDictionaryStringString)),
+            ("claims", FieldProtector.Protect(JsonSerializer.Serialize(identity.VerifiedClaims, DomainJsonContext.Default.IReadOnlyDictionaryStringString))),
+            ("context", FieldProtector.Protect(JsonSerializer.Serialize(identity.ContextVariables, DomainJsonContext.Default.IReadOnlyDictionaryStringString))),
             ("acr", identity.Acr),
             ("at", ToDb(identity.AuthenticatedAt)),
             ("until", ToDb(identity.AuthenticatedUntil)));
@@ -1136,8 +1139,8 @@ public abstract class SqlParleyStore : IParleyStore
                 ReadGuid(r, 0),
                 r.GetString(1),
                 r.GetString(2),
-                JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.DictionaryStringString) ?? [],
-                JsonSerializer.Deserialize(r.GetString(4), DomainJsonContext.Default.DictionaryStringString) ?? [],
+                JsonSerializer.Deserialize(FieldProtector.Unprotect(r.GetString(3)), DomainJsonContext.Default.DictionaryStringString) ?? [],
+                JsonSerializer.Deserialize(FieldProtector.Unprotect(r.GetString(4)), DomainJsonContext.Default.DictionaryStringString) ?? [],
                 NullableString(r, 5),
                 ReadTime(r, 6),
                 ReadTime(r, 7)),

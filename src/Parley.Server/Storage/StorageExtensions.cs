@@ -20,9 +20,15 @@ public static class StorageExtensions
         services.AddSingleton<IParleyStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return options.Provider == "postgres"
+            SqlParleyStore store = options.Provider == "postgres"
                 ? new PostgresParleyStore(options.Postgres)
                 : new SqliteParleyStore(options.Sqlite);
+            if (options.EncryptAtRest)
+            {
+                store.FieldProtector = new DataProtectionFieldProtector(sp.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>());
+            }
+
+            return store;
         });
         services.AddHostedService<StorageStartup>();
         return services;

@@ -15,6 +15,13 @@ public sealed class StorageOptions
 
     public PostgresStoreOptions Postgres { get; set; } = new();
 
+    /// <summary>
+    /// Encrypts message bodies, verified claims and context variables at rest (Data Protection keys
+    /// under <c>Parley:DataProtection:KeysPath</c>: back them up with the database). Rows written
+    /// before it was turned on stay readable.
+    /// </summary>
+    public bool EncryptAtRest { get; set; }
+
     /// <summary>Most messages committed in one transaction by the group-commit writer.</summary>
     public int MaxBatchSize { get; set; } = 256;
 }
