@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Parley.Server.Tests;
 
@@ -83,5 +84,37 @@ public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<S
 
         var (_, agent) = await Server.NewAgentAsync(tenantId);
         Assert.Equal(HttpStatusCode.Forbidden, (await Server.SendAsync(HttpMethod.Get, "/api/v1/admin/audit", agent)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_logins_expiry_is_recorded_once_however_many_sockets_the_device_had_open()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var (deploymentId, _) = await server.NewTenantAsync();
+        var tenantId = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
+        await TestTokens.AttachSettingsAsync(server, deploymentId, Brand, sessionTtlMinutes: 15, now: clock.GetUtcNow());
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var jwt = TestTokens.Rs256(Brand, new { iss = TestTokens.Issuer, aud = "parley", sub = "customer-expiring", exp = now + 3600, iat = now });
+        var token = (await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt })).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("visitorToken").GetString()!;
+        await using var tab1 = await server.ConsumerAsync(token, deploymentId);
+        await using var tab2 = await server.ConsumerAsync(token, deploymentId);
+
+        clock.Advance(TimeSpan.FromMinutes(16));
+        await tab1.ExpectAsync("auth.expired");
+        await tab2.ExpectAsync("auth.expired");
+
+        var admin = await server.AdminTokenAsync(tenantId);
+        JsonElement[] expired = [];
+        for (var i = 0; i < 50 && expired.Length == 0; i++)
+        {
+            await Task.Delay(20);
+            expired = (await (await server.SendAsync(HttpMethod.Get, "/api/v1/admin/audit?kind=authentication.expired", admin))
+                .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToArray();
+        }
+
+        var only = Assert.Single(expired);
+        Assert.Equal(("customer-expiring", "consumer"), (only.GetProperty("subject").GetString(), only.GetProperty("actorType").GetString()));
     }
 }

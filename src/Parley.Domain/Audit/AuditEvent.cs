@@ -29,6 +29,7 @@ public static class AuditKinds
 {
     public const string Login = "authentication.login";
     public const string MidChatLogin = "authentication.upgrade";
+    public const string LoginExpired = "authentication.expired";
     public const string HistoryCleared = "history.cleared";
     public const string SettingsCreated = "settings.created";
     public const string SettingsUpdated = "settings.updated";

@@ -15,6 +15,7 @@ internal sealed partial class FrameDispatcher(
     Authentication.MidChatLogin login,
     Routing.AutoAssigner assigner,
     ConsumerConnections consumerConnections,
+    Audit.AuditLog audit,
     TimeProvider time,
     ILogger logger,
     ParticipantRole role,
@@ -70,7 +71,11 @@ internal sealed partial class FrameDispatcher(
             var due = consumer.SessionExpiresAt - time.GetUtcNow();
             var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
             _sessionEnd = time.CreateTimer(
-                _ => connection.Send(new AuthExpiredFrame(consumer.SessionExpiresAt)),
+                _ =>
+                {
+                    connection.Send(new AuthExpiredFrame(consumer.SessionExpiresAt));
+                    _ = audit.ExpiredAsync(consumer);
+                },
                 null,
                 due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,
                 Timeout.InfiniteTimeSpan);

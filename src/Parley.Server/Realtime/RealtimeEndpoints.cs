@@ -122,6 +122,7 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<Authentication.MidChatLogin>(),
             services.GetRequiredService<Routing.AutoAssigner>(),
             services.GetRequiredService<ConsumerConnections>(),
+            services.GetRequiredService<Audit.AuditLog>(),
             services.GetRequiredService<TimeProvider>(),
             logger,
             role,
