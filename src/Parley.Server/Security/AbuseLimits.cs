@@ -111,45 +111,32 @@ public sealed class ConsumerConnections(IOptions<LimitOptions> options)
     }
 }
 
-/// <summary>Mid-chat login links per conversation (per node): each is a login state Parley stores until it expires.</summary>
-public sealed class LoginLinkLimiter(IOptions<LimitOptions> options) : IDisposable
+/// <summary>A fixed-window limit per id (a deployment, a conversation), on this node.</summary>
+public abstract class PerIdLimiter(int permits, TimeSpan window) : IDisposable
 {
-    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(conversationId =>
-        RateLimitPartition.GetFixedWindowLimiter(conversationId, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.LoginLinksPerConversation,
-            Window = TimeSpan.FromMinutes(10),
-            QueueLimit = 0,
-        }));
+    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(id =>
+        RateLimitPartition.GetFixedWindowLimiter(id, _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = window, QueueLimit = 0 }));
 
-    public bool TryAcquire(Guid conversationId)
+    public bool TryAcquire(Guid id)
     {
-        using var lease = _limiter.AttemptAcquire(conversationId);
+        using var lease = _limiter.AttemptAcquire(id);
         return lease.IsAcquired;
     }
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose()
+    {
+        _limiter.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
+
+/// <summary>Mid-chat login links per conversation: each is a login state Parley stores until it expires.</summary>
+public sealed class LoginLinkLimiter(IOptions<LimitOptions> options)
+    : PerIdLimiter(options.Value.LoginLinksPerConversation, TimeSpan.FromMinutes(10));
 
 /// <summary>Session starts per deployment, checked once the deployment is known (it is in the request body).</summary>
-public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options) : IDisposable
-{
-    private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(deploymentId =>
-        RateLimitPartition.GetFixedWindowLimiter(deploymentId, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = options.Value.SessionsPerDeploymentPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
-
-    public bool TryAcquire(Guid deploymentId)
-    {
-        using var lease = _limiter.AttemptAcquire(deploymentId);
-        return lease.IsAcquired;
-    }
-
-    public void Dispose() => _limiter.Dispose();
-}
+public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options)
+    : PerIdLimiter(options.Value.SessionsPerDeploymentPerMinute, TimeSpan.FromMinutes(1));
 
 public static class AbuseLimits
 {
