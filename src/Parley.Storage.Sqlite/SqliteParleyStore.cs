@@ -42,6 +42,9 @@ public sealed class SqliteParleyStore : SqlParleyStore
 
     protected override IReadOnlyList<SqlMigration> Migrations => SqliteMigrations.All;
 
+    private string MaxPagesPragma =>
+        _options.MaxPageCount is { } pages ? string.Create(CultureInfo.InvariantCulture, $" PRAGMA max_page_count={pages};") : "";
+
     protected override async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
@@ -51,7 +54,7 @@ public sealed class SqliteParleyStore : SqlParleyStore
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText = string.Create(
                 CultureInfo.InvariantCulture,
-                $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};");
+                $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};{MaxPagesPragma}");
             await pragmas.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
