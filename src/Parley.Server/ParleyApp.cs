@@ -43,7 +43,7 @@ public static class ParleyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseForwardedClientAddresses();
+        app.UseForwardedHeaders(); // client addresses from trusted proxies (Parley:Limits:KnownProxies), for the per-address limits
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseCors();

@@ -188,21 +188,17 @@ public abstract class SqlParleyStore : IParleyStore
             ("messenger", MessengerJson(deployment.Messenger)));
 
     public Task SetDeploymentMessengerAsync(Guid deploymentId, MessengerSettings? messenger, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            "UPDATE deployments SET messenger = @messenger WHERE id = @id",
-            cancellationToken,
-            ("messenger", MessengerJson(messenger)),
-            ("id", ToDb(deploymentId)));
+        SetDeploymentColumnAsync(deploymentId, "messenger", MessengerJson(messenger), cancellationToken);
+
+    /// <summary>Replaces one of a deployment's JSON settings columns (a constant name, never input).</summary>
+    private Task<int> SetDeploymentColumnAsync(Guid deploymentId, string column, string? json, CancellationToken cancellationToken) =>
+        ExecuteAsync($"UPDATE deployments SET {column} = @value WHERE id = @id", cancellationToken, ("value", json), ("id", ToDb(deploymentId)));
 
     private static string? MessengerJson(MessengerSettings? messenger) =>
         messenger is null ? null : JsonSerializer.Serialize(messenger, DomainJsonContext.Default.MessengerSettings);
 
     public Task SetDeploymentBotAsync(Guid deploymentId, BotSettings? bot, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            "UPDATE deployments SET bot = @bot WHERE id = @id",
-            cancellationToken,
-            ("bot", BotJson(bot)),
-            ("id", ToDb(deploymentId)));
+        SetDeploymentColumnAsync(deploymentId, "bot", BotJson(bot), cancellationToken);
 
     private static string? BotJson(BotSettings? bot) =>
         bot is null ? null : JsonSerializer.Serialize(bot, DomainJsonContext.Default.BotSettings);

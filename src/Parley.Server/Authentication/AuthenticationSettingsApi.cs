@@ -163,12 +163,7 @@ public static class AuthenticationSettingsApi
     private static async Task<NoContent> AttachAsync(
         Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IParleyStore store, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var tenant = context.Caller<AgentCaller>().TenantId;
-        if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is not { } deployment || deployment.TenantId != tenant)
-        {
-            throw ParleyException.NotFound("The deployment");
-        }
-
+        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
         if (request.SettingsId is { } settingsId)
         {
             await OwnAsync(settingsId, context, store, cancellationToken);

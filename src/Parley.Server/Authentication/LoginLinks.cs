@@ -93,7 +93,7 @@ public sealed class LoginLinks(
     /// </summary>
     public async Task<string?> AuthorizationEndpointAsync(AuthenticationSettings settings, CancellationToken cancellationToken)
     {
-        if (settings.AuthorizationEndpoint is { } configured || resolver.KeySource(settings) is not DiscoveryKeySource discovery)
+        if (settings.AuthorizationEndpoint is not null || resolver.KeySource(settings) is not DiscoveryKeySource discovery)
         {
             return settings.AuthorizationEndpoint;
         }

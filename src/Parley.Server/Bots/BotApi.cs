@@ -19,12 +19,12 @@ public static class BotApi
 
     private static async Task<Ok<BotSettings>> GetAsync(
         Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await OwnAsync(deploymentId, context, store, cancellationToken)).Bot ?? new BotSettings());
+        TypedResults.Ok((await context.OwnDeploymentAsync(store, deploymentId, cancellationToken)).Bot ?? new BotSettings());
 
     private static async Task<Ok<BotSettings>> PutAsync(
         Guid deploymentId, BotSettings request, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await OwnAsync(deploymentId, context, store, cancellationToken);
+        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
         var bot = request with { Cases = request.Cases ?? [] };
         if (bot.Validate() is { } problem)
         {
@@ -40,15 +40,10 @@ public static class BotApi
     private static async Task<NoContent> DeleteAsync(
         Guid deploymentId, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await OwnAsync(deploymentId, context, store, cancellationToken);
+        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
         await store.SetDeploymentBotAsync(deploymentId, null, cancellationToken);
         bots.Forget(deploymentId);
         await audit.ChangedAsync(context, Audit.AuditKinds.BotChanged, deploymentId, "removed");
         return TypedResults.NoContent();
     }
-
-    private static async Task<Tenants.Deployment> OwnAsync(Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        await store.GetDeploymentAsync(deploymentId, cancellationToken) is { } deployment && deployment.TenantId == context.Caller<AgentCaller>().TenantId
-            ? deployment
-            : throw ParleyException.NotFound("The deployment");
 }

@@ -62,6 +62,7 @@ public static class ConsumerApi
         HttpContext context,
         IParleyStore store,
         CallerAuthenticator authenticator,
+        DeploymentSessionLimiter deploymentLimiter,
         ConversationService conversations,
         TimeProvider time,
         IOptions<ParleyOptions> options,
@@ -79,14 +80,9 @@ public static class ConsumerApi
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
         }
 
-        if (!context.RequestServices.GetRequiredService<DeploymentSessionLimiter>().TryAcquire(deployment.Id))
+        if (!deploymentLimiter.TryAcquire(deployment.Id))
         {
-            context.Response.Headers.RetryAfter = "60";
-            return TypedResults.Problem(
-                title: ErrorCodes.RateLimited,
-                detail: "This deployment is starting more sessions than its limit allows; try again later.",
-                statusCode: StatusCodes.Status429TooManyRequests,
-                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited, ["retryable"] = true });
+            return AbuseLimits.RateLimited(context, TimeSpan.FromMinutes(1));
         }
 
         if (request.Jwt is not null || request.Code is not null)

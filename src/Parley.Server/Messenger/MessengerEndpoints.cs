@@ -118,13 +118,13 @@ public static class MessengerEndpoints
 
     private static async Task<Ok<MessengerAdminView>> AdminViewAsync(
         Guid deploymentId, HttpContext context, IParleyStore store, PublicAddress address, CancellationToken cancellationToken) =>
-        TypedResults.Ok(AdminView(await OwnAsync(deploymentId, context, store, cancellationToken), address));
+        TypedResults.Ok(AdminView(await context.OwnDeploymentAsync(store, deploymentId, cancellationToken), address));
 
     private static async Task<Ok<MessengerAdminView>> PutAsync(
         Guid deploymentId, MessengerSettings request, HttpContext context, IParleyStore store, PublicAddress address, Audit.AuditLog audit,
         CancellationToken cancellationToken)
     {
-        var deployment = await OwnAsync(deploymentId, context, store, cancellationToken);
+        var deployment = await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
         if (request.Validate() is { } problem)
         {
             throw ParleyException.Invalid(problem);
@@ -143,11 +143,6 @@ public static class MessengerEndpoints
         deployment.AuthenticationSettingsId,
         deployment.Messenger ?? new MessengerSettings(),
         $"""<script src="{address.Resolve("/widget.js")}" data-deployment="{deployment.Id}" async></script>""");
-
-    private static async Task<Deployment> OwnAsync(Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        await store.GetDeploymentAsync(deploymentId, cancellationToken) is { } deployment && deployment.TenantId == context.Caller<AgentCaller>().TenantId
-            ? deployment
-            : throw ParleyException.NotFound("The deployment");
 
     private static byte[] Resource(string name)
     {

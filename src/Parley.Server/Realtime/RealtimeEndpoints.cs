@@ -111,9 +111,7 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<IParleyStore>(),
             logger,
             caller,
-            role == ParticipantRole.Consumer && services.GetRequiredService<IOptions<LimitOptions>>().Value is var limits
-                ? new FrameBudget(limits.FramesPerSecond, limits.FrameBurst, services.GetRequiredService<TimeProvider>())
-                : null,
+            role == ParticipantRole.Consumer ? FrameBudgetOf(services) : null,
             services.GetRequiredService<TimeProvider>());
         using var dispatcher = new FrameDispatcher(
             services.GetRequiredService<ConversationService>(),
@@ -128,6 +126,13 @@ public static partial class RealtimeEndpoints
             role,
             deploymentId);
         await connection.RunAsync(dispatcher, context.RequestAborted);
+    }
+
+    /// <summary>A visitor's frame budget (agents' connections have none).</summary>
+    private static FrameBudget FrameBudgetOf(IServiceProvider services)
+    {
+        var limits = services.GetRequiredService<IOptions<LimitOptions>>().Value;
+        return new FrameBudget(limits.FramesPerSecond, limits.FrameBurst, services.GetRequiredService<TimeProvider>());
     }
 
     private static Task Problem(HttpContext context, int status, string code, string detail) =>

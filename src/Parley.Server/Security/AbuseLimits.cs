@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Parley.Conversations;
@@ -164,7 +165,8 @@ public static class AbuseLimits
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = (rejected, cancellationToken) => new ValueTask(RejectAsync(rejected.HttpContext, rejected.Lease, cancellationToken));
+            limiter.OnRejected = (rejected, _) => new ValueTask(RateLimited(rejected.HttpContext,
+                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1)).ExecuteAsync(rejected.HttpContext));
             limiter.AddPolicy(SessionsPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.SessionsPerIpPerMinute)));
@@ -175,13 +177,6 @@ public static class AbuseLimits
         return services;
     }
 
-    /// <summary>Client addresses from trusted proxies, then the limiter (after authentication: the token tester's limit is per admin).</summary>
-    public static WebApplication UseForwardedClientAddresses(this WebApplication app)
-    {
-        app.UseForwardedHeaders();
-        return app;
-    }
-
     private static FixedWindowRateLimiterOptions PerMinute(int permits) => new()
     {
         PermitLimit = permits,
@@ -190,16 +185,13 @@ public static class AbuseLimits
     };
 
     /// <summary>A 429 in Parley's error shape, with <c>Retry-After</c> in seconds.</summary>
-    public static Task RejectAsync(HttpContext context, RateLimitLease? lease, CancellationToken cancellationToken)
+    public static ProblemHttpResult RateLimited(HttpContext context, TimeSpan retryAfter)
     {
-        var retryAfter = lease is not null && lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return Results.Problem(
+        return TypedResults.Problem(
             title: ErrorCodes.RateLimited,
             detail: "Too many requests; try again after the Retry-After delay.",
             statusCode: StatusCodes.Status429TooManyRequests,
-            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited, ["retryable"] = true })
-            .ExecuteAsync(context);
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.RateLimited, ["retryable"] = true });
     }
 }

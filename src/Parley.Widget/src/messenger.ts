@@ -625,12 +625,13 @@ export class Messenger implements ViewActions {
     if (!this.view) {
       return;
     }
-    if (this.inView() && this.conversationId && this.timeline.lastSeq > (this.storage.get<number>(`seen.${this.conversationId}`) ?? 0)) {
-      this.markRead();
+    const seen = this.conversationId ? this.storage.get<number>(`seen.${this.conversationId}`) ?? 0 : 0;
+    const inView = this.inView();
+    if (inView && this.conversationId && this.timeline.lastSeq > seen) {
+      this.markRead(); // records the new seen seq, then refreshes
       return;
     }
-    const seen = this.conversationId ? this.storage.get<number>(`seen.${this.conversationId}`) ?? 0 : 0;
-    const unread = this.inView() ? 0 : this.timeline.fromOthersAfter(seen);
+    const unread = inView ? 0 : this.timeline.fromOthersAfter(seen);
     if (unread !== this.unread) {
       this.unread = unread;
       this.options.emit('unread', unread);
