@@ -50,6 +50,8 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
 
     protected override string LockConversationSql => "SELECT last_seq FROM conversations WHERE id = @id FOR UPDATE";
 
+    protected override string JsonMember(string column, string keyParameter) => $"({column}::jsonb ->> {keyParameter})";
+
     protected override string Greatest(string left, string right) => $"GREATEST({left}, {right})";
 
     protected override object ToDb(Guid value) => value;

@@ -119,6 +119,8 @@ public sealed class SqliteParleyStore : SqlParleyStore
 
     protected override string LockConversationSql => "SELECT last_seq FROM conversations WHERE id = @id";
 
+    protected override string JsonMember(string column, string keyParameter) => $"json_extract({column}, '$.\"' || {keyParameter} || '\"')";
+
     protected override string Greatest(string left, string right) => $"max({left}, {right})";
 
     protected override object ToDb(Guid value) => value.ToString("D");

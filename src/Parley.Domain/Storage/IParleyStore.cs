@@ -40,6 +40,12 @@ public interface IParleyStore
     /// <summary>A deployment by id, or null.</summary>
     Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken);
 
+    /// <summary>A tenant's deployments, by name.</summary>
+    Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(Guid tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the origins a deployment accepts browsers from.</summary>
+    Task SetDeploymentOriginsAsync(Guid deploymentId, IReadOnlyList<string> origins, CancellationToken cancellationToken);
+
     /// <summary>Attaches authentication settings to a deployment (null detaches them).</summary>
     Task SetDeploymentAuthenticationSettingsAsync(Guid deploymentId, Guid? settingsId, CancellationToken cancellationToken);
 
@@ -115,6 +121,10 @@ public interface IParleyStore
     /// <summary>A tenant's conversations, optionally only those with <paramref name="status"/>, oldest first.</summary>
     Task<IReadOnlyList<Conversation>> ListConversationsByTenantAsync(
         Guid tenantId, ConversationStatus? status, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's conversations that match every filter of <paramref name="search"/>, newest first.</summary>
+    Task<IReadOnlyList<Conversation>> SearchConversationsAsync(
+        Guid tenantId, ConversationSearch search, CancellationToken cancellationToken);
 
     /// <summary>
     /// Assigns an open, unassigned conversation to an agent who has room for it (fewer open

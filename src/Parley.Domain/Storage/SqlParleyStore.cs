@@ -210,20 +210,27 @@ public abstract class SqlParleyStore : IParleyStore
             ("settings", settingsId is { } id ? ToDb(id) : null),
             ("id", ToDb(deploymentId)));
 
+    private const string DeploymentColumns = "id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot, messenger";
+
     public Task<Deployment?> GetDeploymentAsync(Guid deploymentId, CancellationToken cancellationToken) =>
-        QuerySingleAsync(
-            "SELECT id, tenant_id, name, allowed_origins, created_at, authentication_settings_id, bot, messenger FROM deployments WHERE id = @id",
-            r => new Deployment(
-                ReadGuid(r, 0),
-                ReadGuid(r, 1),
-                r.GetString(2),
-                JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
-                ReadTime(r, 4),
-                r.IsDBNull(5) ? null : ReadGuid(r, 5),
-                r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), DomainJsonContext.Default.BotSettings),
-                r.IsDBNull(7) ? null : JsonSerializer.Deserialize(r.GetString(7), DomainJsonContext.Default.MessengerSettings)),
-            cancellationToken,
-            ("id", ToDb(deploymentId)));
+        QuerySingleAsync($"SELECT {DeploymentColumns} FROM deployments WHERE id = @id", ReadDeployment, cancellationToken, ("id", ToDb(deploymentId)));
+
+    public Task<IReadOnlyList<Deployment>> ListDeploymentsAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        QueryListAsync($"SELECT {DeploymentColumns} FROM deployments WHERE tenant_id = @tenant ORDER BY name, id", ReadDeployment, cancellationToken, ("tenant", ToDb(tenantId)));
+
+    public Task SetDeploymentOriginsAsync(Guid deploymentId, IReadOnlyList<string> origins, CancellationToken cancellationToken) =>
+        SetDeploymentColumnAsync(deploymentId, "allowed_origins", JsonSerializer.Serialize(origins.ToList(), DomainJsonContext.Default.ListString), cancellationToken);
+
+    private Deployment ReadDeployment(DbDataReader r) =>
+        new(
+            ReadGuid(r, 0),
+            ReadGuid(r, 1),
+            r.GetString(2),
+            JsonSerializer.Deserialize(r.GetString(3), DomainJsonContext.Default.ListString) ?? [],
+            ReadTime(r, 4),
+            r.IsDBNull(5) ? null : ReadGuid(r, 5),
+            r.IsDBNull(6) ? null : JsonSerializer.Deserialize(r.GetString(6), DomainJsonContext.Default.BotSettings),
+            r.IsDBNull(7) ? null : JsonSerializer.Deserialize(r.GetString(7), DomainJsonContext.Default.MessengerSettings));
 
     public Task CreateConsumerAsync(Consumer consumer, CancellationToken cancellationToken) =>
         ExecuteAsync(
@@ -488,6 +495,70 @@ public abstract class SqlParleyStore : IParleyStore
             ("tenant", ToDb(tenantId)),
             ("status", status is { } s ? StatusName(s) : null),
             ("limit", limit));
+
+    /// <summary>
+    /// The SQL for one member of a JSON object column as text (<paramref name="keyParameter"/> names
+    /// the parameter holding the member's name; names with a quote or a backslash are not searchable).
+    /// </summary>
+    protected abstract string JsonMember(string column, string keyParameter);
+
+    public Task<IReadOnlyList<Conversation>> SearchConversationsAsync(
+        Guid tenantId, ConversationSearch search, CancellationToken cancellationToken)
+    {
+        var where = new List<string> { "c.tenant_id = @tenant" };
+        if (search.Status is not null)
+        {
+            where.Add("c.status = @status");
+        }
+
+        if (search.From is not null)
+        {
+            where.Add("c.created_at >= @from");
+        }
+
+        if (search.To is not null)
+        {
+            where.Add("c.created_at < @to");
+        }
+
+        if (search.Consumer is not null)
+        {
+            // A consumer id, a verified subject, or part of a verified claim (name, email, phone…).
+            where.Add("(c.consumer_id = @consumerId OR EXISTS (SELECT 1 FROM verified_identities v WHERE v.consumer_id = c.consumer_id " +
+                "AND (v.subject = @consumer OR lower(v.verified_claims) LIKE @consumerLike ESCAPE '!')))");
+        }
+
+        if (search.Text is not null)
+        {
+            where.Add($"EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind = {(int)MessageKind.Text} AND lower(m.body) LIKE @textLike ESCAPE '!')");
+        }
+
+        if (search.AttributeName is not null)
+        {
+            where.Add($"lower({JsonMember("c.attributes", "@attributeName")}) = @attributeValue");
+        }
+
+        return QueryListAsync(
+            $"SELECT {string.Join(", ", ConversationColumns.Split(", ").Select(column => "c." + column))} FROM conversations c " +
+            $"WHERE {string.Join(" AND ", where)} ORDER BY c.created_at DESC, c.id LIMIT @limit",
+            ReadConversation,
+            cancellationToken,
+            ("tenant", ToDb(tenantId)),
+            ("status", search.Status is { } status ? StatusName(status) : null),
+            ("from", search.From is { } from ? ToDb(from) : null),
+            ("to", search.To is { } to ? ToDb(to) : null),
+            ("consumerId", Guid.TryParse(search.Consumer, out var consumerId) ? ToDb(consumerId) : ToDb(Guid.Empty)),
+            ("consumer", search.Consumer),
+            ("consumerLike", Contains(search.Consumer)),
+            ("textLike", Contains(search.Text)),
+            ("attributeName", search.AttributeName),
+            ("attributeValue", search.AttributeValue?.ToLowerInvariant()),
+            ("limit", search.Limit));
+    }
+
+    /// <summary>A LIKE pattern (escape character <c>!</c>) for a case-insensitive substring match.</summary>
+    private static string? Contains(string? text) =>
+        text is null ? null : "%" + text.ToLowerInvariant().Replace("!", "!!").Replace("%", "!%").Replace("_", "!_") + "%";
 
     private const string WaitingFilter = "tenant_id = @tenant AND status = 'open' AND assigned_agent_id IS NULL AND queue IS NOT NULL";
 
