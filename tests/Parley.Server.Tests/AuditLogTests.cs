@@ -87,7 +87,7 @@ public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    public async Task A_logins_expiry_is_recorded_once_however_many_sockets_the_device_had_open()
+    public async Task A_logins_expiry_is_audited_and_shown_in_the_conversation_once_however_many_sockets_the_device_had_open()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
@@ -100,6 +100,8 @@ public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<S
             .GetProperty("visitorToken").GetString()!;
         await using var tab1 = await server.ConsumerAsync(token, deploymentId);
         await using var tab2 = await server.ConsumerAsync(token, deploymentId);
+        await tab1.SendAsync(new { type = "conversation.start", requestId = "start" });
+        var conversationId = (await tab1.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
 
         clock.Advance(TimeSpan.FromMinutes(16));
         await tab1.ExpectAsync("auth.expired");
@@ -116,5 +118,21 @@ public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<S
 
         var only = Assert.Single(expired);
         Assert.Equal(("customer-expiring", "consumer"), (only.GetProperty("subject").GetString(), only.GetProperty("actorType").GetString()));
+
+        // Agents see it where they work: one system event in the visitor's open conversation.
+        var (_, agent) = await server.NewAgentAsync(tenantId);
+        async Task<JsonElement[]> ExpiryEventsAsync() =>
+            (await (await server.SendAsync(HttpMethod.Get, $"/api/v1/agent/conversations/{conversationId}/messages", agent))
+                .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray()
+                .Where(m => m.GetProperty("text").GetString() == "authentication.expired").ToArray();
+        for (var i = 0; i < 50 && (await ExpiryEventsAsync()).Length == 0; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(200); // a second copy would have arrived by now
+        var events = await ExpiryEventsAsync();
+        var shown = Assert.Single(events);
+        Assert.Equal(("event", "system"), (shown.GetProperty("kind").GetString(), shown.GetProperty("senderRole").GetString()));
     }
 }

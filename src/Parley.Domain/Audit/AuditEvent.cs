@@ -38,4 +38,7 @@ public static class AuditKinds
     public const string BotChanged = "bot.changed";
     public const string RoutingChanged = "routing.changed";
     public const string MessengerChanged = "messenger.changed";
+    public const string DeploymentCreated = "deployment.created";
+    public const string DeploymentChanged = "deployment.changed";
+    public const string AgentCreated = "agent.created";
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,11 @@ public sealed record LoginRequest(string Email, string Password);
 
 /// <summary>An agent: <c>Queues</c> are the queues they serve (null: every queue), <c>Capacity</c> the most open conversations they hold.</summary>
 public sealed record AgentView(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, int Capacity, IReadOnlyList<string>? Queues);
+
+/// <summary>An admin's new agent account: <c>Role</c> is <c>agent</c> (default) or <c>admin</c>; <c>Queues</c> null serves every queue.</summary>
+public sealed record CreateAgentRequest(string? Email, string? DisplayName, string? Password, string? Role, int? Capacity, IReadOnlyList<string>? Queues);
+
+public sealed record SessionView(AgentView? Agent);
 
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, AgentView Agent);
 
@@ -55,6 +61,7 @@ public static partial class AgentApi
     public static WebApplication MapAgentApi(this WebApplication app)
     {
         app.MapPost("/api/v1/agent/login", LoginAsync).AllowAnonymous();
+        app.MapGet("/api/v1/agent/session", SessionAsync).AllowAnonymous();
 
         var agent = app.MapGroup("/api/v1/agent").RequireAuthorization(CallerSchemes.Agent);
         agent.MapPost("/logout", LogoutAsync);
@@ -64,6 +71,10 @@ public static partial class AgentApi
         agent.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);
         agent.MapGet("/conversations/{conversationId:guid}/receipts", ReceiptsAsync);
         agent.MapGet("/conversations/{conversationId:guid}/consumer", ConsumerPanelAsync);
+        agent.MapGet("/conversations/{conversationId:guid}/history", ConsumerHistoryAsync);
+        agent.MapGet("/conversations/search", SearchAsync);
+
+        app.MapPost("/api/v1/admin/agents", CreateAgentAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;
     }
 
@@ -107,6 +118,19 @@ public static partial class AgentApi
         });
         LogLoggedIn(logger, agent.Id);
         return TypedResults.Ok(new LoginResponse(token, expires, agent.ToView()));
+    }
+
+    /// <summary>
+    /// Who is signed in on this browser, if anyone: <c>{"agent": …}</c> or <c>{"agent": null}</c>.
+    /// The web app asks this when it opens, so a signed-out start is an answer, not an error.
+    /// </summary>
+    private static async Task<Ok<SessionView>> SessionAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        var result = await context.AuthenticateAsync(CallerSchemes.Agent);
+        return result.Succeeded && context.Items[typeof(Caller)] is AgentCaller caller && await store.GetAgentAsync(caller.AgentId, cancellationToken) is { } agent
+            ? TypedResults.Ok(new SessionView(agent.ToView()))
+            : TypedResults.Ok(new SessionView(null));
     }
 
     private static async Task<NoContent> LogoutAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken)
@@ -175,6 +199,151 @@ public static partial class AgentApi
             identity.AuthenticatedUntil,
             new VerifiedSection(identity.Issuer, identity.Subject, identity.VerifiedClaims, labels, identity.ContextVariables, identity.Acr),
             unverified));
+    }
+
+    public const int MinPasswordLength = 10;
+
+    /// <summary>Creates an agent account in the admin's tenant (the email must be new across Parley: it is the login).</summary>
+    private static async Task<Results<Created<AgentView>, ProblemHttpResult>> CreateAgentAsync(
+        CreateAgentRequest request, HttpContext context, IParleyStore store, IPasswordHasher<Agent> hasher, TimeProvider time,
+        Routing.RoutingConfigurations configurations, Audit.AuditLog audit, CancellationToken cancellationToken)
+    {
+        var tenantId = context.Caller<AgentCaller>().TenantId;
+        var email = request.Email?.Trim() ?? "";
+        var name = request.DisplayName?.Trim() ?? "";
+        if (email.Length is < 3 or > 254 || email.IndexOf('@') is <= 0 || email.EndsWith('@'))
+        {
+            throw ParleyException.Invalid("email is the agent's email address (it is their login).");
+        }
+
+        if (name.Length is 0 or > 80)
+        {
+            throw ParleyException.Invalid("displayName is required, at most 80 characters (customers may see it).");
+        }
+
+        if (request.Password is not { Length: >= MinPasswordLength and <= 200 })
+        {
+            throw ParleyException.Invalid($"password is {MinPasswordLength} to 200 characters.");
+        }
+
+        var role = request.Role switch
+        {
+            null or "agent" => AgentRole.Agent,
+            "admin" => AgentRole.Admin,
+            _ => throw ParleyException.Invalid("role is agent or admin."),
+        };
+        var capacity = request.Capacity ?? 5;
+        if (capacity is < 0 or > Agent.MaxCapacity)
+        {
+            throw ParleyException.Invalid($"capacity is 0 to {Agent.MaxCapacity}.");
+        }
+
+        var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
+        if (request.Queues?.FirstOrDefault(q => !configuration.HasQueue(q)) is { } unknown)
+        {
+            throw ParleyException.Invalid($"queues: \"{unknown}\" is not one of the tenant's queues.");
+        }
+
+        var agent = new Agent(Guid.NewGuid(), tenantId, email, name, "", role, capacity, time.GetUtcNow(), request.Queues?.Distinct(StringComparer.Ordinal).ToList());
+        agent = agent with { PasswordHash = hasher.HashPassword(agent, request.Password) };
+        try
+        {
+            await store.CreateAgentAsync(agent, cancellationToken);
+        }
+        catch (DuplicateKeyException)
+        {
+            return TypedResults.Problem(
+                detail: "An agent with this email exists already.", statusCode: StatusCodes.Status409Conflict,
+                extensions: new Dictionary<string, object?> { ["code"] = "email_taken" });
+        }
+
+        await audit.ChangedAsync(context, Audit.AuditKinds.AgentCreated, detail: $"agent {agent.Id} ({agent.Role.ToString().ToLowerInvariant()})");
+        return TypedResults.Created($"/api/v1/admin/agents/{agent.Id}", agent.ToView());
+    }
+
+    /// <summary>
+    /// The consumer's other conversations, newest first — only for a logged-in consumer: an
+    /// anonymous device's past is not proof that the same person is writing.
+    /// </summary>
+    private static async Task<Ok<IReadOnlyList<AgentConversationView>>> ConsumerHistoryAsync(
+        Guid conversationId, HttpContext context, ConversationService conversations, IParleyStore store, CancellationToken cancellationToken)
+    {
+        var conversation = await conversations.GetAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken);
+        if (await store.GetConsumerAsync(conversation.ConsumerId, cancellationToken) is not { IsAuthenticated: true })
+        {
+            return TypedResults.Ok<IReadOnlyList<AgentConversationView>>([]);
+        }
+
+        var history = await store.ListConversationsByConsumerAsync(conversation.ConsumerId, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<AgentConversationView>>(
+            history.Where(c => c.Id != conversationId && c.TenantId == conversation.TenantId).Take(50).Select(c => c.ToAgentView()).ToList());
+    }
+
+    /// <summary>
+    /// Finds the tenant's conversations: <c>consumer</c> (consumer id, verified subject, or part of a
+    /// verified claim), <c>text</c> (part of a message), <c>attribute</c> (<c>name=value</c>),
+    /// <c>from</c>/<c>to</c> (creation time; a date alone is the whole day), <c>status</c>.
+    /// </summary>
+    private static async Task<Ok<IReadOnlyList<AgentConversationView>>> SearchAsync(
+        string? consumer, string? text, string? attribute, string? from, string? to, string? status, int? limit,
+        HttpContext context, IParleyStore store, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
+    {
+        consumer = Trimmed(consumer, "consumer");
+        text = Trimmed(text, "text");
+        if (storage.Value.EncryptAtRest && (text is not null || (consumer is not null && !Guid.TryParse(consumer, out _))))
+        {
+            throw ParleyException.Invalid(
+                "With Parley:Storage:EncryptAtRest on, message text and verified claims are encrypted and cannot be searched; search by consumer id, subject, attribute or date.");
+        }
+
+        string? attributeName = null, attributeValue = null;
+        if (Trimmed(attribute, "attribute") is { } pair)
+        {
+            var equals = pair.IndexOf('=');
+            if (equals <= 0 || pair[..equals].IndexOfAny(['"', '\\']) >= 0)
+            {
+                throw ParleyException.Invalid("attribute is name=value (the name without quotes or backslashes), e.g. attribute=cart=149.00.");
+            }
+
+            (attributeName, attributeValue) = (pair[..equals].Trim(), pair[(equals + 1)..].Trim());
+        }
+
+        var search = new ConversationSearch(
+            consumer, text, attributeName, attributeValue, Time(from, "from", endOfDay: false), Time(to, "to", endOfDay: true),
+            status switch
+            {
+                null or "" or "all" => null,
+                "open" => ConversationStatus.Open,
+                "closed" => ConversationStatus.Closed,
+                _ => throw ParleyException.Invalid("status is one of open, closed, all."),
+            },
+            Math.Clamp(limit ?? 50, 1, 200));
+        var found = await store.SearchConversationsAsync(context.Caller<AgentCaller>().TenantId, search, cancellationToken);
+        return TypedResults.Ok<IReadOnlyList<AgentConversationView>>(found.Select(c => c.ToAgentView()).ToList());
+    }
+
+    private static string? Trimmed(string? value, string name) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : value.Trim() is { Length: <= 200 } trimmed ? trimmed
+        : throw ParleyException.Invalid($"{name} is at most 200 characters.");
+
+    /// <summary>An ISO 8601 time, or a date: from its start (<paramref name="endOfDay"/> false) or to its end.</summary>
+    private static DateTimeOffset? Time(string? value, string name, bool endOfDay)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+        {
+            var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return endOfDay ? start.AddDays(1) : start;
+        }
+
+        return DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw ParleyException.Invalid($"{name} is a date (2026-11-21) or an ISO 8601 time.");
     }
 
     private static readonly Dictionary<string, string> StandardLabels = new(StringComparer.Ordinal)

@@ -29,39 +29,6 @@ public sealed partial class AuditLog(IParleyStore store, TimeProvider time, ILog
         }
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _expiredSessions = new();
-
-    /// <summary>
-    /// A logged-in visitor's device session ended (its authentication expired). Recorded once per
-    /// device session on this node, however many of its sockets were open; anonymous sessions are not audited.
-    /// </summary>
-    public async Task ExpiredAsync(ConsumerCaller consumer)
-    {
-        if (_expiredSessions.Count > 100_000)
-        {
-            _expiredSessions.Clear(); // a bound, not a correctness matter: at worst an expiry is recorded twice
-        }
-
-        if (!_expiredSessions.TryAdd(consumer.SessionHash, 0))
-        {
-            return;
-        }
-
-        try
-        {
-            if (await store.GetConsumerAsync(consumer.ConsumerId, CancellationToken.None) is { IsAuthenticated: true }
-                && await store.GetVerifiedIdentityAsync(consumer.ConsumerId, CancellationToken.None) is { } identity)
-            {
-                await RecordAsync(consumer.TenantId, AuditKinds.LoginExpired, AuditEvent.Succeeded, consumer, consumer.DeploymentId,
-                    subject: identity.Subject, detail: $"the login ended at {consumer.SessionExpiresAt:O}");
-            }
-        }
-        catch (Exception exception) when (exception is StorageUnavailableException or InvalidOperationException or System.Data.Common.DbException)
-        {
-            LogNotRecorded(logger, AuditKinds.LoginExpired, consumer.TenantId, exception.GetType().Name);
-        }
-    }
-
     /// <summary>An admin's change to the tenant's configuration.</summary>
     public Task ChangedAsync(HttpContext context, string kind, Guid? deploymentId = null, string? detail = null)
     {

@@ -80,6 +80,7 @@ public static class AuthenticationSettingsApi
         services.AddSingleton<AuthenticationSettingsResolver>();
         services.AddSingleton<LoginLinks>();
         services.AddSingleton<MidChatLogin>();
+        services.AddSingleton<AuthenticationExpiry>();
         services.AddHostedService<LoginStatePurge>();
         services.AddSingleton(sp => new TokenValidator(sp.GetRequiredService<TimeProvider>()));
         var keys = configuration["Parley:DataProtection:KeysPath"]

@@ -136,7 +136,7 @@ public static class MessengerEndpoints
         return TypedResults.Ok(AdminView(deployment with { Messenger = messenger }, address));
     }
 
-    private static MessengerAdminView AdminView(Deployment deployment, PublicAddress address) => new(
+    internal static MessengerAdminView AdminView(Deployment deployment, PublicAddress address) => new(
         deployment.Id,
         deployment.Name,
         deployment.AllowedOrigins,

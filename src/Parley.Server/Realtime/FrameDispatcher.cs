@@ -15,7 +15,7 @@ internal sealed partial class FrameDispatcher(
     Authentication.MidChatLogin login,
     Routing.AutoAssigner assigner,
     ConsumerConnections consumerConnections,
-    Audit.AuditLog audit,
+    Authentication.AuthenticationExpiry expiry,
     TimeProvider time,
     ILogger logger,
     ParticipantRole role,
@@ -74,7 +74,7 @@ internal sealed partial class FrameDispatcher(
                 _ =>
                 {
                     connection.Send(new AuthExpiredFrame(consumer.SessionExpiresAt));
-                    _ = audit.ExpiredAsync(consumer);
+                    _ = expiry.OnSessionEndedAsync(consumer);
                 },
                 null,
                 due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,

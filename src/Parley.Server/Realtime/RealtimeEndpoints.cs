@@ -120,7 +120,7 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<Authentication.MidChatLogin>(),
             services.GetRequiredService<Routing.AutoAssigner>(),
             services.GetRequiredService<ConsumerConnections>(),
-            services.GetRequiredService<Audit.AuditLog>(),
+            services.GetRequiredService<Authentication.AuthenticationExpiry>(),
             services.GetRequiredService<TimeProvider>(),
             logger,
             role,

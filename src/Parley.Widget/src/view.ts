@@ -44,6 +44,7 @@ function describe(message: Message): string {
     case 'conversation.resumed': return 'The conversation was resumed.';
     case 'conversation.handover': return 'An agent will be with you shortly.';
     case 'conversation.cleared': return 'The history was cleared.';
+    case 'authentication.expired': return 'Your login expired.';
     default: return message.text;
   }
 }
