@@ -11,6 +11,7 @@ using Parley.Realtime;
 using Parley.Routing;
 using Parley.Security;
 using Parley.Storage;
+using Parley.Workspace;
 
 namespace Parley;
 
@@ -60,6 +61,8 @@ public static class ParleyApp
         app.MapBotApi();
         app.MapRoutingApi();
         app.MapMessenger();
+        app.MapDeploymentsApi();
+        app.MapWorkspace();
         app.MapAuditApi();
         app.MapDemoBrand();
         return app;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Parley.Testing;
-
 namespace Parley.Server.Tests;
 
 /// <summary>
@@ -16,7 +12,7 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
     public WidgetBrowserTests(DemoServer demo) => _demo = demo;
 
     /// <summary>Parley with the demo brand on SQLite in a temporary folder, on a port of its own.</summary>
-    public sealed class DemoServer : IAsyncLifetime
+    public class DemoServer : IAsyncLifetime
     {
         private readonly string _directory = Directory.CreateTempSubdirectory("parley-widget-").FullName;
 
@@ -29,9 +25,12 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
             .. settings,
         ]);
 
+        /// <summary>Settings of the shared server beyond the demo's defaults.</summary>
+        protected virtual string[] Settings => [];
+
         public async Task InitializeAsync()
         {
-            Server = Start();
+            Server = Start(Settings);
             await Server.StartAsync();
         }
 
@@ -90,49 +89,6 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
 
     private Task RunAsync(string scenario) => RunAsync(scenario, _demo.Server);
 
-    /// <summary>Runs one scenario; <paramref name="restart"/> is called when the scenario asks for a server restart.</summary>
-    private static async Task RunAsync(string scenario, ServerProcess server, Func<Task>? restart = null)
-    {
-        var directory = RepositoryPaths.Browser;
-        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is missing: ./build.sh test installs it.");
-        Assert.True(Directory.Exists(Path.Combine(directory, "node_modules", "axe-core")), "tests/browser/node_modules is missing: ./build.sh test runs npm ci there.");
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in new[] { "--experimental-websocket", "widget.mjs", server.Address.ToString().TrimEnd('/'), scenario })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = new StringBuilder();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
-            {
-                output.AppendLine(line);
-                if (line == "RESTART" && restart is not null)
-                {
-                    await restart();
-                    await process.StandardInput.WriteLineAsync("restarted");
-                    process.StandardInput.Close();
-                }
-            }
-
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the {scenario} scenario did not finish within 3 minutes: {output}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"the {scenario} scenario failed: {await error}{output}");
-    }
+    private static Task RunAsync(string scenario, ServerProcess server, Func<Task>? restart = null) =>
+        BrowserScenario.RunAsync("widget.mjs", scenario, server, restart);
 }

@@ -3,46 +3,13 @@
 // Each scenario drives real pages served by Parley; the agent side uses Parley's public agent API.
 // Exits non-zero with the reason when a step fails, or when a page logs an error.
 // The "restart" scenario prints RESTART and waits for a line on stdin once the server is back.
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { axe, browser, check, device, expectedErrors, Password, runScenario, screenshot } from './common.mjs';
 
 const [base, scenario] = process.argv.slice(2);
 /** Marks this run's messages: the demo customers' conversations persist across scenarios on one server. */
 const run = Math.random().toString(36).slice(2, 7);
-const Password = 'parley-demo';
 const Implicit = '7a3c0000-0000-4000-8000-0000000000d2';
-const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const errors = [];
-/** Console errors a scenario expects (the browser reports refused connections while the server is down). */
-const expectedErrors = [];
-
-/** With SCREENSHOTS=<folder>, scenarios save what the visitor sees (docs/images comes from here). */
-async function screenshot(page, name) {
-  if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/${name}.png` });
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function device() {
-  const context = await browser.newContext();
-  context.on('page', watch);
-  return context;
-}
-
-function watch(page) {
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !expectedErrors.some((pattern) => pattern.test(m.text()))) errors.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e}`));
-}
 
 async function open(context, path) {
   const page = await context.newPage();
@@ -88,14 +55,6 @@ async function logInThroughTheBot(page, username) {
   await popup.getByLabel('Password').fill(Password);
   await popup.getByRole('button', { name: 'Log in' }).click();
   await log(page).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
-}
-
-async function axe(page, label) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `axe (${label}): ${bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`);
-  return result.passes.length;
 }
 
 // ---- the agent side, over Parley's public API ----
@@ -429,14 +388,4 @@ async function dump() {
   }
 }
 
-try {
-  check(scenarios[scenario], `unknown scenario ${scenario}; known: ${Object.keys(scenarios).join(', ')}`);
-  await scenarios[scenario]();
-  if (errors.length > 0) throw new Error(`a page logged errors: ${errors.join(' | ')}`);
-  console.log('ok');
-} catch (error) {
-  await dump();
-  throw error;
-} finally {
-  await browser.close();
-}
+await runScenario(scenarios, scenario, dump);
