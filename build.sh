@@ -3,7 +3,8 @@
 #   ./build.sh run    run Parley on http://localhost:5080 (SQLite under ./data, demo brand on)
 #   ./build.sh test   install what the tests need when missing (postgresql, nodejs, chromium, npm packages),
 #                     build everything, run every test
-# dotnet build of the server also builds the messenger widget (src/Parley.Widget) with npm.
+# dotnet build of the server also builds the messenger widget (src/Parley.Widget) and the agent
+# workspace and admin console (src/Parley.Workspace, served at /app/) with npm.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,7 +16,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# The messenger widget is TypeScript built with npm; the interop and browser tests run on node too.
+# The widget and the workspace are TypeScript built with npm; the interop and browser tests run on node too.
 ensure_node() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "==> installing nodejs and npm"
@@ -55,6 +56,9 @@ run_tests() {
   echo "==> widget unit tests (vitest)"
   (cd src/Parley.Widget && NO_COLOR=1 npx vitest run) 2>&1 | tee "$log"
   local widget_status=${PIPESTATUS[0]}
+  echo "==> workspace unit tests (vitest)"
+  (cd src/Parley.Workspace && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
+  local workspace_status=${PIPESTATUS[0]}
   dotnet test Parley.slnx -c Release --no-build -nologo --blame-hang-timeout 5m 2>&1 | tee -a "$log"
   local status=${PIPESTATUS[0]}
   set -e
@@ -68,6 +72,7 @@ run_tests() {
        END { gsub(",", "", f); printf "%d passed, %d failed\n", p, f }' "$log"
   rm -f "$log"
   [ "$widget_status" = 0 ] || return "$widget_status"
+  [ "$workspace_status" = 0 ] || return "$workspace_status"
   return "$status"
 }
 
