@@ -65,7 +65,16 @@ public sealed class WorkspaceApiTests(SharedServerFixture fixture) : IClassFixtu
         Assert.Empty(await Find(agent, $"from={DateTimeOffset.UtcNow.AddDays(2):yyyy-MM-dd}"));
         Assert.Empty(await Find(agent, $"text={word}&status=closed"));
 
-        foreach (var bad in new[] { "attribute=nameonly", "from=yesterday", "status=maybe", $"text={new string('x', 201)}", "attribute=%22a%22%3Db" })
+        Assert.Empty(await Find(agent, "assigned=me"));
+        await using (var agentSocket = await Server.AgentAsync(agent))
+        {
+            await agentSocket.SendAsync(new { type = "conversation.accept", conversationId = mine, requestId = "a" });
+            await agentSocket.ExpectAsync("conversation.updated", f => f.TryGetProperty("requestId", out _));
+        }
+
+        Assert.Equal([mine], await Find(agent, "assigned=me&status=open"));
+
+        foreach (var bad in new[] { "assigned=someone", "attribute=nameonly", "from=yesterday", "status=maybe", $"text={new string('x', 201)}", "attribute=%22a%22%3Db" })
         {
             var problem = await JsonAsync(HttpMethod.Get, $"/api/v1/agent/conversations/search?{bad}", agent, expected: HttpStatusCode.BadRequest);
             Assert.Equal("invalid_request", problem.GetProperty("code").GetString());

@@ -57,5 +57,9 @@ public abstract partial class StorageSuite
         Assert.Empty(await Find(new(From: T0.AddSeconds(1))));
         Assert.Empty(await Find(new(Text: "refund", Consumer: anonymous.ConsumerId.ToString())));
         Assert.Single(await Find(new(Limit: 1)));
+
+        var agent = await NewAgentAsync(acme.Id, "ana@acme.example");
+        Assert.Equal(AssignOutcome.Assigned, await Store.TryAssignConversationAsync(anonymous.Id, agent.Id, T0, Ct));
+        Assert.Equal([anonymous.Id], await Find(new(AssignedAgentId: agent.Id, Status: ConversationStatus.Open)));
     }
 }

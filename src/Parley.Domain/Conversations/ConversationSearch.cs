@@ -4,7 +4,8 @@ namespace Parley.Conversations;
 /// Filters for finding a tenant's conversations; every filter given must match.
 /// <c>Consumer</c> is a consumer id, a verified subject, or part of a verified claim (name, email…);
 /// <c>Text</c> is part of a text message (case-insensitive); the attribute filter is one engagement
-/// attribute's value (case-insensitive); <c>From</c>/<c>To</c> bound the creation time (To exclusive).
+/// attribute's value (case-insensitive); <c>From</c>/<c>To</c> bound the creation time (To exclusive);
+/// <c>AssignedAgentId</c> is the agent who holds it.
 /// </summary>
 public sealed record ConversationSearch(
     string? Consumer = null,
@@ -14,4 +15,5 @@ public sealed record ConversationSearch(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     ConversationStatus? Status = null,
-    int Limit = 50);
+    int Limit = 50,
+    Guid? AssignedAgentId = null);

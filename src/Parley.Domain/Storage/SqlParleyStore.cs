@@ -511,6 +511,11 @@ public abstract class SqlParleyStore : IParleyStore
             where.Add("c.status = @status");
         }
 
+        if (search.AssignedAgentId is not null)
+        {
+            where.Add("c.assigned_agent_id = @agent");
+        }
+
         if (search.From is not null)
         {
             where.Add("c.created_at >= @from");
@@ -553,6 +558,7 @@ public abstract class SqlParleyStore : IParleyStore
             ("textLike", Contains(search.Text)),
             ("attributeName", search.AttributeName),
             ("attributeValue", search.AttributeValue?.ToLowerInvariant()),
+            ("agent", search.AssignedAgentId is { } agent ? ToDb(agent) : null),
             ("limit", search.Limit));
     }
 

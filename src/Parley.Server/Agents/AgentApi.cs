@@ -282,10 +282,10 @@ public static partial class AgentApi
     /// <summary>
     /// Finds the tenant's conversations: <c>consumer</c> (consumer id, verified subject, or part of a
     /// verified claim), <c>text</c> (part of a message), <c>attribute</c> (<c>name=value</c>),
-    /// <c>from</c>/<c>to</c> (creation time; a date alone is the whole day), <c>status</c>.
+    /// <c>from</c>/<c>to</c> (creation time; a date alone is the whole day), <c>status</c>, <c>assigned=me</c>.
     /// </summary>
     private static async Task<Ok<IReadOnlyList<AgentConversationView>>> SearchAsync(
-        string? consumer, string? text, string? attribute, string? from, string? to, string? status, int? limit,
+        string? consumer, string? text, string? attribute, string? from, string? to, string? status, string? assigned, int? limit,
         HttpContext context, IParleyStore store, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
     {
         consumer = Trimmed(consumer, "consumer");
@@ -317,7 +317,13 @@ public static partial class AgentApi
                 "closed" => ConversationStatus.Closed,
                 _ => throw ParleyException.Invalid("status is one of open, closed, all."),
             },
-            Math.Clamp(limit ?? 50, 1, 200));
+            Math.Clamp(limit ?? 50, 1, 200),
+            assigned switch
+            {
+                null or "" => null,
+                "me" => context.Caller<AgentCaller>().AgentId,
+                _ => throw ParleyException.Invalid("assigned is me (the conversations the calling agent holds)."),
+            });
         var found = await store.SearchConversationsAsync(context.Caller<AgentCaller>().TenantId, search, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<AgentConversationView>>(found.Select(c => c.ToAgentView()).ToList());
     }

@@ -32,8 +32,19 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
     setConversations((current) => new Map(current).set(conversation.id, conversation));
   }, []);
 
+  /** The agent's own open conversations; others arrive as conversation.updated frames. */
+  const loadConversations = useCallback(() => {
+    get<Conversation[]>('/agent/conversations/search?assigned=me&status=open&limit=200')
+      .then((items) => setConversations(new Map(items.map((c) => [c.id, c]))))
+      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, []);
+
   const live = useMemo(() => new AgentLive({ url: socketUrl() }, {
     change: render,
+    ready: () => {
+      loadConversations();
+      refreshQueue();
+    },
     conversation: (conversation) => {
       upsert(conversation);
       refreshQueue();
@@ -45,22 +56,11 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
         chime();
       }
     },
-  }), [upsert, refreshQueue]);
+  }), [upsert, refreshQueue, loadConversations]);
 
   useEffect(() => {
     live.start();
-    get<Conversation[]>('/agent/conversations?status=open&limit=500')
-      .then((items) => {
-        setConversations(new Map(items.map((c) => [c.id, c])));
-        for (const c of items) {
-          if (c.assignedAgentId === agent.id) {
-            seen.current.set(c.id, c.lastSeq); // what was there before this page opened is not news
-            live.watch(c.id);
-          }
-        }
-        render();
-      })
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+    loadConversations();
     refreshQueue();
     const tick = setInterval(() => setNow(Date.now()), 1000);
     const poll = setInterval(refreshQueue, 15_000);
@@ -69,7 +69,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
       clearInterval(tick);
       clearInterval(poll);
     };
-  }, [live, agent.id, refreshQueue]);
+  }, [live, refreshQueue, loadConversations]);
 
   useEffect(() => {
     if (live.state === 'signed-out') {
@@ -83,7 +83,8 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
     .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
   for (const c of mine) {
     if (!live.timelines.has(c.id)) {
-      seen.current.set(c.id, seen.current.get(c.id) ?? 0);
+      // What was there before the agent took it, or before this page opened, is not news.
+      seen.current.set(c.id, seen.current.get(c.id) ?? c.lastSeq);
       live.watch(c.id);
     }
   }

@@ -28,6 +28,8 @@ export interface LiveEvents {
   message?: (message: Message) => void;
   /** A conversation of the tenant was created or changed. */
   conversation?: (conversation: Conversation) => void;
+  /** The socket is (again) ready: what happened while it was down is not in any frame, so reload lists. */
+  ready?: () => void;
   /** Anything changed: re-render. */
   change?: () => void;
 }
@@ -207,6 +209,7 @@ export class AgentLive {
             }
           }
         }
+        this.events.ready?.();
         break;
       case 'message': {
         const message = frame.message as Message;

@@ -22,6 +22,7 @@ function harness() {
   const timers: (() => void)[] = [];
   let ids = 0;
   const seen: Message[] = [];
+  const readies: number[] = [];
   const live = new AgentLive({
     url: 'ws://parley/ws/agent',
     createSocket: () => { const s = new FakeSocket(); sockets.push(s); return s; },
@@ -29,8 +30,8 @@ function harness() {
     clearTimer: () => {},
     newId: () => `c-${++ids}`,
     random: () => 0.5,
-  }, { message: (m) => seen.push(m) });
-  return { live, sockets, timers, seen, last: () => sockets[sockets.length - 1] };
+  }, { message: (m) => seen.push(m), ready: () => readies.push(sockets.length) });
+  return { live, sockets, timers, seen, readies, last: () => sockets[sockets.length - 1] };
 }
 
 const msg = (seq: number, text = `m${seq}`, extra: Partial<Message> = {}): Message => ({
@@ -39,8 +40,8 @@ const msg = (seq: number, text = `m${seq}`, extra: Partial<Message> = {}): Messa
 });
 
 describe('AgentLive', () => {
-  it('subscribes from the start, then resumes after a reconnect from the last seq it holds', () => {
-    const { live, sockets, timers, last } = harness();
+  it('subscribes from the start, then resumes after a reconnect from the last seq it holds (and asks for fresh lists)', () => {
+    const { live, sockets, timers, readies, last } = harness();
     live.start();
     const timeline = live.watch('conv');
     last().open();
@@ -58,6 +59,7 @@ describe('AgentLive', () => {
     last().push({ type: 'message', message: msg(2) });
     last().push({ type: 'message', message: msg(3) });
     expect(timeline.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(readies).toEqual([1, 2]); // each (re)connection reloads the lists frames may have missed
   });
 
   it('resends unacknowledged messages with their original clientMessageId after a reconnect, and shows them once', () => {
