@@ -44,6 +44,28 @@ export async function axe(page, label) {
   return result.passes.length;
 }
 
+/**
+ * A WebSocket's incoming frames, kept until a step asks for them: `expect(match, what)` resolves
+ * with the first frame (already received or still to come) that matches, or fails after `timeout`.
+ */
+export function inbox(socket, who) {
+  const received = [];
+  const waiting = [];
+  socket.onmessage = (e) => {
+    const frame = JSON.parse(e.data);
+    const i = waiting.findIndex((w) => w.match(frame));
+    if (i >= 0) waiting.splice(i, 1)[0].resolve(frame); else received.push(frame);
+  };
+  return (match, what, timeout = 15000) => {
+    const i = received.findIndex(match);
+    if (i >= 0) return Promise.resolve(received.splice(i, 1)[0]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the ${who} did not receive ${what}`)), timeout);
+      waiting.push({ match, resolve: (f) => { clearTimeout(timer); resolve(f); } });
+    });
+  };
+}
+
 /** Runs the named scenario; any page error fails it; `dump` prints what the pages showed on failure. */
 export async function runScenario(scenarios, scenario, dump) {
   try {

@@ -4,7 +4,7 @@
 // Exits non-zero with the reason when a step fails, or when a page logs an error.
 // The "restart" scenario prints RESTART and waits for a line on stdin once the server is back.
 import { createInterface } from 'node:readline';
-import { axe, browser, check, device, expectedErrors, Password, runScenario, screenshot } from './common.mjs';
+import { axe, browser, check, device, expectedErrors, inbox, Password, runScenario, screenshot } from './common.mjs';
 
 const [base, scenario] = process.argv.slice(2);
 /** Marks this run's messages: the demo customers' conversations persist across scenarios on one server. */
@@ -70,21 +70,7 @@ async function agent() {
     return response.json();
   };
   const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/agent`);
-  const inbox = [];
-  const waiting = [];
-  socket.onmessage = (e) => {
-    const frame = JSON.parse(e.data);
-    const i = waiting.findIndex((w) => w.match(frame));
-    if (i >= 0) waiting.splice(i, 1)[0].resolve(frame); else inbox.push(frame);
-  };
-  const expect = (match, what) => {
-    const i = inbox.findIndex(match);
-    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the agent did not receive ${what}`)), 15000);
-      waiting.push({ match, resolve: (f) => { clearTimeout(timer); resolve(f); } });
-    });
-  };
+  const expect = inbox(socket, 'agent');
   await new Promise((resolve) => { socket.onopen = resolve; });
   socket.send(JSON.stringify({ type: 'auth', token: login.token }));
   await expect((f) => f.type === 'ready', 'ready');

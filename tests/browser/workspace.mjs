@@ -3,7 +3,7 @@
 // Scenarios drive the real app served by Parley; the customer is a test client speaking Parley's
 // public visitor protocol, and logs in with tokens from the demo brand's identity provider.
 // Exits non-zero with the reason when a step fails, or when a page logs an error.
-import { axe, browser, check, device, expectedErrors, Password, runScenario, screenshot } from './common.mjs';
+import { axe, browser, check, device, expectedErrors, inbox, Password, runScenario, screenshot } from './common.mjs';
 
 const [base, scenario] = process.argv.slice(2);
 const Implicit = '7a3c0000-0000-4000-8000-0000000000d2';
@@ -30,21 +30,7 @@ async function brandToken(username) {
 async function customer(deploymentId, attributes) {
   const session = await post('/api/v1/sessions', { deploymentId });
   const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/consumer?deploymentId=${deploymentId}`);
-  const inbox = [];
-  const waiting = [];
-  socket.onmessage = (e) => {
-    const frame = JSON.parse(e.data);
-    const i = waiting.findIndex((w) => w.match(frame));
-    if (i >= 0) waiting.splice(i, 1)[0].resolve(frame); else inbox.push(frame);
-  };
-  const expect = (match, what, timeout = 15000) => {
-    const i = inbox.findIndex(match);
-    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the customer did not receive ${what}`)), timeout);
-      waiting.push({ match, resolve: (f) => { clearTimeout(timer); resolve(f); } });
-    });
-  };
+  const expect = inbox(socket, 'customer');
   const send = (frame) => socket.send(JSON.stringify(frame));
   await new Promise((resolve) => { socket.onopen = resolve; });
   send({ type: 'auth', token: session.visitorToken });
