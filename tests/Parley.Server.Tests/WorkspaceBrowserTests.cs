@@ -22,6 +22,14 @@ public sealed class WorkspaceBrowserTests : IClassFixture<WorkspaceBrowserTests.
         BrowserScenario.RunAsync("workspace.mjs", "agent", _demo.Server);
 
     [Fact]
+    public Task After_a_server_restart_the_workspace_reconnects_and_a_reply_written_meanwhile_is_sent_once() =>
+        BrowserScenario.RunAsync("workspace.mjs", "restart", _demo.Server, async () =>
+        {
+            await _demo.Server.KillAsync();
+            await _demo.Server.StartAsync();
+        });
+
+    [Fact]
     public Task An_admin_creates_authentication_settings_and_tests_a_good_and_a_forged_token() =>
         BrowserScenario.RunAsync("workspace.mjs", "admin", _demo.Server);
 }

@@ -3,6 +3,7 @@
 // Scenarios drive the real app served by Parley; the customer is a test client speaking Parley's
 // public visitor protocol, and logs in with tokens from the demo brand's identity provider.
 // Exits non-zero with the reason when a step fails, or when a page logs an error.
+import { createInterface } from 'node:readline';
 import { axe, browser, check, device, expectedErrors, inbox, Password, runScenario, screenshot } from './common.mjs';
 
 const [base, scenario] = process.argv.slice(2);
@@ -27,8 +28,8 @@ async function brandToken(username) {
 }
 
 /** The customer: a visitor session, the consumer WebSocket, frames in and out. */
-async function customer(deploymentId, attributes) {
-  const session = await post('/api/v1/sessions', { deploymentId });
+async function customer(deploymentId, attributes, visitorToken = null) {
+  const session = visitorToken ? { visitorToken } : await post('/api/v1/sessions', { deploymentId });
   const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/consumer?deploymentId=${deploymentId}`);
   const expect = inbox(socket, 'customer');
   const send = (frame) => socket.send(JSON.stringify(frame));
@@ -39,12 +40,15 @@ async function customer(deploymentId, attributes) {
   const { conversation } = await expect((f) => f.requestId === 'start', 'the conversation');
   send({ type: 'conversation.subscribe', conversationId: conversation.id, since: 0 });
   await expect((f) => f.type === 'subscribed', 'subscribed');
+  // Unique per client: a resent clientMessageId is a duplicate to Parley, whichever socket sends it.
+  const prefix = Math.random().toString(36).slice(2, 8);
   let n = 0;
   return {
     id: conversation.id,
+    visitorToken: session.visitorToken,
     expect,
     async say(text) {
-      const clientMessageId = `customer-${++n}`;
+      const clientMessageId = `customer-${prefix}-${++n}`;
       send({ type: 'message.send', conversationId: conversation.id, clientMessageId, text });
       return expect((f) => f.type === 'message.ack' && f.clientMessageId === clientMessageId, `the ack of "${text}"`);
     },
@@ -118,7 +122,7 @@ const scenarios = {
     await page.waitForFunction(() => document.title === '(1) Parley');
     await page.getByRole('list', { name: 'My conversations' }).getByLabel('1 unread').waitFor();
     check(await page.evaluate(() => window.parleyChimes ?? 0) === chimesBefore + 1, 'one chime for the new message');
-    await page.getByRole('list', { name: 'My conversations' }).getByRole('link').first().click();
+    await page.getByRole('list', { name: 'My conversations' }).locator(`[data-conversation="${visitor.id}"]`).getByRole('link').click();
     await transcript(page).getByText('Are you still there?').waitFor();
     await page.waitForFunction(() => document.title === 'Parley');
 
@@ -165,6 +169,55 @@ const scenarios = {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     visitor.close();
+  },
+
+  /**
+   * The server is SIGKILLed and restarted mid-conversation: the app reconnects by itself, a reply
+   * written while the server was down is sent once, and nothing is lost or shown twice.
+   */
+  async restart() {
+    const context = await device({ viewport: { width: 1360, height: 820 } });
+    const page = await context.newPage();
+    await signIn(page, 'agent@demo.parley.test');
+    const visitor = await customer(Implicit, { page: '/help' });
+    await visitor.say(`Agent please (${run})`);
+    const waitingItem = page.getByRole('list', { name: 'Waiting conversations' }).locator(`[data-conversation="${visitor.id}"]`);
+    await waitingItem.getByRole('button', { name: 'Accept' }).click();
+    await page.waitForURL(`**/app/#/conversations/${visitor.id}`);
+    await visitor.say('Before the restart');
+    await transcript(page).getByText('Before the restart').waitFor();
+
+    expectedErrors.push(/ERR_CONNECTION_REFUSED/, /status of 503/);
+    console.log('RESTART');
+    await page.getByText('Reconnecting…').waitFor({ timeout: 15000 });
+    const reply = 'Written while the server is down';
+    await page.getByRole('textbox', { name: 'Message' }).fill(reply);
+    await page.keyboard.press('Enter');
+    await transcript(page).getByText('Sending…').waitFor();
+    const input = createInterface({ input: process.stdin });
+    await new Promise((resolve) => input.once('line', resolve));
+    input.close();
+    process.stdin.destroy();
+
+    await page.getByText('Connected').waitFor({ timeout: 30000 });
+    await transcript(page).getByText('Sending…').waitFor({ state: 'detached', timeout: 15000 });
+    const back = await customer(Implicit, {}, visitor.visitorToken);
+    check(back.id === visitor.id, 'the customer is back in the same conversation');
+    await back.expect((f) => f.type === 'message' && f.message.text === reply, 'the reply written while the server was down');
+    await back.say('After the restart');
+    await transcript(page).getByText('After the restart').waitFor();
+
+    const texts = [`Agent please (${run})`, 'Before the restart', reply, 'After the restart'];
+    for (const reload of [false, true]) {
+      if (reload) {
+        await page.reload();
+        await transcript(page).getByText('After the restart').waitFor();
+      }
+      for (const text of texts) {
+        check(await transcript(page).getByText(text, { exact: true }).count() === 1, `"${text}" is not shown exactly once${reload ? ' after a reload' : ''}`);
+      }
+    }
+    back.close();
   },
 
   /** An admin creates authentication settings and tests a good and a bad token in the tester. */

@@ -127,12 +127,12 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
   };
 
   const current = selected ? conversations.get(selected) : undefined;
-  const markSeen = (id: string, seq: number) => {
+  const markSeen = useCallback((id: string, seq: number) => {
     if ((seen.current.get(id) ?? 0) < seq) {
       seen.current.set(id, seq);
       render();
     }
-  };
+  }, []);
 
   return (
     <div className="workspace">

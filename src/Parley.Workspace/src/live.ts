@@ -66,6 +66,8 @@ export class AgentLive {
   private timer: unknown = null;
   private stopped = false;
   private readonly requests = new Map<string, Request>();
+  /** conversationId → the read mark this agent last sent (the server keeps it; sending it again changes nothing). */
+  private readonly readSent = new Map<string, number>();
   private readonly createSocket: (url: string) => SocketLike;
   private readonly setTimer: (callback: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
@@ -119,8 +121,12 @@ export class AgentLive {
     this.changed();
   }
 
+  /** Tells the others the agent has read up to seq: once per seq, however often the view renders. */
   read(conversationId: string, seq: number): void {
-    this.frame({ type: 'receipt', conversationId, deliveredSeq: seq, readSeq: seq });
+    if ((this.readSent.get(conversationId) ?? 0) < seq
+        && this.frame({ type: 'receipt', conversationId, deliveredSeq: seq, readSeq: seq })) {
+      this.readSent.set(conversationId, seq);
+    }
   }
 
   setTyping(conversationId: string, isTyping: boolean): void {
@@ -267,10 +273,13 @@ export class AgentLive {
     this.frame({ type: 'conversation.subscribe', conversationId, since: timeline.resumeFrom });
   }
 
-  private frame(frame: Frame): void {
+  /** Sends a frame if the socket is ready; false when it is not (the caller's state says what is resent). */
+  private frame(frame: Frame): boolean {
     if (this.state === 'open' && this.socket?.readyState === OPEN) {
       this.socket.send(JSON.stringify(frame));
+      return true;
     }
+    return false;
   }
 
   private failRequests(): void {

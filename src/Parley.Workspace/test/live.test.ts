@@ -151,6 +151,22 @@ describe('AgentLive', () => {
     await expect(dropped).rejects.toMatchObject({ code: 'offline' });
   });
 
+  it('sends a read mark once per seq however often the view asks, and not while offline', () => {
+    const { live, timers, last } = harness();
+    live.start();
+    last().open();
+    live.read('conv', 3);
+    live.read('conv', 3);
+    live.read('conv', 2);
+    expect(last().ofType('receipt')).toEqual([{ type: 'receipt', conversationId: 'conv', deliveredSeq: 3, readSeq: 3 }]);
+    last().drop();
+    live.read('conv', 4); // offline: not sent, so not remembered as sent
+    timers.shift()!();
+    last().open();
+    live.read('conv', 4);
+    expect(last().ofType('receipt')).toEqual([{ type: 'receipt', conversationId: 'conv', deliveredSeq: 4, readSeq: 4 }]);
+  });
+
   it('reports each new message once, for notifications', () => {
     const { live, seen, last } = harness();
     live.start();
