@@ -79,6 +79,8 @@ const scenarios = {
   async agent() {
     const context = await device({ viewport: { width: 1360, height: 820 } });
     const page = await context.newPage();
+    let framesSent = 0;
+    page.on('websocket', (socket) => socket.on('framesent', () => framesSent++));
     await signIn(page, 'agent@demo.parley.test');
     await page.getByText('Connected').waitFor();
     await axe(page, 'workspace, empty');
@@ -113,6 +115,11 @@ const scenarios = {
     await mine.getByText('Sent').or(mine.getByText('Delivered')).waitFor();
     visitor.read(received.message.seq);
     await mine.getByText('Read').waitFor();
+
+    // Idle means idle: no frame goes out while nothing happens (a render loop would show here).
+    const before = framesSent;
+    await page.waitForTimeout(2000);
+    check(framesSent === before, `the app sent ${framesSent - before} frames while idle`);
 
     // Out of view: a new message counts in the title and the list, and chimes.
     await page.getByRole('link', { name: 'Workspace' }).click();
