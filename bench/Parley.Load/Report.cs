@@ -11,11 +11,11 @@ public static class Report
         switch (results[0].Scenario)
         {
             case "idle connections":
-                Console.WriteLine("| target | connections held | errors | server RSS | server memory per connection | vs baseline |");
+                Console.WriteLine("| target | connections held | errors | server RSS | server memory per connection (all growth / marginal) | vs baseline (marginal) |");
                 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
                 foreach (var r in results)
                 {
-                    Console.WriteLine($"| {r.Target} | {r.Connections:N0} | {r.Errors:N0} | {r.ServerRssMegabytes:N0} MB | {r.BytesPerConnection / 1024:N1} KB | {Ratio(r.BytesPerConnection, baseline?.BytesPerConnection)} |");
+                    Console.WriteLine($"| {r.Target} | {r.Connections:N0} | {r.Errors:N0} | {r.ServerRssMegabytes:N0} MB | {r.BytesPerConnection / 1024:N1} KB / {r.MarginalBytesPerConnection / 1024:N1} KB | {Ratio(r.MarginalBytesPerConnection, baseline?.MarginalBytesPerConnection)} |");
                 }
 
                 break;

@@ -27,6 +27,9 @@ public sealed record Result
 
     public double BytesPerConnection { get; init; }
 
+    /// <summary>The growth per connection over the second half of the idle connections: what one more costs.</summary>
+    public double MarginalBytesPerConnection { get; init; }
+
     public double SessionsPerSecond { get; init; }
 
     public double RawVerifyPerSecond { get; init; }

@@ -120,9 +120,13 @@ public static class Scenarios
         var opened = 0;
         var errors = 0L;
         using var http = new HttpClient();
-        using (var gate = new SemaphoreSlim(64))
+
+        // Two halves: the second one's growth is the marginal memory of a connection, without what
+        // a server grows once whatever the count (JIT, pools, the GC's allocation budget).
+        async Task OpenAsync(int from, int to)
         {
-            await Task.WhenAll(Enumerable.Range(0, options.Idle).Select(async i =>
+            using var gate = new SemaphoreSlim(64);
+            await Task.WhenAll(Enumerable.Range(from, to - from).Select(async i =>
             {
                 await gate.WaitAsync();
                 try
@@ -154,9 +158,13 @@ public static class Scenarios
                     gate.Release();
                 }
             }));
+            await Task.Delay(5000); // let the server settle (GC) with these connections open
         }
 
-        await Task.Delay(5000); // let the server settle (GC) with every connection open
+        var half = options.Idle / 2;
+        await OpenAsync(0, half);
+        var (middle, openedAtMiddle) = (Sampler.RssBytes(target.Processes), opened);
+        await OpenAsync(half, options.Idle);
         var after = Sampler.RssBytes(target.Processes);
         await Task.WhenAll(clients.Where(c => c is not null).Select(c => c!.DisposeAsync().AsTask()));
         return new Result
@@ -167,6 +175,7 @@ public static class Scenarios
             Connections = opened,
             Errors = errors,
             BytesPerConnection = opened == 0 ? 0 : (after - before) / (double)opened,
+            MarginalBytesPerConnection = opened == openedAtMiddle ? 0 : (after - middle) / (double)(opened - openedAtMiddle),
             ServerRssMegabytes = after / 1048576.0,
         };
     }

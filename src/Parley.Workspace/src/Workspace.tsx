@@ -24,8 +24,16 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
 
+  /** Reloads the waiting line, at most once per 300 ms however many changes arrive (a busy tenant sends many). */
+  const queueTimer = useRef<number | null>(null);
   const refreshQueue = useCallback(() => {
-    get<Conversation[]>('/agent/queue?limit=100').then((items) => setWaiting(orderQueue(items))).catch(() => undefined);
+    if (queueTimer.current !== null) {
+      return;
+    }
+    queueTimer.current = window.setTimeout(() => {
+      queueTimer.current = null;
+      get<Conversation[]>('/agent/queue?limit=100').then((items) => setWaiting(orderQueue(items))).catch(() => undefined);
+    }, 300);
   }, []);
 
   const upsert = useCallback((conversation: Conversation) => {
