@@ -13,7 +13,7 @@ public sealed class LoggingTests
         var sink = new CapturingLoggerProvider();
         await using var server = await TestServer.StartAsync(
             builder => builder.Logging.AddProvider(sink).SetMinimumLevel(LogLevel.Trace),
-            "--Logging:LogLevel:Default=Trace");
+            "--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft.AspNetCore=Trace");
         var visitor = await server.NewVisitorAsync();
         var agentToken = await server.AgentTokenAsync();
         await server.Http.PostAsJsonAsync("/api/v1/agent/login", new { email = Demo.DemoOptions.AgentEmail, password = "wrong-password-xyz" });
@@ -29,11 +29,18 @@ public sealed class LoggingTests
             await consumer.ExpectAsync("error");
         }
 
+        // An agent's search holds customers' data too: it goes in a body, never in a logged URL.
+        var search = await server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/search", agentToken,
+            new { consumer = "searched.secret@example.com", text = "4111 1111", attribute = "email=secret.visitor@example.com" });
+        search.EnsureSuccessStatusCode();
+
         var logs = string.Join("\n", sink.Lines);
         Assert.NotEmpty(sink.Lines);
         Assert.DoesNotContain("4111", logs);
         Assert.DoesNotContain("malformed secret text", logs);
         Assert.DoesNotContain("secret.visitor@example.com", logs);
+        Assert.DoesNotContain("searched.secret", logs);
+        Assert.Contains("/api/v1/agent/conversations/search", logs); // the request was logged, without its filters
         Assert.DoesNotContain(visitor, logs);
         Assert.DoesNotContain(agentToken, logs);
         Assert.DoesNotContain(visitor[4..20], logs);

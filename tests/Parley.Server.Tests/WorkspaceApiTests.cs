@@ -50,33 +50,36 @@ public sealed class WorkspaceApiTests(SharedServerFixture fixture) : IClassFixtu
         var mine = await ConversationAsync(deploymentId, $"Where is my {word}?", new { cart = "149.00" });
         var theirs = await ConversationAsync(otherDeployment, $"Where is my {word}?", new { cart = "149.00" });
 
-        async Task<Guid[]> Find(string token, string query) =>
-            (await JsonAsync(HttpMethod.Get, $"/api/v1/agent/conversations/search?{query}", token)).EnumerateArray().Select(c => c.GetProperty("id").GetGuid()).ToArray();
+        async Task<Guid[]> Find(string token, object filters) =>
+            (await JsonAsync(HttpMethod.Post, "/api/v1/agent/conversations/search", token, filters)).EnumerateArray().Select(c => c.GetProperty("id").GetGuid()).ToArray();
 
-        Assert.Equal([mine], await Find(agent, $"text={word.ToUpperInvariant()}"));
-        Assert.Equal([theirs], await Find(otherAgent, $"text={word}"));
-        Assert.Equal([mine], await Find(agent, "attribute=cart%3D149.00"));
-        Assert.Empty(await Find(agent, "attribute=cart%3D149"));
+        Assert.Equal([mine], await Find(agent, new { text = word.ToUpperInvariant() }));
+        Assert.Equal([theirs], await Find(otherAgent, new { text = word }));
+        Assert.Equal([mine], await Find(agent, new { attribute = "cart=149.00" }));
+        Assert.Empty(await Find(agent, new { attribute = "cart=149" }));
         var consumerId = (await JsonAsync(HttpMethod.Get, $"/api/v1/agent/conversations/{mine}", agent)).GetProperty("consumerId").GetGuid();
-        Assert.Equal([mine], await Find(agent, $"consumer={consumerId}"));
-        Assert.Empty(await Find(otherAgent, $"consumer={consumerId}"));
+        Assert.Equal([mine], await Find(agent, new { consumer = consumerId.ToString() }));
+        Assert.Empty(await Find(otherAgent, new { consumer = consumerId.ToString() }));
         var today = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd");
-        Assert.Contains(mine, await Find(agent, $"from={today}&to={today}&status=open"));
-        Assert.Empty(await Find(agent, $"from={DateTimeOffset.UtcNow.AddDays(2):yyyy-MM-dd}"));
-        Assert.Empty(await Find(agent, $"text={word}&status=closed"));
-
-        Assert.Empty(await Find(agent, "assigned=me"));
+        Assert.Contains(mine, await Find(agent, new { from = today, to = today, status = "open" }));
+        Assert.Empty(await Find(agent, new { from = DateTimeOffset.UtcNow.AddDays(2).ToString("yyyy-MM-dd") }));
+        Assert.Empty(await Find(agent, new { text = word, status = "closed" }));
+        Assert.Empty(await Find(agent, new { assigned = "me" }));
         await using (var agentSocket = await Server.AgentAsync(agent))
         {
             await agentSocket.SendAsync(new { type = "conversation.accept", conversationId = mine, requestId = "a" });
             await agentSocket.ExpectAsync("conversation.updated", f => f.TryGetProperty("requestId", out _));
         }
 
-        Assert.Equal([mine], await Find(agent, "assigned=me&status=open"));
+        Assert.Equal([mine], await Find(agent, new { assigned = "me", status = "open" }));
 
-        foreach (var bad in new[] { "assigned=someone", "attribute=nameonly", "from=yesterday", "status=maybe", $"text={new string('x', 201)}", "attribute=%22a%22%3Db" })
+        foreach (var bad in new object[]
+                 {
+                     new { assigned = "someone" }, new { attribute = "nameonly" }, new { from = "yesterday" }, new { status = "maybe" },
+                     new { text = new string('x', 201) }, new { attribute = "\"a\"=b" }, new { limit = "many" },
+                 })
         {
-            var problem = await JsonAsync(HttpMethod.Get, $"/api/v1/agent/conversations/search?{bad}", agent, expected: HttpStatusCode.BadRequest);
+            var problem = await JsonAsync(HttpMethod.Post, "/api/v1/agent/conversations/search", agent, bad, HttpStatusCode.BadRequest);
             Assert.Equal("invalid_request", problem.GetProperty("code").GetString());
         }
     }
@@ -86,10 +89,10 @@ public sealed class WorkspaceApiTests(SharedServerFixture fixture) : IClassFixtu
     {
         await using var server = await TestServer.StartAsync("--Parley:Storage:EncryptAtRest=true");
         var agent = await server.AgentTokenAsync();
-        var response = await server.SendAsync(HttpMethod.Get, "/api/v1/agent/conversations/search?text=refund", agent);
+        var response = await server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/search", agent, new { text = "refund" });
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("EncryptAtRest", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, "/api/v1/agent/conversations/search?attribute=cart%3D1", agent)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Post, "/api/v1/agent/conversations/search", agent, new { attribute = "cart=1" })).StatusCode);
     }
 
     [Fact]

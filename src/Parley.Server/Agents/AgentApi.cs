@@ -19,6 +19,14 @@ public sealed record CreateAgentRequest(string? Email, string? DisplayName, stri
 
 public sealed record SessionView(AgentView? Agent);
 
+/// <summary>
+/// Filters for finding conversations (every one given must match). A POST body rather than a query
+/// string: searches hold customers' names and emails, which URLs carry into proxies' access logs.
+/// </summary>
+public sealed record SearchRequest(
+    string? Consumer = null, string? Text = null, string? Attribute = null, string? From = null, string? To = null,
+    string? Status = null, string? Assigned = null, int? Limit = null);
+
 public sealed record LoginResponse(string Token, DateTimeOffset ExpiresAt, AgentView Agent);
 
 /// <summary>
@@ -72,7 +80,7 @@ public static partial class AgentApi
         agent.MapGet("/conversations/{conversationId:guid}/receipts", ReceiptsAsync);
         agent.MapGet("/conversations/{conversationId:guid}/consumer", ConsumerPanelAsync);
         agent.MapGet("/conversations/{conversationId:guid}/history", ConsumerHistoryAsync);
-        agent.MapGet("/conversations/search", SearchAsync);
+        agent.MapPost("/conversations/search", SearchAsync);
 
         app.MapPost("/api/v1/admin/agents", CreateAgentAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;
@@ -285,9 +293,9 @@ public static partial class AgentApi
     /// <c>from</c>/<c>to</c> (creation time; a date alone is the whole day), <c>status</c>, <c>assigned=me</c>.
     /// </summary>
     private static async Task<Ok<IReadOnlyList<AgentConversationView>>> SearchAsync(
-        string? consumer, string? text, string? attribute, string? from, string? to, string? status, string? assigned, int? limit,
-        HttpContext context, IParleyStore store, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
+        SearchRequest request, HttpContext context, IParleyStore store, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
     {
+        var (consumer, text, attribute, from, to, status, assigned, limit) = request;
         consumer = Trimmed(consumer, "consumer");
         text = Trimmed(text, "text");
         if (storage.Value.EncryptAtRest && (text is not null || (consumer is not null && !Guid.TryParse(consumer, out _))))

@@ -42,7 +42,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
 
   /** The agent's own open conversations; others arrive as conversation.updated frames. */
   const loadConversations = useCallback(() => {
-    get<Conversation[]>('/agent/conversations/search?assigned=me&status=open&limit=200')
+    post<Conversation[]>('/agent/conversations/search', { assigned: 'me', status: 'open', limit: 200 })
       .then((items) => setConversations(new Map(items.map((c) => [c.id, c]))))
       .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
   }, []);
