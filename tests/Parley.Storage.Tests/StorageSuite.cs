@@ -115,6 +115,47 @@ public abstract partial class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_first_sign_ins_make_one_consumer_with_every_devices_session_and_the_latest_identity()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var signedIn = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            Store.SignInAsync(tenant.Id, "https://idp", "same", T0, consumer => (
+                new VerifiedIdentity(consumer.Id, "https://idp", "same", new Dictionary<string, string> { ["email"] = "a@b.example" }, new Dictionary<string, string>(), null, T0, T0.AddHours(1)),
+                new ConsumerSession($"hash-{i}", consumer.Id, tenant.Id, deployment.Id, T0, T0.AddHours(1))), Ct)));
+
+        var consumerId = Assert.Single(signedIn.Select(c => c.Id).Distinct());
+        Assert.True(signedIn[0].IsAuthenticated);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Equal(consumerId, (await Store.GetConsumerSessionAsync($"hash-{i}", Ct))?.ConsumerId);
+        }
+
+        Assert.Equal("a@b.example", (await Store.GetVerifiedIdentityAsync(consumerId, Ct))?.VerifiedClaims["email"]);
+    }
+
+    [Fact]
+    public async Task A_sign_in_that_fails_part_way_stores_nothing()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var existing = Consumer.Anonymous(tenant.Id, T0);
+        await Store.CreateConsumerAsync(existing, Ct);
+        await Store.CreateConsumerSessionAsync(new ConsumerSession("taken", existing.Id, tenant.Id, deployment.Id, T0, T0.AddHours(1)), Ct);
+
+        Guid attempted = default;
+        await Assert.ThrowsAsync<DuplicateKeyException>(() => Store.SignInAsync(tenant.Id, "https://idp", "newcomer", T0, consumer =>
+        {
+            attempted = consumer.Id;
+            return (new VerifiedIdentity(consumer.Id, "https://idp", "newcomer", new Dictionary<string, string>(), new Dictionary<string, string>(), null, T0, T0.AddHours(1)),
+                new ConsumerSession("taken", consumer.Id, tenant.Id, deployment.Id, T0, T0.AddHours(1)));
+        }, Ct));
+
+        Assert.NotEqual(default, attempted);
+        Assert.Null(await Store.GetConsumerAsync(attempted, Ct));
+        Assert.Null(await Store.GetVerifiedIdentityAsync(attempted, Ct));
+        Assert.Equal(existing.Id, (await Store.GetConsumerSessionAsync("taken", Ct))?.ConsumerId);
+    }
+
+    [Fact]
     public async Task Consumer_sessions_link_and_unlink_a_device()
     {
         var (tenant, deployment) = await NewTenantAsync();

@@ -80,6 +80,15 @@ public interface IParleyStore
     Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
         Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Signs a logged-in visitor in, in one transaction: the consumer for tenant + issuer + subject
+    /// (created on first login), then what <paramref name="proved"/> builds for it — the verified
+    /// identity and the device session. Nothing is stored unless all of it is.
+    /// </summary>
+    Task<Consumer> SignInAsync(
+        Guid tenantId, string issuer, string subject, DateTimeOffset now, Func<Consumer, (VerifiedIdentity Identity, ConsumerSession Session)> proved,
+        CancellationToken cancellationToken);
+
     /// <summary>Links a device to a consumer.</summary>
     Task CreateConsumerSessionAsync(ConsumerSession session, CancellationToken cancellationToken);
 

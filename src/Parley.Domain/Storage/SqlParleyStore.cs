@@ -249,45 +249,72 @@ public abstract class SqlParleyStore : IParleyStore
             cancellationToken,
             ("id", ToDb(consumerId)));
 
-    public async Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
-        Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var candidate = new Consumer(Guid.NewGuid(), tenantId, issuer, subject, now);
-        return await RunAsync(async connection =>
+    public Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
+        Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
         {
-            // ON CONFLICT DO NOTHING makes concurrent first logins race safely to one row.
             await EnterWriteAsync(connection, cancellationToken);
-            await using (var insert = Command(connection, null,
-                "INSERT INTO consumers (id, tenant_id, issuer, subject, created_at) VALUES (@id, @tenant, @iss, @sub, @at) " +
-                "ON CONFLICT (tenant_id, issuer, subject) WHERE issuer IS NOT NULL DO NOTHING",
-                ("id", ToDb(candidate.Id)), ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject), ("at", ToDb(now))))
-            {
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            await using var select = Command(connection, null,
-                "SELECT id, tenant_id, issuer, subject, created_at FROM consumers WHERE tenant_id = @tenant AND issuer = @iss AND subject = @sub",
-                ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject));
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return ReadConsumer(reader);
+            return await GetOrCreateAuthenticatedConsumerAsync(connection, null, tenantId, issuer, subject, now, cancellationToken);
         }, cancellationToken);
+
+    public Task<Consumer> SignInAsync(
+        Guid tenantId, string issuer, string subject, DateTimeOffset now, Func<Consumer, (VerifiedIdentity Identity, ConsumerSession Session)> proved,
+        CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            // One transaction, one commit: a login storm is bound by commits (fsync), not by queries.
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            var consumer = await GetOrCreateAuthenticatedConsumerAsync(connection, transaction, tenantId, issuer, subject, now, cancellationToken);
+            var (identity, session) = proved(consumer);
+            await SaveVerifiedIdentityAsync(connection, transaction, identity, cancellationToken);
+            await CreateConsumerSessionAsync(connection, transaction, session, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return consumer;
+        }, cancellationToken);
+
+    private async Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
+        DbConnection connection, DbTransaction? transaction, Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // ON CONFLICT DO NOTHING makes concurrent first logins race safely to one row.
+        await using (var insert = Command(connection, transaction,
+            "INSERT INTO consumers (id, tenant_id, issuer, subject, created_at) VALUES (@id, @tenant, @iss, @sub, @at) " +
+            "ON CONFLICT (tenant_id, issuer, subject) WHERE issuer IS NOT NULL DO NOTHING",
+            ("id", ToDb(Guid.NewGuid())), ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject), ("at", ToDb(now))))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var select = Command(connection, transaction,
+            "SELECT id, tenant_id, issuer, subject, created_at FROM consumers WHERE tenant_id = @tenant AND issuer = @iss AND subject = @sub",
+            ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject));
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return ReadConsumer(reader);
     }
 
     private Consumer ReadConsumer(DbDataReader r) =>
         new(ReadGuid(r, 0), ReadGuid(r, 1), NullableString(r, 2), NullableString(r, 3), ReadTime(r, 4));
 
     public Task CreateConsumerSessionAsync(ConsumerSession session, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+        RunAsync(async connection =>
+        {
+            await EnterWriteAsync(connection, cancellationToken);
+            return await CreateConsumerSessionAsync(connection, null, session, cancellationToken);
+        }, cancellationToken);
+
+    private async Task<int> CreateConsumerSessionAsync(DbConnection connection, DbTransaction? transaction, ConsumerSession session, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
             "INSERT INTO consumer_sessions (token_hash, consumer_id, tenant_id, deployment_id, created_at, expires_at) " +
             "VALUES (@hash, @consumer, @tenant, @deployment, @at, @expires)",
-            cancellationToken,
             ("hash", session.TokenHash),
             ("consumer", ToDb(session.ConsumerId)),
             ("tenant", ToDb(session.TenantId)),
             ("deployment", ToDb(session.DeploymentId)),
             ("at", ToDb(session.CreatedAt)),
             ("expires", ToDb(session.ExpiresAt)));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public Task<ConsumerSession?> GetConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
         QuerySingleAsync(
@@ -1190,12 +1217,19 @@ public abstract class SqlParleyStore : IParleyStore
             r.GetString(6), ReadTime(r, 7), ReadTime(r, 8), r.IsDBNull(9) ? null : ReadGuid(r, 9));
 
     public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
-        ExecuteAsync(
+        RunAsync(async connection =>
+        {
+            await EnterWriteAsync(connection, cancellationToken);
+            return await SaveVerifiedIdentityAsync(connection, null, identity, cancellationToken);
+        }, cancellationToken);
+
+    private async Task<int> SaveVerifiedIdentityAsync(DbConnection connection, DbTransaction? transaction, VerifiedIdentity identity, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
             "INSERT INTO verified_identities (consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until) " +
             "VALUES (@consumer, @iss, @sub, @claims, @context, @acr, @at, @until) " +
             "ON CONFLICT (consumer_id) DO UPDATE SET issuer = excluded.issuer, subject = excluded.subject, verified_claims = excluded.verified_claims, " +
             "context_variables = excluded.context_variables, acr = excluded.acr, authenticated_at = excluded.authenticated_at, authenticated_until = excluded.authenticated_until",
-            cancellationToken,
             ("consumer", ToDb(identity.ConsumerId)),
             ("iss", identity.Issuer),
             ("sub", identity.Subject),
@@ -1204,6 +1238,8 @@ public abstract class SqlParleyStore : IParleyStore
             ("acr", identity.Acr),
             ("at", ToDb(identity.AuthenticatedAt)),
             ("until", ToDb(identity.AuthenticatedUntil)));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public Task<VerifiedIdentity?> GetVerifiedIdentityAsync(Guid consumerId, CancellationToken cancellationToken) =>
         QuerySingleAsync(

@@ -117,14 +117,12 @@ public static partial class VisitorLogin
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var consumer = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, cancellationToken);
         var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
         var expires = new[] { now + options.VisitorSessionLifetime, authenticatedUntil }.Min();
-        await store.SaveVerifiedIdentityAsync(
-            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
-            cancellationToken);
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
-        await store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
+        var consumer = await store.SignInAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, consumer => (
+            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
+            new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires)), cancellationToken);
         return (consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires));
     }
 
