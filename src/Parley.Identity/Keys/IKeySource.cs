@@ -17,5 +17,7 @@ public sealed class KeySourceUnavailableException(string message, Exception? inn
 /// <summary>Keys given up front (a file, a configured PEM).</summary>
 public sealed class StaticKeySource(KeySet keys) : IKeySource
 {
-    public Task<KeySet> GetKeysAsync(string? unknownKid, CancellationToken cancellationToken) => Task.FromResult(keys);
+    private readonly Task<KeySet> _keys = Task.FromResult(keys);
+
+    public Task<KeySet> GetKeysAsync(string? unknownKid, CancellationToken cancellationToken) => _keys;
 }

@@ -104,7 +104,7 @@ public sealed class TokenValidator(TimeProvider time)
             }
         }
 
-        public async Task<ConsumerIdentity?> ValidateAsync(string? token, CancellationToken cancellationToken)
+        public async ValueTask<ConsumerIdentity?> ValidateAsync(string? token, CancellationToken cancellationToken)
         {
             if (string.IsNullOrEmpty(token))
             {
@@ -208,7 +208,7 @@ public sealed class TokenValidator(TimeProvider time)
         }
 
         /// <summary>Verifies a compact JWS (exactly two dots) and returns its payload.</summary>
-        private async Task<JsonElement> VerifySignatureAsync(string jws, CancellationToken cancellationToken)
+        private async ValueTask<JsonElement> VerifySignatureAsync(string jws, CancellationToken cancellationToken)
         {
             var firstDot = jws.IndexOf('.', StringComparison.Ordinal);
             var secondDot = jws.IndexOf('.', firstDot + 1);
@@ -259,9 +259,7 @@ public sealed class TokenValidator(TimeProvider time)
             }
 
             var candidates = await CandidatesAsync(alg, kid, cancellationToken);
-            // The signing input is the token up to the second dot; base64url is ASCII (checked above).
-            var signingInput = Encoding.ASCII.GetBytes(jws, 0, secondDot);
-            if (!candidates.Any(k => k.Verify(alg, signingInput, signature)))
+            if (!VerifiesWithAny(candidates, alg, jws.AsSpan(0, secondDot), signature))
             {
                 throw Invalid("signature", kid is null && candidates.Count > 1
                     ? $"The signature does not verify with any of the {candidates.Count} {alg} keys."
@@ -272,7 +270,31 @@ public sealed class TokenValidator(TimeProvider time)
             return StrictJson.ParseObject(payloadBytes, out var problem) ?? throw Invalid("payload", $"The payload {problem}.");
         }
 
-        private async Task<IReadOnlyList<VerificationKey>> CandidatesAsync(string alg, string? kid, CancellationToken cancellationToken)
+        /// <summary>True when one of the keys verifies the signature over the signing input (the token up to its second dot).</summary>
+        private static bool VerifiesWithAny(IReadOnlyList<VerificationKey> candidates, string alg, ReadOnlySpan<char> signingInput, byte[] signature)
+        {
+            // Base64url is ASCII (checked above), so the signing input is one byte per character.
+            var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(signingInput.Length);
+            try
+            {
+                var bytes = rented.AsSpan(0, Encoding.ASCII.GetBytes(signingInput, rented));
+                foreach (var key in candidates)
+                {
+                    if (key.Verify(alg, bytes, signature))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        private async ValueTask<IReadOnlyList<VerificationKey>> CandidatesAsync(string alg, string? kid, CancellationToken cancellationToken)
         {
             if (JoseAlgorithms.Hmac.Contains(alg) && settings.HmacSecret is { } secret)
             {
