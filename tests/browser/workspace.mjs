@@ -155,6 +155,9 @@ const scenarios = {
 
     // Close, then find it among all conversations by its text and open the transcript.
     await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await transcript(page).locator('[data-event="conversation.resumed"]').waitFor();
+    await page.getByRole('button', { name: 'Close' }).click();
     await page.getByRole('button', { name: 'Resume' }).waitFor();
     await page.getByRole('link', { name: 'All conversations' }).click();
     await page.getByLabel('Text').fill(`order ${run}`);
