@@ -251,11 +251,7 @@ public abstract class SqlParleyStore : IParleyStore
 
     public Task<Consumer> GetOrCreateAuthenticatedConsumerAsync(
         Guid tenantId, string issuer, string subject, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
-        {
-            await EnterWriteAsync(connection, cancellationToken);
-            return await GetOrCreateAuthenticatedConsumerAsync(connection, null, tenantId, issuer, subject, now, cancellationToken);
-        }, cancellationToken);
+        WriteAsync(connection => GetOrCreateAuthenticatedConsumerAsync(connection, null, tenantId, issuer, subject, now, cancellationToken), cancellationToken);
 
     public Task<Consumer> SignInAsync(
         Guid tenantId, string issuer, string subject, DateTimeOffset now, Func<Consumer, (VerifiedIdentity Identity, ConsumerSession Session)> proved,
@@ -296,11 +292,7 @@ public abstract class SqlParleyStore : IParleyStore
         new(ReadGuid(r, 0), ReadGuid(r, 1), NullableString(r, 2), NullableString(r, 3), ReadTime(r, 4));
 
     public Task CreateConsumerSessionAsync(ConsumerSession session, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
-        {
-            await EnterWriteAsync(connection, cancellationToken);
-            return await CreateConsumerSessionAsync(connection, null, session, cancellationToken);
-        }, cancellationToken);
+        WriteAsync(connection => CreateConsumerSessionAsync(connection, null, session, cancellationToken), cancellationToken);
 
     private async Task<int> CreateConsumerSessionAsync(DbConnection connection, DbTransaction? transaction, ConsumerSession session, CancellationToken cancellationToken)
     {
@@ -1217,11 +1209,7 @@ public abstract class SqlParleyStore : IParleyStore
             r.GetString(6), ReadTime(r, 7), ReadTime(r, 8), r.IsDBNull(9) ? null : ReadGuid(r, 9));
 
     public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
-        {
-            await EnterWriteAsync(connection, cancellationToken);
-            return await SaveVerifiedIdentityAsync(connection, null, identity, cancellationToken);
-        }, cancellationToken);
+        WriteAsync(connection => SaveVerifiedIdentityAsync(connection, null, identity, cancellationToken), cancellationToken);
 
     private async Task<int> SaveVerifiedIdentityAsync(DbConnection connection, DbTransaction? transaction, VerifiedIdentity identity, CancellationToken cancellationToken)
     {
@@ -1312,11 +1300,18 @@ public abstract class SqlParleyStore : IParleyStore
     }
 
     private Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        WriteAsync(async connection =>
+        {
+            await using var command = Command(connection, null, sql, parameters);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>One write outside a transaction, on a fresh connection that has this process's write turn.</summary>
+    private Task<T> WriteAsync<T>(Func<DbConnection, Task<T>> write, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await EnterWriteAsync(connection, cancellationToken);
-            await using var command = Command(connection, null, sql, parameters);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            return await write(connection);
         }, cancellationToken);
 
     private Task<T?> QuerySingleAsync<T>(

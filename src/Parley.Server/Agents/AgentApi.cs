@@ -241,18 +241,8 @@ public static partial class AgentApi
             _ => throw ParleyException.Invalid("role is agent or admin."),
         };
         var capacity = request.Capacity ?? 5;
-        if (capacity is < 0 or > Agent.MaxCapacity)
-        {
-            throw ParleyException.Invalid($"capacity is 0 to {Agent.MaxCapacity}.");
-        }
-
-        var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
-        if (request.Queues?.FirstOrDefault(q => !configuration.HasQueue(q)) is { } unknown)
-        {
-            throw ParleyException.Invalid($"queues: \"{unknown}\" is not one of the tenant's queues.");
-        }
-
-        var agent = new Agent(Guid.NewGuid(), tenantId, email, name, "", role, capacity, time.GetUtcNow(), request.Queues?.Distinct(StringComparer.Ordinal).ToList());
+        var queues = await Routing.RoutingApi.ValidAgentRoutingAsync(tenantId, capacity, request.Queues, configurations, cancellationToken);
+        var agent = new Agent(Guid.NewGuid(), tenantId, email, name, "", role, capacity, time.GetUtcNow(), queues);
         agent = agent with { PasswordHash = hasher.HashPassword(agent, request.Password) };
         try
         {

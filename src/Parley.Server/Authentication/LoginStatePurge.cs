@@ -1,3 +1,4 @@
+using Parley.Operations;
 using Parley.Storage;
 
 namespace Parley.Authentication;
@@ -11,25 +12,15 @@ internal sealed partial class LoginStatePurge(IParleyStore store, TimeProvider t
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Housekeeping.EveryAsync(Interval, time, PurgeAsync, exception => LogFailed(logger, exception), stoppingToken);
+
+    private async Task PurgeAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        do
+        if (await store.PurgeExpiredLoginStatesAsync(time.GetUtcNow(), cancellationToken) is > 0 and var purged)
         {
-            try
-            {
-                if (await store.PurgeExpiredLoginStatesAsync(time.GetUtcNow(), stoppingToken) is > 0 and var purged)
-                {
-                    LogPurged(logger, purged);
-                }
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // The database is away or refused: housekeeping must never stop the server; the next round tries again.
-                LogFailed(logger, exception);
-            }
+            LogPurged(logger, purged);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "Purging expired login states failed")]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Parley.Storage;
+using Parley.Operations;
 
 namespace Parley.Conversations;
 
@@ -57,20 +58,7 @@ public sealed partial class Retention(IParleyStore store, TimeProvider time, IOp
             return;
         }
 
-        using var timer = new PeriodicTimer(options.Value.Interval, time);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // The database is away: housekeeping never stops the server; the next round tries again.
-                LogFailed(logger, exception);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await Housekeeping.EveryAsync(options.Value.Interval, time, SweepAsync, exception => LogFailed(logger, exception), stoppingToken);
     }
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Retention deleted {Count} conversations closed more than {Days} days ago")]

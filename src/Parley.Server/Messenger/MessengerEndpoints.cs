@@ -1,6 +1,4 @@
 using System.Net;
-using System.Reflection;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Authentication;
 using Parley.Conversations;
@@ -33,8 +31,8 @@ public static class MessengerEndpoints
     /// <summary>CORS for what the widget calls from a brand's origin; the handlers check the origin against the deployment.</summary>
     public const string CorsPolicy = "parley-messenger";
 
-    private static readonly byte[] Widget = Resource("widget.js");
-    private static readonly string WidgetETag = $"\"{Convert.ToHexString(SHA256.HashData(Widget))[..16]}\"";
+    private static readonly EmbeddedAsset Widget = EmbeddedAsset.Load("Parley.Messenger.").GetValueOrDefault("widget.js")
+        ?? throw new InvalidOperationException("The messenger's widget.js is not embedded: build src/Parley.Widget (dotnet build does it when npm is installed).");
 
     public static IServiceCollection AddMessenger(this IServiceCollection services) =>
         services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => policy
@@ -58,14 +56,9 @@ public static class MessengerEndpoints
     /// <summary>The widget script. Brands load it from Parley, so it is cacheable and revalidated by ETag.</summary>
     private static IResult WidgetScript(HttpContext context)
     {
-        var headers = context.Response.Headers;
-        headers.CacheControl = "public, max-age=300";
-        headers.ETag = WidgetETag;
-        headers["Cross-Origin-Resource-Policy"] = "cross-origin";
-        headers.XContentTypeOptions = "nosniff";
-        return context.Request.Headers.IfNoneMatch == WidgetETag
-            ? Results.StatusCode(StatusCodes.Status304NotModified)
-            : Results.Bytes(Widget, "text/javascript; charset=utf-8");
+        context.Response.Headers.CacheControl = "public, max-age=300";
+        context.Response.Headers["Cross-Origin-Resource-Policy"] = "cross-origin";
+        return Widget.Result(context);
     }
 
     private static async Task<Ok<MessengerView>> ViewAsync(
@@ -143,13 +136,4 @@ public static class MessengerEndpoints
         deployment.AuthenticationSettingsId,
         deployment.Messenger ?? new MessengerSettings(),
         $"""<script src="{address.Resolve("/widget.js")}" data-deployment="{deployment.Id}" async></script>""");
-
-    private static byte[] Resource(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Parley.Messenger." + name)
-            ?? throw new InvalidOperationException($"The messenger's {name} is not embedded: build src/Parley.Widget (dotnet build does it when npm is installed).");
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
 }

@@ -134,21 +134,28 @@ public static class RoutingApi
             throw ParleyException.NotFound("The agent");
         }
 
-        if (request.Capacity is < 0 or > Agent.MaxCapacity)
+        var queues = await ValidAgentRoutingAsync(tenantId, request.Capacity, request.Queues, configurations, cancellationToken);
+        await store.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
+        await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"agent {agentId}: capacity {request.Capacity}, queues {(queues is null ? "all" : string.Join(", ", queues))}");
+        return TypedResults.Ok((agent with { Queues = queues, Capacity = request.Capacity }).ToView());
+    }
+
+    /// <summary>An agent's capacity and queues, checked against the tenant's queues: the queues without repeats, or invalid_request.</summary>
+    internal static async Task<IReadOnlyList<string>?> ValidAgentRoutingAsync(
+        Guid tenantId, int capacity, IReadOnlyList<string>? queues, RoutingConfigurations configurations, CancellationToken cancellationToken)
+    {
+        if (capacity is < 0 or > Agent.MaxCapacity)
         {
             throw ParleyException.Invalid($"capacity is 0 to {Agent.MaxCapacity}.");
         }
 
         var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
-        if (request.Queues?.FirstOrDefault(q => !configuration.HasQueue(q)) is { } unknown)
+        if (queues?.FirstOrDefault(q => !configuration.HasQueue(q)) is { } unknown)
         {
             throw ParleyException.Invalid($"queues: \"{unknown}\" is not one of the tenant's queues.");
         }
 
-        var queues = request.Queues?.Distinct(StringComparer.Ordinal).ToList();
-        await store.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
-        await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"agent {agentId}: capacity {request.Capacity}, queues {(queues is null ? "all" : string.Join(", ", queues))}");
-        return TypedResults.Ok((agent with { Queues = queues, Capacity = request.Capacity }).ToView());
+        return queues?.Distinct(StringComparer.Ordinal).ToList();
     }
 
     private static async Task<Ok<IReadOnlyList<AgentConversationView>>> WaitingAsync(

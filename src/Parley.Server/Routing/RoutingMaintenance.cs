@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Parley.Storage;
+using Parley.Operations;
 
 namespace Parley.Routing;
 
@@ -34,23 +35,8 @@ public sealed partial class RoutingMaintenance(
     private static readonly TimeSpan PurgeNodesEvery = TimeSpan.FromHours(1);
     private DateTimeOffset _nodesPurgedAt = DateTimeOffset.MinValue;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                // The database is away: routing housekeeping must never stop the server.
-                LogFailed(logger, exception);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Housekeeping.EveryAsync(options.Value.SweepInterval, time, SweepAsync, exception => LogFailed(logger, exception), stoppingToken);
 
     public async Task SweepAsync(CancellationToken cancellationToken)
     {

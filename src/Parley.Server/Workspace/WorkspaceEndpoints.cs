@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
-using System.Reflection;
-using System.Security.Cryptography;
+using Parley.Operations;
 
 namespace Parley.Workspace;
 
@@ -23,9 +22,9 @@ public static class WorkspaceEndpoints
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; " +
         "media-src 'none'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-    private sealed record Asset(byte[] Content, string ContentType, string ETag);
-
-    private static readonly FrozenDictionary<string, Asset> Assets = Load();
+    private static readonly FrozenDictionary<string, EmbeddedAsset> Assets = EmbeddedAsset.Load(ResourcePrefix) is { Count: > 0 } assets
+        ? assets.ToFrozenDictionary(StringComparer.Ordinal)
+        : throw new InvalidOperationException("The workspace web app is not embedded: build src/Parley.Workspace (dotnet build does it when npm is installed).");
 
     public static WebApplication MapWorkspace(this WebApplication app)
     {
@@ -45,7 +44,6 @@ public static class WorkspaceEndpoints
         }
 
         var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
@@ -62,40 +60,6 @@ public static class WorkspaceEndpoints
             headers.CacheControl = "public, max-age=31536000, immutable";
         }
 
-        headers.ETag = asset.ETag;
-        return context.Request.Headers.IfNoneMatch == asset.ETag
-            ? Results.StatusCode(StatusCodes.Status304NotModified)
-            : Results.Bytes(asset.Content, asset.ContentType);
+        return asset.Result(context);
     }
-
-    private static FrozenDictionary<string, Asset> Load()
-    {
-        var assembly = Assembly.GetExecutingAssembly();
-        var assets = new Dictionary<string, Asset>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            var content = copy.ToArray();
-            var path = name[ResourcePrefix.Length..];
-            assets[path] = new Asset(content, ContentType(path), $"\"{Convert.ToHexString(SHA256.HashData(content))[..16]}\"");
-        }
-
-        return assets.Count > 0
-            ? assets.ToFrozenDictionary(StringComparer.Ordinal)
-            : throw new InvalidOperationException("The workspace web app is not embedded: build src/Parley.Workspace (dotnet build does it when npm is installed).");
-    }
-
-    private static string ContentType(string path) => Path.GetExtension(path) switch
-    {
-        ".html" => "text/html; charset=utf-8",
-        ".js" => "text/javascript; charset=utf-8",
-        ".css" => "text/css; charset=utf-8",
-        ".svg" => "image/svg+xml",
-        ".png" => "image/png",
-        ".woff2" => "font/woff2",
-        ".json" => "application/json",
-        _ => "application/octet-stream",
-    };
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, get } from './api';
+import { errorText, get } from './api';
 import { describeEvent } from './events';
-import { LiveError, type AgentLive, type Frame } from './live';
+import type { AgentLive, Frame } from './live';
 import type { AgentProfile, Conversation, ConsumerPanel as Panel, Message } from './model';
 import { elapsed } from './timeline';
 import { Identity } from './Identity';
@@ -31,7 +31,7 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
   useEffect(() => {
     get<Conversation>(`/agent/conversations/${id}`)
       .then((c) => { setConversation(c); onChanged(c); })
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => setError(errorText(e)));
   }, [id, onChanged]);
   useEffect(() => { if (known) setConversation(known); }, [known]);
 
@@ -58,7 +58,7 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
         onChanged(reply.conversation as Conversation);
       }
     } catch (e) {
-      setError(e instanceof LiveError || e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
@@ -194,7 +194,7 @@ function ConsumerPanel({ conversation, lastEvent }: { conversation: Conversation
         return p.authentication === 'anonymous' ? [] : get<Conversation[]>(`/agent/conversations/${conversation.id}/history`);
       })
       .then(setHistory)
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => setError(errorText(e)));
   }, [conversation.id, conversation.authenticated, conversation.updatedAt, lastEvent]);
 
   if (error) {

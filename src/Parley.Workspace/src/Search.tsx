@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, post } from './api';
+import { errorText, post } from './api';
 import { Identity } from './Identity';
 import type { Conversation } from './model';
 
@@ -25,7 +25,7 @@ export function Search() {
       // A POST body, not a query string: customers' names and emails stay out of access logs.
       setResults(await post<Conversation[]>('/agent/conversations/search', filters));
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { get, post, ApiError } from './api';
-import { AgentLive, LiveError } from './live';
+import { errorText, get, post } from './api';
+import { AgentLive } from './live';
 import type { AgentProfile, Conversation, Message } from './model';
 import { chime, setUnreadTitle } from './notify';
 import { go } from './route';
@@ -44,7 +44,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
   const loadConversations = useCallback(() => {
     post<Conversation[]>('/agent/conversations/search', { assigned: 'me', status: 'open', limit: 200 })
       .then((items) => setConversations(new Map(items.map((c) => [c.id, c]))))
-      .catch((e) => setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => setError(errorText(e)));
   }, []);
 
   const live = useMemo(() => new AgentLive({ url: socketUrl() }, {
@@ -85,17 +85,20 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
     }
   });
 
-  // Every conversation the agent holds is watched, so its messages arrive (and notify) even out of view.
   const mine = [...conversations.values()]
     .filter((c) => c.assignedAgentId === agent.id && c.status === 'open')
     .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
-  for (const c of mine) {
-    if (!live.timelines.has(c.id)) {
-      // What was there before the agent took it, or before this page opened, is not news.
-      seen.current.set(c.id, seen.current.get(c.id) ?? c.lastSeq);
-      live.watch(c.id);
+
+  // Every conversation the agent holds is watched, so its messages arrive (and notify) even out of view.
+  useEffect(() => {
+    for (const c of mine) {
+      if (!live.timelines.has(c.id)) {
+        // What was there before the agent took it, or before this page opened, is not news.
+        seen.current.set(c.id, seen.current.get(c.id) ?? c.lastSeq);
+        live.watch(c.id);
+      }
     }
-  }
+  });
 
   const unreadOf = (id: string) => {
     const timeline = live.timelines.get(id);
@@ -113,7 +116,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
       refreshQueue();
       go('conversations', id);
     } catch (e) {
-      setError(e instanceof LiveError || e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
       refreshQueue();
     }
   };
@@ -130,7 +133,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
       }
       refreshQueue();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 

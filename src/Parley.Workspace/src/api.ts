@@ -6,6 +6,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What to tell the user about a failed call: the server's reason when there is one. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 type Listener = () => void;
 const signedOutListeners = new Set<Listener>();
 

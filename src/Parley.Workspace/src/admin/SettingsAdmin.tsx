@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { del, post, put } from '../api';
-import { Outcome, message, useResource, useSave } from './common';
+import { del, errorText, post, put } from '../api';
+import { Outcome, useResource, useSave } from './common';
 
 export interface SettingsRecord {
   id: string;
@@ -135,7 +135,7 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
         : await post<SettingsRecord>('/admin/authentication-settings', body);
       onDone(saved);
     } catch (e) {
-      setError(message(e));
+      setError(errorText(e));
     }
   };
 
@@ -224,7 +224,7 @@ function TokenTester({ record }: { record: SettingsRecord }) {
     try {
       setResult(await post<TestResult>(`/admin/authentication-settings/${record.id}/test`, { token: token.trim() }));
     } catch (e) {
-      setError(message(e));
+      setError(errorText(e));
     }
   };
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError, get } from '../api';
+import { errorText, get } from '../api';
 
 /** Loads a resource and reloads it on demand; errors are shown, not thrown. */
 export function useResource<T>(path: string | null): { data: T | undefined; error: string | null; reload: () => void } {
@@ -13,14 +13,10 @@ export function useResource<T>(path: string | null): { data: T | undefined; erro
     let live = true;
     get<T>(path)
       .then((value) => { if (live) { setData(value); setError(null); } })
-      .catch((e) => { if (live) setError(message(e)); });
+      .catch((e) => { if (live) setError(errorText(e)); });
     return () => { live = false; };
   }, [path, version]);
   return { data, error, reload: useCallback(() => setVersion((v) => v + 1), []) };
-}
-
-export function message(e: unknown): string {
-  return e instanceof ApiError ? e.message : e instanceof Error ? e.message : String(e);
 }
 
 /** Runs a save: shows "Saved" or the server's reason. */
@@ -35,7 +31,7 @@ export function useSave(): [(action: () => Promise<unknown>, done?: string) => P
       setStatus(done);
       return true;
     } catch (e) {
-      setError(message(e));
+      setError(errorText(e));
       return false;
     }
   }, []);
