@@ -17,6 +17,9 @@ public sealed class SqliteParleyStore : SqlParleyStore
     /// <summary>One gate per database file in this process: SQLite takes one writer at a time.</summary>
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
     private static readonly ConditionalWeakTable<DbConnection, object> Holders = new();
+
+    /// <summary>Native connections (kept open by the pool) whose per-connection pragmas are set.</summary>
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly SemaphoreSlim _gate;
@@ -51,11 +54,19 @@ public sealed class SqliteParleyStore : SqlParleyStore
         try
         {
             await connection.OpenAsync(cancellationToken);
+            if (Configured.TryGetValue(connection.Handle!, out _))
+            {
+                // A pooled native connection keeps its pragmas: setting them again would parse and
+                // run five statements on every operation.
+                return connection;
+            }
+
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText = string.Create(
                 CultureInfo.InvariantCulture,
                 $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};{MaxPagesPragma}");
             await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            Configured.AddOrUpdate(connection.Handle!, Configured);
             return connection;
         }
         catch

@@ -394,6 +394,52 @@ public abstract partial class StorageSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_guarded_message_is_checked_against_the_conversation_as_stored_and_a_refusal_does_not_sink_its_batch()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var (otherTenant, otherDeployment) = await NewTenantAsync("Other");
+        var conversation = await NewConversationAsync(deployment);
+        var foreign = await NewConversationAsync(otherDeployment);
+        var closed = await NewConversationAsync(deployment);
+        var agent = await NewAgentAsync(tenant.Id, "ana@acme.example");
+        var colleague = await NewAgentAsync(tenant.Id, "bo@acme.example");
+        Assert.Equal(AssignOutcome.Assigned, await Store.TryAssignConversationAsync(conversation.Id, agent.Id, T0, Ct));
+        var consumer = conversation.ConsumerId;
+        var stranger = Guid.NewGuid();
+        NewMessage From(Guid conversationId, Guid sender, string clientId, AppendGuard guard) =>
+            Text(conversationId, sender, clientId) with { Guard = guard };
+
+        // Stored before the conversation closes: a resend still gets the original.
+        var early = await Store.AppendMessagesAsync([From(closed.Id, closed.ConsumerId, "early", new(tenant.Id, ConsumerId: closed.ConsumerId))], Ct);
+        Assert.True(await Store.SetConversationStatusAsync(closed.Id, ConversationStatus.Closed, T0.AddMinutes(1), Ct));
+
+        var results = await Store.AppendMessagesAsync(
+        [
+            From(conversation.Id, consumer, "mine", new(tenant.Id, ConsumerId: consumer)),
+            From(conversation.Id, stranger, "not-mine", new(tenant.Id, ConsumerId: stranger)),
+            From(conversation.Id, agent.Id, "other-tenant", new(otherTenant.Id, AgentId: agent.Id)),
+            From(foreign.Id, agent.Id, "foreign", new(tenant.Id, AgentId: agent.Id)),
+            From(Guid.NewGuid(), consumer, "missing", new(tenant.Id, ConsumerId: consumer)),
+            From(conversation.Id, colleague.Id, "colleague", new(tenant.Id, AgentId: colleague.Id)),
+            From(conversation.Id, agent.Id, "assigned", new(tenant.Id, AgentId: agent.Id)) with { SenderRole = ParticipantRole.Agent },
+            From(closed.Id, closed.ConsumerId, "late", new(tenant.Id, ConsumerId: closed.ConsumerId)),
+            From(closed.Id, closed.ConsumerId, "early", new(tenant.Id, ConsumerId: closed.ConsumerId)),
+        ], Ct);
+
+        Assert.Equal(
+            [null, AppendRefusal.NotFound, AppendRefusal.NotFound, AppendRefusal.NotFound, AppendRefusal.NotFound,
+             AppendRefusal.NotAssigned, null, AppendRefusal.Closed, null],
+            results.Select(r => r.Refusal));
+        Assert.Equal([1L, 2L], results.Where(r => r.Created).Select(r => r.Message.Seq));
+        Assert.Equal(early[0].Message, results[^1].Message);
+        Assert.False(results[^1].Created);
+        Assert.All(results.Where(r => r.Refusal is not null), r => Assert.Equal(0, r.Message.Seq));
+        Assert.Equal(["mine", "assigned"], (await Store.GetMessagesAsync(conversation.Id, 0, 10, Ct)).Select(m => m.ClientMessageId));
+        Assert.Empty(await Store.GetMessagesAsync(foreign.Id, 0, 10, Ct));
+        Assert.Equal(["early"], (await Store.GetMessagesAsync(closed.Id, 0, 10, Ct)).Select(m => m.ClientMessageId));
+    }
+
+    [Fact]
     public async Task History_pages_by_sequence_number()
     {
         var (_, deployment) = await NewTenantAsync();

@@ -75,7 +75,10 @@ public sealed record Message(
     DateTimeOffset SentAt,
     string? Data = null);
 
-/// <summary>A message to append; the store assigns its sequence number.</summary>
+/// <summary>
+/// A message to append; the store assigns its sequence number. With a <see cref="Guard"/>, the
+/// store checks in the append's own transaction that the sender may write to the conversation.
+/// </summary>
 public sealed record NewMessage(
     Guid ConversationId,
     MessageKind Kind,
@@ -84,13 +87,34 @@ public sealed record NewMessage(
     string? ClientMessageId,
     string Text,
     DateTimeOffset SentAt,
-    string? Data = null);
+    string? Data = null,
+    AppendGuard? Guard = null);
+
+/// <summary>
+/// Who sends a message, checked against the conversation as stored when the message is appended
+/// (under the conversation's lock): a conversation of another tenant, or a consumer's conversation
+/// that is not theirs, is <see cref="AppendRefusal.NotFound"/>; a closed one is
+/// <see cref="AppendRefusal.Closed"/>; an agent must be the assigned one
+/// (<see cref="AppendRefusal.NotAssigned"/>). A repeated client message id returns the original
+/// even when the conversation has been closed since.
+/// </summary>
+public sealed record AppendGuard(Guid TenantId, Guid? ConsumerId = null, Guid? AgentId = null);
+
+/// <summary>Why a guarded message was not appended.</summary>
+public enum AppendRefusal
+{
+    NotFound,
+    Closed,
+    NotAssigned,
+}
 
 /// <summary>
 /// The outcome of appending one message: the stored message, and whether it was stored by this
 /// call (<c>false</c> means the client message id had been stored before and this is the original).
+/// When its guard refused the message, <see cref="Refusal"/> says why, nothing was stored and
+/// <see cref="Message"/> is the message as submitted, with seq 0.
 /// </summary>
-public sealed record AppendResult(Message Message, bool Created);
+public sealed record AppendResult(Message Message, bool Created, AppendRefusal? Refusal = null);
 
 /// <summary>How far one participant has received and read a conversation.</summary>
 public sealed record Receipt(

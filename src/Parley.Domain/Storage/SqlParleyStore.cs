@@ -921,6 +921,7 @@ public abstract class SqlParleyStore : IParleyStore
         {
             var results = new AppendResult[messages.Count];
             await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            await using var statements = new Statements(connection, transaction);
 
             // Locked in one order everywhere (the ids' text, which is how both databases order them),
             // so that concurrent batches on several nodes cannot deadlock.
@@ -930,8 +931,9 @@ public abstract class SqlParleyStore : IParleyStore
             foreach (var chunk in conversationIds.Chunk(RowsPerStatement))
             {
                 var (idList, idParameters) = InList("c", chunk.Select(id => ToDb(id)));
-                await using var select = Command(connection, transaction,
-                    $"SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
+                var select = statements.For(
+                    "SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at, tenant_id, consumer_id, status, assigned_agent_id " +
+                    $"FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
                     idParameters);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
@@ -940,16 +942,22 @@ public abstract class SqlParleyStore : IParleyStore
                 }
             }
 
-            if (conversationIds.FirstOrDefault(id => !conversations.ContainsKey(id)) is var missing && missing != Guid.Empty)
+            if (messages.FirstOrDefault(m => m.Guard is null && !conversations.ContainsKey(m.ConversationId)) is { } orphan)
             {
-                throw new KeyNotFoundException($"Conversation {missing} does not exist.");
+                throw new KeyNotFoundException($"Conversation {orphan.ConversationId} does not exist.");
             }
 
-            var stored = await FindByClientIdsAsync(connection, transaction, messages, cancellationToken);
+            var stored = await FindByClientIdsAsync(statements, messages, cancellationToken);
             var created = new List<Message>();
             for (var i = 0; i < messages.Count; i++)
             {
                 var message = messages[i];
+                if (message.Guard is { } guard && conversations.GetValueOrDefault(message.ConversationId)?.Shows(guard) != true)
+                {
+                    results[i] = Refused(message, AppendRefusal.NotFound);
+                    continue;
+                }
+
                 var key = message.ClientMessageId is { } clientId ? (message.ConversationId, message.SenderId!.Value, clientId) : default;
                 if (message.ClientMessageId is not null && stored.TryGetValue(key, out var original))
                 {
@@ -959,6 +967,12 @@ public abstract class SqlParleyStore : IParleyStore
                 }
 
                 var state = conversations[message.ConversationId];
+                if (message.Guard is { } sender && state.Refuses(sender) is { } refusal)
+                {
+                    results[i] = Refused(message, refusal);
+                    continue;
+                }
+
                 var appended = new Message(
                     message.ConversationId, ++state.LastSeq, message.Kind, message.SenderRole, message.SenderId,
                     message.ClientMessageId, message.Text, message.SentAt, message.Data);
@@ -977,18 +991,47 @@ public abstract class SqlParleyStore : IParleyStore
                 }
             }
 
-            await InsertMessagesAsync(connection, transaction, created, cancellationToken);
-            await UpdateConversationsAsync(connection, transaction, conversations, cancellationToken);
+            await InsertMessagesAsync(statements, created, cancellationToken);
+            await UpdateConversationsAsync(statements, conversations, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return (IReadOnlyList<AppendResult>)results;
         }, cancellationToken);
     }
 
-    private AppendState ReadAppendState(DbDataReader r) => new(r.GetInt64(1), ReadTime(r, 2), !r.IsDBNull(3));
+    private AppendState ReadAppendState(DbDataReader r) => new(r.GetInt64(1), ReadTime(r, 2), !r.IsDBNull(3))
+    {
+        TenantId = ReadGuid(r, 4),
+        ConsumerId = ReadGuid(r, 5),
+        Open = r.GetString(6) == StatusName(ConversationStatus.Open),
+        AssignedAgentId = r.IsDBNull(7) ? null : ReadGuid(r, 7),
+    };
 
-    /// <summary>What appending a batch changes on one conversation.</summary>
+    private static AppendResult Refused(NewMessage message, AppendRefusal refusal) => new(
+        new Message(message.ConversationId, 0, message.Kind, message.SenderRole, message.SenderId, message.ClientMessageId, message.Text, message.SentAt, message.Data),
+        Created: false,
+        refusal);
+
+    /// <summary>What appending a batch reads and changes on one conversation.</summary>
     private sealed class AppendState(long lastSeq, DateTimeOffset queuedAt, bool responded)
     {
+        public required Guid TenantId { get; init; }
+
+        public required Guid ConsumerId { get; init; }
+
+        public required bool Open { get; init; }
+
+        public required Guid? AssignedAgentId { get; init; }
+
+        /// <summary>Whether the guard's sender may see the conversation at all.</summary>
+        public bool Shows(AppendGuard guard) =>
+            TenantId == guard.TenantId && (guard.ConsumerId is not { } consumer || consumer == ConsumerId);
+
+        /// <summary>Why the guard's sender may not write to it now, if they may not.</summary>
+        public AppendRefusal? Refuses(AppendGuard guard) =>
+            !Open ? AppendRefusal.Closed
+            : guard.AgentId is { } agent && agent != AssignedAgentId ? AppendRefusal.NotAssigned
+            : null;
+
         public long FirstSeq { get; } = lastSeq;
 
         public long LastSeq { get; set; } = lastSeq;
@@ -1005,7 +1048,7 @@ public abstract class SqlParleyStore : IParleyStore
 
     /// <summary>The batch's messages that were stored before, by (conversation, sender, client message id).</summary>
     private async Task<Dictionary<(Guid, Guid, string), Message>> FindByClientIdsAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
+        Statements statements, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
     {
         var found = new Dictionary<(Guid, Guid, string), Message>();
         var keys = messages.Where(m => m.ClientMessageId is not null)
@@ -1022,7 +1065,7 @@ public abstract class SqlParleyStore : IParleyStore
         foreach (var chunk in keys.Chunk(Math.Min(200, RowsPerStatement)))
         {
             var parameters = chunk.SelectMany((k, i) => new (string, object?)[] { ("c" + i, ToDb(k.ConversationId)), ("s" + i, ToDb(k.Sender)), ("k" + i, k.ClientId) });
-            await using var select = Command(connection, transaction,
+            var select = statements.For(
                 $"SELECT {MessageColumns} FROM messages WHERE " +
                 string.Join(" OR ", chunk.Select((_, i) => $"(conversation_id = @c{i} AND sender_id = @s{i} AND client_message_id = @k{i})")),
                 [.. parameters]);
@@ -1041,7 +1084,7 @@ public abstract class SqlParleyStore : IParleyStore
     }
 
     /// <summary>Inserts messages with multi-row INSERTs of <see cref="RowsPerStatement"/> rows.</summary>
-    private async Task InsertMessagesAsync(DbConnection connection, DbTransaction transaction, List<Message> created, CancellationToken cancellationToken)
+    private async Task InsertMessagesAsync(Statements statements, List<Message> created, CancellationToken cancellationToken)
     {
         foreach (var chunk in created.Chunk(RowsPerStatement))
         {
@@ -1059,7 +1102,7 @@ public abstract class SqlParleyStore : IParleyStore
                 ]);
             }
 
-            await using var insert = Command(connection, transaction,
+            var insert = statements.For(
                 $"INSERT INTO messages ({MessageColumns}) VALUES {string.Join(", ", rows)}", [.. parameters]);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -1070,7 +1113,7 @@ public abstract class SqlParleyStore : IParleyStore
     /// long after it started waiting) where an agent answered for the first time.
     /// </summary>
     private async Task UpdateConversationsAsync(
-        DbConnection connection, DbTransaction transaction, Dictionary<Guid, AppendState> conversations, CancellationToken cancellationToken)
+        Statements statements, Dictionary<Guid, AppendState> conversations, CancellationToken cancellationToken)
     {
         foreach (var chunk in conversations.Where(c => c.Value.LastSeq != c.Value.FirstSeq).Chunk(RowsPerStatement))
         {
@@ -1097,12 +1140,47 @@ public abstract class SqlParleyStore : IParleyStore
                 ? ""
                 : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
                   $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
-            await using var update = Command(connection, transaction,
+            var update = statements.For(
                 $"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
                 $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
                 $"WHERE id IN ({string.Join(", ", chunk.Select((_, i) => "@i" + i))})",
                 [.. parameters]);
             await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The commands of one transaction, by their SQL text: a statement that runs again with other
+    /// values (on SQLite, once per row) is parsed and planned once instead of every time.
+    /// </summary>
+    private sealed class Statements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
+    {
+        private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
+        /// <summary>The command for <paramref name="sql"/>, with these values (same names, same order as before).</summary>
+        public DbCommand For(string sql, (string Name, object? Value)[] parameters)
+        {
+            if (!_commands.TryGetValue(sql, out var command))
+            {
+                command = Command(connection, transaction, sql, parameters);
+                _commands.Add(sql, command);
+                return command;
+            }
+
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                command.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
+            }
+
+            return command;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var command in _commands.Values)
+            {
+                await command.DisposeAsync();
+            }
         }
     }
 

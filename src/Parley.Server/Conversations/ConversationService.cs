@@ -22,15 +22,7 @@ public sealed class ConversationService(
     /// <summary>The conversation if the caller may see it; otherwise not_found.</summary>
     public async Task<Conversation> GetAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
-        if (caller is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
-        {
-            // A socket opened before the session ended must not outlive it: log in again (a new
-            // session for the same consumer keeps the conversation).
-            throw new ParleyException(ErrorCodes.AuthenticationExpired,
-                "This device's session has ended (for a logged-in visitor: the authentication expired). Start a new session, then resend.",
-                StatusCodes.Status401Unauthorized);
-        }
-
+        EnsureSessionLasts(caller);
         var conversation = await Storage(() => store.GetConversationAsync(conversationId, cancellationToken));
         var visible = conversation is not null && caller switch
         {
@@ -39,6 +31,18 @@ public sealed class ConversationService(
             _ => false,
         };
         return visible ? conversation! : throw ParleyException.NotFound("The conversation");
+    }
+
+    private void EnsureSessionLasts(Caller caller)
+    {
+        if (caller is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
+        {
+            // A socket opened before the session ended must not outlive it: log in again (a new
+            // session for the same consumer keeps the conversation).
+            throw new ParleyException(ErrorCodes.AuthenticationExpired,
+                "This device's session has ended (for a logged-in visitor: the authentication expired). Start a new session, then resend.",
+                StatusCodes.Status401Unauthorized);
+        }
     }
 
     public Task<IReadOnlyList<Conversation>> ListForConsumerAsync(ConsumerCaller consumer, CancellationToken cancellationToken) =>
@@ -137,35 +141,51 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.MessageTooLong, $"text is longer than {options.Value.MaxMessageLength} characters.");
         }
 
-        var conversation = await GetAsync(sender, conversationId, cancellationToken);
-        if (!conversation.IsOpen)
+        // Whether the sender may write here (the conversation is theirs, open, and an agent's own) is
+        // checked when the message is appended, under the conversation's lock: no read before, and
+        // no window in which the conversation could close between the check and the write.
+        EnsureSessionLasts(sender);
+        var guard = sender switch
         {
-            throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before sending.", StatusCodes.Status409Conflict);
-        }
-
-        if (sender is AgentCaller agent && conversation.AssignedAgentId != agent.AgentId)
+            ConsumerCaller consumer => new AppendGuard(consumer.TenantId, ConsumerId: consumer.ConsumerId),
+            AgentCaller agent => new AppendGuard(agent.TenantId, AgentId: agent.AgentId),
+            _ => throw ParleyException.NotFound("The conversation"),
+        };
+        var message = new NewMessage(
+            conversationId, MessageKind.Text, sender.Role, sender.ParticipantId, clientMessageId, text, time.GetUtcNow(), Guard: guard);
+        var stored = await writer.EnqueueAsync(sender.TenantId, message, cancellationToken);
+        if (sender is ConsumerCaller visitor)
         {
-            throw new ParleyException(ErrorCodes.NotAssigned, "Accept the conversation before replying.", StatusCodes.Status409Conflict);
-        }
-
-        var message = new NewMessage(conversationId, MessageKind.Text, sender.Role, sender.ParticipantId, clientMessageId, text, time.GetUtcNow());
-        var stored = await writer.EnqueueAsync(conversation.TenantId, message, cancellationToken);
-        if (sender is ConsumerCaller && conversation.AssignedAgentId is null)
-        {
-            _ = AnswerAsync(stored, conversation);
+            _ = AnswerAsync(stored, visitor);
         }
 
         return stored;
     }
 
-    /// <summary>Lets the bot answer a consumer's message once it is durable (and only if it is new).</summary>
-    private async Task AnswerAsync(Task<AppendResult> stored, Conversation conversation)
+    /// <summary>
+    /// Lets the deployment's bot, if it has one, answer a consumer's message once it is durable (and
+    /// only if it is new and no agent has the conversation).
+    /// </summary>
+    private async Task AnswerAsync(Task<AppendResult> stored, ConsumerCaller consumer)
     {
         // A failed store is reported to the sender by its acknowledgement; the bot just stays quiet.
         await ((Task)stored).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (stored.IsCompletedSuccessfully && await stored is { Created: true } result)
+        if (!stored.IsCompletedSuccessfully || await stored is not { Created: true } result)
         {
-            await bots.OnConsumerMessageAsync(conversation, result.Message);
+            return;
+        }
+
+        try
+        {
+            if (await bots.BotOfAsync(consumer.DeploymentId, CancellationToken.None) is not null
+                && await store.GetConversationAsync(result.Message.ConversationId, CancellationToken.None) is { AssignedAgentId: null } conversation)
+            {
+                await bots.OnConsumerMessageAsync(conversation, result.Message);
+            }
+        }
+        catch (StorageUnavailableException)
+        {
+            // The message is stored and acknowledged; the bot answers the next one.
         }
     }
 

@@ -100,6 +100,12 @@ public sealed partial class MessageWriter : BackgroundService
 
     private void Complete(PendingMessage pending, AppendResult result)
     {
+        if (result.Refusal is { } refusal)
+        {
+            pending.Completion.TrySetException(Refused(refusal));
+            return;
+        }
+
         if (result.Created)
         {
             _fanout.Publish(new MessageStored(pending.TenantId, result.Message));
@@ -107,6 +113,16 @@ public sealed partial class MessageWriter : BackgroundService
 
         pending.Completion.TrySetResult(result);
     }
+
+    /// <summary>The error a sender gets when its message's guard refused it.</summary>
+    private static ParleyException Refused(AppendRefusal refusal) => refusal switch
+    {
+        AppendRefusal.Closed => new ParleyException(
+            ErrorCodes.ConversationClosed, "The conversation is closed; resume it before sending.", StatusCodes.Status409Conflict),
+        AppendRefusal.NotAssigned => new ParleyException(
+            ErrorCodes.NotAssigned, "Accept the conversation before replying.", StatusCodes.Status409Conflict),
+        _ => ParleyException.NotFound("The conversation"),
+    };
 
     private sealed record PendingMessage(Guid TenantId, NewMessage Message)
     {
