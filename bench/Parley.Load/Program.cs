@@ -20,10 +20,11 @@ var window = new Option<int>("--window") { Description = "Unacknowledged message
 var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 15 };
 var idle = new Option<int>("--connections") { Description = "Connections to hold (idle scenario)", DefaultValueFactory = _ => 15_000 };
 var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (sessions scenario)", DefaultValueFactory = _ => 16 };
+var runs = new Option<int>("--runs") { Description = "Runs per target, interleaved (a fresh server each); the table shows each target's median run", DefaultValueFactory = _ => 1 };
 var json = new Option<bool>("--json") { Description = "Print the results as JSON" };
 var root = new RootCommand("Parley load benchmark: starts the target servers on loopback, runs the scenario against each, prints a table.")
 {
-    scenario, targets, consumers, agents, authenticated, rate, window, seconds, idle, concurrency, json,
+    scenario, targets, consumers, agents, authenticated, rate, window, seconds, idle, concurrency, runs, json,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -40,25 +41,31 @@ root.SetAction(async (parse, cancellationToken) =>
         Concurrency = parse.GetValue(concurrency),
         Json = parse.GetValue(json),
     };
-    var results = new List<Result>();
-    foreach (var name in parse.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    var names = parse.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    var all = new List<Result>();
+    // Runs are interleaved (a, b, a, b) so that a drift of the machine during the runs hits every target alike.
+    for (var run = 0; run < Math.Max(1, parse.GetValue(runs)); run++)
     {
-        var capacity = options.Consumers / Math.Max(1, options.Agents) + 1;
-        // The abuse scenario runs the messaging load twice on one server, with Parley's default limits.
-        await using var target = await Target.StartAsync(
-            name, options.Scenario is "idle" or "sessions" ? 0 : options.Agents, options.Scenario == "abuse" ? 2 * capacity : capacity, defaultLimits: options.Scenario == "abuse");
-        await Console.Error.WriteLineAsync($"{name}: {target.Description}, {target.Nodes.Count} node(s)");
-        void Progress(string line) => Console.Error.WriteLine("  " + line);
-        results.AddRange(options.Scenario switch
+        foreach (var name in names)
         {
-            "throughput" or "latency" => [await Scenarios.MessagingAsync(target, options, name, Progress)],
-            "idle" => [await Scenarios.IdleAsync(target, options, name, Progress)],
-            "sessions" => [await Scenarios.SessionsAsync(target, options, name, Progress)],
-            "abuse" => await Scenarios.AbuseAsync(target, options, name, Progress),
-            _ => throw new ArgumentException("--scenario is throughput, latency, idle, sessions or abuse."),
-        });
+            var capacity = options.Consumers / Math.Max(1, options.Agents) + 1;
+            // The abuse scenario runs the messaging load twice on one server, with Parley's default limits.
+            await using var target = await Target.StartAsync(
+                name, options.Scenario is "idle" or "sessions" ? 0 : options.Agents, options.Scenario == "abuse" ? 2 * capacity : capacity, defaultLimits: options.Scenario == "abuse");
+            await Console.Error.WriteLineAsync($"{name}: {target.Description}, {target.Nodes.Count} node(s), run {run + 1}");
+            void Progress(string line) => Console.Error.WriteLine("  " + line);
+            all.AddRange(options.Scenario switch
+            {
+                "throughput" or "latency" => [await Scenarios.MessagingAsync(target, options, name, Progress)],
+                "idle" => [await Scenarios.IdleAsync(target, options, name, Progress)],
+                "sessions" => [await Scenarios.SessionsAsync(target, options, name, Progress)],
+                "abuse" => await Scenarios.AbuseAsync(target, options, name, Progress),
+                _ => throw new ArgumentException("--scenario is throughput, latency, idle, sessions or abuse."),
+            });
+        }
     }
 
+    var results = Report.Medians(all);
     if (options.Json)
     {
         Console.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }));
@@ -66,6 +73,7 @@ root.SetAction(async (parse, cancellationToken) =>
     else
     {
         Report.Print(results, OpenSslRsaVerifyPerSecond(options.Scenario));
+        Report.PrintRuns(all);
         Report.PrintRetries();
     }
 

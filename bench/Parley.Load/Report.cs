@@ -60,6 +60,39 @@ public static class Report
         }
     }
 
+    /// <summary>
+    /// Each target's median run by its main figure (delivered msg/s, sessions/s, or memory per
+    /// connection), with its own latencies: figures of one run, never mixed across runs.
+    /// </summary>
+    public static IReadOnlyList<Result> Medians(IReadOnlyList<Result> all) =>
+        [.. all.GroupBy(Key)
+            .Select(g => g.OrderBy(MainFigure).ElementAt((g.Count() - 1) / 2))];
+
+    /// <summary>When a target ran more than once, every run's main figure, so the spread shows.</summary>
+    public static void PrintRuns(IReadOnlyList<Result> all)
+    {
+        foreach (var g in all.GroupBy(Key).Where(g => g.Count() > 1))
+        {
+            Console.WriteLine($"runs of {g.Key.Target}{(g.Key.Flooded ? " under flood" : "")} ({MainName(g.First())}): {string.Join(" / ", g.Select(r => MainFigure(r).ToString("N1")))}");
+        }
+    }
+
+    private static (string Target, bool Flooded) Key(Result r) => (r.Target, r.Scenario == "abuse" && r.Note != "alone");
+
+    private static double MainFigure(Result r) => r.Scenario switch
+    {
+        "idle connections" => r.MarginalBytesPerConnection / 1024,
+        "sessions with RS256 JWT" => r.SessionsPerSecond,
+        _ => r.DeliveredPerSecond,
+    };
+
+    private static string MainName(Result r) => r.Scenario switch
+    {
+        "idle connections" => "KB per connection, marginal",
+        "sessions with RS256 JWT" => "sessions/s",
+        _ => "delivered msg/s",
+    };
+
     public static void PrintRetries()
     {
         if (Scenarios.SessionRetries > 0)
