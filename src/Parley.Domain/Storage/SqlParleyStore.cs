@@ -25,7 +25,7 @@ public abstract class SqlParleyStore : IParleyStore
         "id, tenant_id, deployment_id, consumer_id, status, queue, assigned_agent_id, last_seq, attributes, created_at, updated_at, closed_at, authenticated, bot_case, " +
         "priority, routing_rule, queued_at, first_response_at, routed_until";
 
-    private const string MessageColumns =
+    protected const string MessageColumns =
         "conversation_id, seq, kind, sender_role, sender_id, client_message_id, body, sent_at, data";
 
     /// <summary>The provider's schema steps, in version order.</summary>
@@ -930,11 +930,8 @@ public abstract class SqlParleyStore : IParleyStore
             var conversations = new Dictionary<Guid, AppendState>();
             foreach (var chunk in conversationIds.Chunk(RowsPerStatement))
             {
-                var (idList, idParameters) = InList("c", chunk.Select(id => ToDb(id)));
-                var select = statements.For(
-                    "SELECT id, last_seq, COALESCE(queued_at, created_at), first_response_at, tenant_id, consumer_id, status, assigned_agent_id " +
-                    $"FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}",
-                    idParameters);
+                var (sql, parameters) = AppendStateQuery(chunk);
+                var select = statements.For(sql, parameters);
                 await using var reader = await select.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -1060,15 +1057,11 @@ public abstract class SqlParleyStore : IParleyStore
             return found;
         }
 
-        // One exact key per term, so that each is a look-up in the (conversation, sender, client id)
-        // index; at most 200 terms per statement keep SQLite's expression tree under its depth limit.
+        // At most 200 keys per statement keep an OR of terms under SQLite's expression depth limit.
         foreach (var chunk in keys.Chunk(Math.Min(200, RowsPerStatement)))
         {
-            var parameters = chunk.SelectMany((k, i) => new (string, object?)[] { ("c" + i, ToDb(k.ConversationId)), ("s" + i, ToDb(k.Sender)), ("k" + i, k.ClientId) });
-            var select = statements.For(
-                $"SELECT {MessageColumns} FROM messages WHERE " +
-                string.Join(" OR ", chunk.Select((_, i) => $"(conversation_id = @c{i} AND sender_id = @s{i} AND client_message_id = @k{i})")),
-                [.. parameters]);
+            var (sql, parameters) = ClientIdLookup(chunk);
+            var select = statements.For(sql, parameters);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -1088,24 +1081,39 @@ public abstract class SqlParleyStore : IParleyStore
     {
         foreach (var chunk in created.Chunk(RowsPerStatement))
         {
-            var parameters = new List<(string, object?)>(chunk.Length * 9);
-            var rows = new List<string>(chunk.Length);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var m = chunk[i];
-                rows.Add($"(@c{i}, @s{i}, @k{i}, @r{i}, @u{i}, @m{i}, @b{i}, @a{i}, @d{i})");
-                parameters.AddRange(
-                [
-                    ("c" + i, ToDb(m.ConversationId)), ("s" + i, m.Seq), ("k" + i, (int)m.Kind), ("r" + i, (int)m.SenderRole),
-                    ("u" + i, m.SenderId is { } sender ? ToDb(sender) : null), ("m" + i, m.ClientMessageId), ("b" + i, FieldProtector.Protect(m.Text)),
-                    ("a" + i, ToDb(m.SentAt)), ("d" + i, m.Data),
-                ]);
-            }
-
-            var insert = statements.For(
-                $"INSERT INTO messages ({MessageColumns}) VALUES {string.Join(", ", rows)}", [.. parameters]);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            var (sql, parameters) = MessageInsert(chunk);
+            await statements.For(sql, parameters).ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A SELECT of <see cref="MessageColumns"/> for the messages with these (conversation, sender,
+    /// client message id) keys: one exact key per term, so that each is a look-up in the unique index.
+    /// </summary>
+    protected virtual (string Sql, (string, object?)[] Parameters) ClientIdLookup(
+        IReadOnlyList<(Guid ConversationId, Guid Sender, string ClientId)> keys) =>
+        ($"SELECT {MessageColumns} FROM messages WHERE " +
+            string.Join(" OR ", keys.Select((_, i) => $"(conversation_id = @c{i} AND sender_id = @s{i} AND client_message_id = @k{i})")),
+         [.. keys.SelectMany((k, i) => new (string, object?)[] { ("c" + i, ToDb(k.ConversationId)), ("s" + i, ToDb(k.Sender)), ("k" + i, k.ClientId) })]);
+
+    /// <summary>An INSERT of these messages (bodies protected): one VALUES row per message.</summary>
+    protected virtual (string Sql, (string, object?)[] Parameters) MessageInsert(IReadOnlyList<Message> rows)
+    {
+        var parameters = new List<(string, object?)>(rows.Count * 9);
+        var values = new List<string>(rows.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var m = rows[i];
+            values.Add($"(@c{i}, @s{i}, @k{i}, @r{i}, @u{i}, @m{i}, @b{i}, @a{i}, @d{i})");
+            parameters.AddRange(
+            [
+                ("c" + i, ToDb(m.ConversationId)), ("s" + i, m.Seq), ("k" + i, (int)m.Kind), ("r" + i, (int)m.SenderRole),
+                ("u" + i, m.SenderId is { } sender ? ToDb(sender) : null), ("m" + i, m.ClientMessageId), ("b" + i, FieldProtector.Protect(m.Text)),
+                ("a" + i, ToDb(m.SentAt)), ("d" + i, m.Data),
+            ]);
+        }
+
+        return ($"INSERT INTO messages ({MessageColumns}) VALUES {string.Join(", ", values)}", [.. parameters]);
     }
 
     /// <summary>
@@ -1115,38 +1123,67 @@ public abstract class SqlParleyStore : IParleyStore
     private async Task UpdateConversationsAsync(
         Statements statements, Dictionary<Guid, AppendState> conversations, CancellationToken cancellationToken)
     {
-        foreach (var chunk in conversations.Where(c => c.Value.LastSeq != c.Value.FirstSeq).Chunk(RowsPerStatement))
+        var advanced = conversations
+            .Where(c => c.Value.LastSeq != c.Value.FirstSeq)
+            .Select(c => new ConversationAdvance(
+                c.Key, c.Value.LastSeq, c.Value.LastSentAt, c.Value.FirstResponseAt,
+                c.Value.FirstResponseAt is { } first ? (long)Math.Max(0, (first - c.Value.QueuedAt).TotalMilliseconds) : null));
+        foreach (var chunk in advanced.Chunk(RowsPerStatement))
         {
-            var parameters = new List<(string, object?)>();
-            var seqCases = new List<string>();
-            var atCases = new List<string>();
-            var responseCases = new List<string>();
-            var waitCases = new List<string>();
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var (id, state) = (chunk[i].Key, chunk[i].Value);
-                parameters.AddRange([("i" + i, ToDb(id)), ("s" + i, state.LastSeq), ("a" + i, ToDb(state.LastSentAt))]);
-                seqCases.Add($"WHEN @i{i} THEN @s{i}");
-                atCases.Add($"WHEN @i{i} THEN @a{i}");
-                if (state.FirstResponseAt is { } first)
-                {
-                    parameters.AddRange([("f" + i, ToDb(first)), ("w" + i, (long)Math.Max(0, (first - state.QueuedAt).TotalMilliseconds))]);
-                    responseCases.Add($"WHEN @i{i} THEN @f{i}");
-                    waitCases.Add($"WHEN @i{i} THEN @w{i}");
-                }
-            }
-
-            var response = responseCases.Count == 0
-                ? ""
-                : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
-                  $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
-            var update = statements.For(
-                $"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
-                $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
-                $"WHERE id IN ({string.Join(", ", chunk.Select((_, i) => "@i" + i))})",
-                [.. parameters]);
-            await update.ExecuteNonQueryAsync(cancellationToken);
+            var (sql, parameters) = ConversationUpdate(chunk);
+            await statements.For(sql, parameters).ExecuteNonQueryAsync(cancellationToken);
         }
+    }
+
+    /// <summary>What appending moves forward on one conversation.</summary>
+    protected readonly record struct ConversationAdvance(
+        Guid Id, long LastSeq, DateTimeOffset UpdatedAt, DateTimeOffset? FirstResponseAt, long? FirstResponseMs);
+
+    /// <summary>The columns <see cref="AppendStateQuery"/> selects, in this order.</summary>
+    protected const string AppendStateColumns =
+        "id, last_seq, COALESCE(queued_at, created_at), first_response_at, tenant_id, consumer_id, status, assigned_agent_id";
+
+    /// <summary>
+    /// A SELECT of <see cref="AppendStateColumns"/> for these conversations, locked (where the
+    /// database locks rows) in the order of their ids' text, so that concurrent batches on several
+    /// nodes cannot deadlock.
+    /// </summary>
+    protected virtual (string Sql, (string, object?)[] Parameters) AppendStateQuery(IReadOnlyList<Guid> ids)
+    {
+        var (idList, parameters) = InList("c", ids.Select(id => ToDb(id)));
+        return ($"SELECT {AppendStateColumns} FROM conversations WHERE id IN ({idList}) ORDER BY id{ForUpdate}", parameters);
+    }
+
+    /// <summary>An UPDATE that moves these conversations forward: CASE terms with parameters per conversation.</summary>
+    protected virtual (string Sql, (string, object?)[] Parameters) ConversationUpdate(IReadOnlyList<ConversationAdvance> rows)
+    {
+        var parameters = new List<(string, object?)>();
+        var seqCases = new List<string>();
+        var atCases = new List<string>();
+        var responseCases = new List<string>();
+        var waitCases = new List<string>();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            parameters.AddRange([("i" + i, ToDb(row.Id)), ("s" + i, row.LastSeq), ("a" + i, ToDb(row.UpdatedAt))]);
+            seqCases.Add($"WHEN @i{i} THEN @s{i}");
+            atCases.Add($"WHEN @i{i} THEN @a{i}");
+            if (row.FirstResponseAt is { } first)
+            {
+                parameters.AddRange([("f" + i, ToDb(first)), ("w" + i, row.FirstResponseMs)]);
+                responseCases.Add($"WHEN @i{i} THEN @f{i}");
+                waitCases.Add($"WHEN @i{i} THEN @w{i}");
+            }
+        }
+
+        var response = responseCases.Count == 0
+            ? ""
+            : $", first_response_at = CASE id {string.Join(" ", responseCases)} ELSE first_response_at END" +
+              $", first_response_ms = CASE id {string.Join(" ", waitCases)} ELSE first_response_ms END";
+        return ($"UPDATE conversations SET last_seq = CASE id {string.Join(" ", seqCases)} END, " +
+                $"updated_at = CASE id {string.Join(" ", atCases)} END{response} " +
+                $"WHERE id IN ({string.Join(", ", rows.Select((_, i) => "@i" + i))})",
+            [.. parameters]);
     }
 
     /// <summary>
