@@ -135,6 +135,50 @@ public sealed class MultiNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Visitors_sending_at_once_through_parallel_writers_get_each_message_stored_once_in_the_order_they_sent_it()
+    {
+        // PostgreSQL shares conversations among 4 group-commit writers: a conversation's messages must
+        // still be stored in the order its visitor sent them, each once, whichever writer has it.
+        var node = (await NodesAsync(1))[0];
+        var visitors = new List<(WsClient Socket, Guid ConversationId)>();
+        for (var i = 0; i < 12; i++)
+        {
+            visitors.Add(await VisitorAsync(node));
+        }
+
+        await Task.WhenAll(visitors.Select(async visitor =>
+        {
+            var (socket, conversationId) = visitor;
+            for (var i = 0; i < 30; i++)
+            {
+                await socket.SendAsync(new { type = "message.send", conversationId, clientMessageId = $"m-{i:00}", text = $"message {i}" });
+            }
+
+            var seqs = new Dictionary<string, long>();
+            for (var i = 0; i < 30; i++)
+            {
+                var ack = await socket.NextAsync(f => f.GetProperty("type").GetString() is "message.ack" or "error", TimeSpan.FromSeconds(30));
+                Assert.Equal("message.ack", ack.GetProperty("type").GetString());
+                seqs.Add(ack.GetProperty("clientMessageId").GetString()!, ack.GetProperty("seq").GetInt64());
+            }
+
+            var inSendOrder = seqs.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Value).ToList();
+            Assert.Equal(inSendOrder.Order(), inSendOrder);
+            Assert.Equal(30, inSendOrder.Distinct().Count());
+            await socket.DisposeAsync();
+        }));
+
+        await using var store = new PostgresParleyStore(new PostgresStoreOptions { ConnectionString = _connectionString });
+        foreach (var (_, conversationId) in visitors)
+        {
+            var stored = await store.GetMessagesAsync(conversationId, 0, 500, CancellationToken.None);
+            Assert.Equal(
+                Enumerable.Range(0, 30).Select(i => $"m-{i:00}"),
+                stored.Where(m => m.ClientMessageId is not null).Select(m => m.ClientMessageId));
+        }
+    }
+
+    [Fact]
     public async Task Agents_on_three_nodes_accepting_at_the_same_moment_get_each_conversation_exactly_once()
     {
         var nodes = await NodesAsync(3);

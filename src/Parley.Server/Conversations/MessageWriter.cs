@@ -7,13 +7,13 @@ namespace Parley.Conversations;
 /// <summary>
 /// Group commit: concurrent sends queue here and are written in one transaction, so one fsync
 /// serves many messages. A send completes only after its transaction committed; when the database
-/// is unavailable every send in the batch fails and none is acknowledged.
+/// is unavailable every send in the batch fails and none is acknowledged. Conversations are shared
+/// among <see cref="StorageOptions.WriterCount"/> writers by id: a conversation's messages are
+/// always written by the same one, in the order they were queued.
 /// </summary>
 public sealed partial class MessageWriter : BackgroundService
 {
-    private readonly Channel<PendingMessage> _queue = Channel.CreateBounded<PendingMessage>(
-        new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-
+    private readonly Channel<PendingMessage>[] _queues;
     private readonly IParleyStore _store;
     private readonly ILiveFanout _fanout;
     private readonly ILogger<MessageWriter> _logger;
@@ -25,6 +25,8 @@ public sealed partial class MessageWriter : BackgroundService
         _fanout = fanout;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
+        _queues = [.. Enumerable.Range(0, options.Value.WriterCount).Select(_ => Channel.CreateBounded<PendingMessage>(
+            new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))];
     }
 
     /// <summary>Stores one message (or finds its earlier copy) and publishes it when new.</summary>
@@ -38,18 +40,22 @@ public sealed partial class MessageWriter : BackgroundService
     public async Task<Task<AppendResult>> EnqueueAsync(Guid tenantId, NewMessage message, CancellationToken cancellationToken)
     {
         var pending = new PendingMessage(tenantId, message);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        var queue = _queues[(int)((uint)message.ConversationId.GetHashCode() % (uint)_queues.Length)];
+        await queue.Writer.WriteAsync(pending, cancellationToken);
         return pending.Completion.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(_queues.Select(queue => Task.Run(() => RunAsync(queue.Reader), CancellationToken.None)));
+
+    private async Task RunAsync(ChannelReader<PendingMessage> queue)
     {
         var batch = new List<PendingMessage>(_maxBatch);
         // Drain what is queued even while stopping, so no accepted send is left hanging.
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        while (await queue.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
-            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var next))
+            while (batch.Count < _maxBatch && queue.TryRead(out var next))
             {
                 batch.Add(next);
             }
@@ -60,7 +66,11 @@ public sealed partial class MessageWriter : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         await base.StopAsync(cancellationToken);
     }
 

@@ -24,4 +24,14 @@ public sealed class StorageOptions
 
     /// <summary>Most messages committed in one transaction by the group-commit writer.</summary>
     public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Group-commit writers, each for its share of the conversations (a conversation's messages always
+    /// go through the same one, in order). Unset: 1 on SQLite, which takes one writer at a time, and 4
+    /// on PostgreSQL, where batches of different conversations commit side by side.
+    /// </summary>
+    public int? Writers { get; set; }
+
+    /// <summary>The number of writers in effect.</summary>
+    public int WriterCount => Math.Max(1, Writers ?? (Provider == "postgres" ? 4 : 1));
 }
