@@ -120,7 +120,8 @@ public sealed class Target : IAsyncDisposable
     private async Task<Uri> LaunchAsync(string[] arguments, (string, string)[] environment)
     {
         var port = PostgresServer.FreePort();
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory };
+        // The servers' own output goes to stderr with the progress lines: stdout holds only the table (or --json).
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory, RedirectStandardOutput = true };
         if (arguments[0] == "--baseline-server")
         {
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Parley.Load.dll"));
@@ -138,6 +139,14 @@ public sealed class Target : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                Console.Error.WriteLine(line.Data);
+            }
+        };
+        process.BeginOutputReadLine();
         _processes.Add(process);
         var address = new Uri($"http://127.0.0.1:{port}");
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };

@@ -41,13 +41,16 @@ public sealed class MultiNodeTests : IAsyncLifetime
     }
 
     /// <summary>Starts <paramref name="count"/> nodes: the first alone (it creates the schema and the demo brand), the others together.</summary>
-    private async Task<IReadOnlyList<ServerProcess>> NodesAsync(int count)
+    private async Task<IReadOnlyList<ServerProcess>> NodesAsync(int count, params string[] settings)
     {
         ServerProcess Node() => new(
             _directory,
-            "--Parley:Storage:Provider=postgres",
-            $"--Parley:Storage:Postgres:ConnectionString={_connectionString}",
-            $"--Parley:DataProtection:KeysPath={Path.Combine(_directory, "keys")}");
+            [
+                "--Parley:Storage:Provider=postgres",
+                $"--Parley:Storage:Postgres:ConnectionString={_connectionString}",
+                $"--Parley:DataProtection:KeysPath={Path.Combine(_directory, "keys")}",
+                .. settings,
+            ]);
         var first = Node();
         _nodes.Add(first);
         await first.StartAsync();
@@ -137,9 +140,9 @@ public sealed class MultiNodeTests : IAsyncLifetime
     [Fact]
     public async Task Visitors_sending_at_once_through_parallel_writers_get_each_message_stored_once_in_the_order_they_sent_it()
     {
-        // PostgreSQL shares conversations among 4 group-commit writers: a conversation's messages must
-        // still be stored in the order its visitor sent them, each once, whichever writer has it.
-        var node = (await NodesAsync(1))[0];
+        // Conversations shared among 4 group-commit writers: a conversation's messages must still be
+        // stored in the order its visitor sent them, each once, whichever writer has it.
+        var node = (await NodesAsync(1, "--Parley:Storage:Writers=4"))[0];
         var visitors = new List<(WsClient Socket, Guid ConversationId)>();
         for (var i = 0; i < 12; i++)
         {

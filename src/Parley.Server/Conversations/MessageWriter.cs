@@ -8,7 +8,7 @@ namespace Parley.Conversations;
 /// Group commit: concurrent sends queue here and are written in one transaction, so one fsync
 /// serves many messages. A send completes only after its transaction committed; when the database
 /// is unavailable every send in the batch fails and none is acknowledged. Conversations are shared
-/// among <see cref="StorageOptions.WriterCount"/> writers by id: a conversation's messages are
+/// among <see cref="StorageOptions.Writers"/> writers by id: a conversation's messages are
 /// always written by the same one, in the order they were queued.
 /// </summary>
 public sealed partial class MessageWriter : BackgroundService
@@ -25,7 +25,7 @@ public sealed partial class MessageWriter : BackgroundService
         _fanout = fanout;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
-        _queues = [.. Enumerable.Range(0, options.Value.WriterCount).Select(_ => Channel.CreateBounded<PendingMessage>(
+        _queues = [.. Enumerable.Range(0, Math.Max(1, options.Value.Writers)).Select(_ => Channel.CreateBounded<PendingMessage>(
             new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))];
     }
 

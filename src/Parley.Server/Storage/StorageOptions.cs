@@ -27,11 +27,9 @@ public sealed class StorageOptions
 
     /// <summary>
     /// Group-commit writers, each for its share of the conversations (a conversation's messages always
-    /// go through the same one, in order). Unset: 1 on SQLite, which takes one writer at a time, and 4
-    /// on PostgreSQL, where batches of different conversations commit side by side.
+    /// go through the same one, in order). One by default: more raise PostgreSQL's throughput under
+    /// full load but commit smaller batches more often, which at a moderate rate costs latency
+    /// (docs/benchmarks.md). SQLite takes one writer at a time, so more do not help it.
     /// </summary>
-    public int? Writers { get; set; }
-
-    /// <summary>The number of writers in effect.</summary>
-    public int WriterCount => Math.Max(1, Writers ?? (Provider == "postgres" ? 4 : 1));
+    public int Writers { get; set; } = 1;
 }
