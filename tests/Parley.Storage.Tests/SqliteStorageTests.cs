@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Parley.Storage.Sqlite;
 
@@ -28,6 +29,29 @@ public sealed class SqliteStorageTests : StorageSuite
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
     }
+
+    [Fact]
+    public async Task The_systems_SQLite_is_used_when_there_is_one()
+    {
+        // The bundled build sleeps whole seconds wherever SQLite waits (it has no usleep); the
+        // system's waits milliseconds. The store (created for every test) has chosen the library.
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sqlite_version()";
+        var version = (string?)await command.ExecuteScalarAsync();
+        if (!NativeLibrary.TryLoad("libsqlite3.so.0", out var system))
+        {
+            Assert.Equal("bundled", SqliteParleyStore.Library);
+            return;
+        }
+
+        var libversion = Marshal.GetDelegateForFunctionPointer<LibVersion>(NativeLibrary.GetExport(system, "sqlite3_libversion"));
+        Assert.Equal("system", SqliteParleyStore.Library);
+        Assert.Equal(Marshal.PtrToStringUTF8(libversion()), version);
+    }
+
+    private delegate IntPtr LibVersion();
 
     [Fact]
     public async Task A_write_blocked_by_another_writer_is_refused_as_unavailable()
