@@ -140,9 +140,10 @@ public sealed class MultiNodeTests : IAsyncLifetime
     [Fact]
     public async Task Visitors_sending_at_once_through_parallel_writers_get_each_message_stored_once_in_the_order_they_sent_it()
     {
-        // Conversations shared among 4 group-commit writers: a conversation's messages must still be
-        // stored in the order its visitor sent them, each once, whichever writer has it.
-        var node = (await NodesAsync(1, "--Parley:Storage:Writers=4"))[0];
+        // Four group-commit writers (PostgreSQL's default) with batches of 4, so that conversations
+        // spread over the writers at once: a conversation's messages must still be stored in the
+        // order its visitor sent them, each once, whichever writer has it.
+        var node = (await NodesAsync(1, "--Parley:Storage:Writers=4", "--Parley:Storage:MaxBatchSize=4"))[0];
         var visitors = new List<(WsClient Socket, Guid ConversationId)>();
         for (var i = 0; i < 12; i++)
         {

@@ -7,9 +7,14 @@ namespace Parley.Conversations;
 /// <summary>
 /// Group commit: concurrent sends queue here and are written in one transaction, so one fsync
 /// serves many messages. A send completes only after its transaction committed; when the database
-/// is unavailable every send in the batch fails and none is acknowledged. Conversations are shared
-/// among <see cref="StorageOptions.Writers"/> writers by id: a conversation's messages are
-/// always written by the same one, in the order they were queued.
+/// is unavailable every send in the batch fails and none is acknowledged.
+/// <para>
+/// With several writers (<see cref="StorageOptions.WriterCount"/>), a conversation stays with one writer while
+/// any of its messages is queued or being written, so its messages are stored in the order they
+/// were queued. A conversation with nothing in flight goes to the first writer unless a whole batch
+/// already waits there, and then to the writer with the shortest queue: a moderate load commits
+/// few large batches, as with one writer, and only a load one writer cannot keep up with spreads.
+/// </para>
 /// </summary>
 public sealed partial class MessageWriter : BackgroundService
 {
@@ -18,6 +23,10 @@ public sealed partial class MessageWriter : BackgroundService
     private readonly ILiveFanout _fanout;
     private readonly ILogger<MessageWriter> _logger;
     private readonly int _maxBatch;
+    private readonly Lock _routesLock = new();
+
+    /// <summary>The writer of each conversation that has messages in flight, and how many.</summary>
+    private readonly Dictionary<Guid, Route> _routes = [];
 
     public MessageWriter(IParleyStore store, ILiveFanout fanout, IOptions<StorageOptions> options, ILogger<MessageWriter> logger)
     {
@@ -25,7 +34,7 @@ public sealed partial class MessageWriter : BackgroundService
         _fanout = fanout;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
-        _queues = [.. Enumerable.Range(0, Math.Max(1, options.Value.Writers)).Select(_ => Channel.CreateBounded<PendingMessage>(
+        _queues = [.. Enumerable.Range(0, Math.Max(1, options.Value.WriterCount)).Select(_ => Channel.CreateBounded<PendingMessage>(
             new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))];
     }
 
@@ -40,9 +49,70 @@ public sealed partial class MessageWriter : BackgroundService
     public async Task<Task<AppendResult>> EnqueueAsync(Guid tenantId, NewMessage message, CancellationToken cancellationToken)
     {
         var pending = new PendingMessage(tenantId, message);
-        var queue = _queues[(int)((uint)message.ConversationId.GetHashCode() % (uint)_queues.Length)];
-        await queue.Writer.WriteAsync(pending, cancellationToken);
+        var writer = Take(message.ConversationId);
+        try
+        {
+            await _queues[writer].Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch
+        {
+            Release(message.ConversationId);
+            throw;
+        }
+
         return pending.Completion.Task;
+    }
+
+    /// <summary>The writer for one more message of this conversation.</summary>
+    private int Take(Guid conversationId)
+    {
+        if (_queues.Length == 1)
+        {
+            return 0;
+        }
+
+        lock (_routesLock)
+        {
+            if (!_routes.TryGetValue(conversationId, out var route))
+            {
+                route = new Route(_queues[0].Reader.Count < _maxBatch ? 0 : Shortest());
+                _routes.Add(conversationId, route);
+            }
+
+            route.InFlight++;
+            return route.Writer;
+        }
+    }
+
+    private int Shortest()
+    {
+        var shortest = 0;
+        for (var i = 1; i < _queues.Length; i++)
+        {
+            if (_queues[i].Reader.Count < _queues[shortest].Reader.Count)
+            {
+                shortest = i;
+            }
+        }
+
+        return shortest;
+    }
+
+    /// <summary>One message of this conversation is written (or refused): the next may go to any writer once none is left.</summary>
+    private void Release(Guid conversationId)
+    {
+        if (_queues.Length == 1)
+        {
+            return;
+        }
+
+        lock (_routesLock)
+        {
+            if (_routes.TryGetValue(conversationId, out var route) && --route.InFlight == 0)
+            {
+                _routes.Remove(conversationId);
+            }
+        }
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -61,6 +131,10 @@ public sealed partial class MessageWriter : BackgroundService
             }
 
             await WriteAsync(batch);
+            foreach (var pending in batch)
+            {
+                Release(pending.Message.ConversationId);
+            }
         }
     }
 
@@ -133,6 +207,13 @@ public sealed partial class MessageWriter : BackgroundService
             ErrorCodes.NotAssigned, "Accept the conversation before replying.", StatusCodes.Status409Conflict),
         _ => ParleyException.NotFound("The conversation"),
     };
+
+    private sealed class Route(int writer)
+    {
+        public int Writer { get; } = writer;
+
+        public int InFlight { get; set; }
+    }
 
     private sealed record PendingMessage(Guid TenantId, NewMessage Message)
     {

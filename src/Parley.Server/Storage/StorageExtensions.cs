@@ -15,7 +15,7 @@ public static class StorageExtensions
             .Validate(o => o.Provider != "postgres" || !string.IsNullOrWhiteSpace(o.Postgres.ConnectionString),
                 "Parley:Storage:Postgres:ConnectionString is required when Parley:Storage:Provider is 'postgres'.")
             .Validate(o => o.MaxBatchSize is >= 1 and <= 10_000, "Parley:Storage:MaxBatchSize must be between 1 and 10000.")
-            .Validate(o => o.Writers is >= 1 and <= 64, "Parley:Storage:Writers must be between 1 and 64.")
+            .Validate(o => o.Writers is null or (>= 1 and <= 64), "Parley:Storage:Writers must be between 1 and 64.")
             .Validate(o => o.Sqlite.Library is "auto" or "bundled", "Parley:Storage:Sqlite:Library must be 'auto' or 'bundled'.")
             .ValidateOnStart();
 

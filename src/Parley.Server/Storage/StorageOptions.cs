@@ -26,10 +26,14 @@ public sealed class StorageOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Group-commit writers, each for its share of the conversations (a conversation's messages always
-    /// go through the same one, in order). One by default: more raise PostgreSQL's throughput under
-    /// full load but commit smaller batches more often, which at a moderate rate costs latency
-    /// (docs/benchmarks.md). SQLite takes one writer at a time, so more do not help it.
+    /// Group-commit writers per node. A conversation stays with one writer while it has messages in
+    /// flight, so its messages are stored in order; others go to the first writer until a whole batch
+    /// waits there (a moderate load commits few large batches), then to the least busy. Unset: 4 on
+    /// PostgreSQL, where batches of different conversations commit side by side, and 1 on SQLite,
+    /// which takes one writer at a time (docs/benchmarks.md).
     /// </summary>
-    public int Writers { get; set; } = 1;
+    public int? Writers { get; set; }
+
+    /// <summary>The number of writers in effect.</summary>
+    public int WriterCount => Writers ?? (Provider == "postgres" ? 4 : 1);
 }
