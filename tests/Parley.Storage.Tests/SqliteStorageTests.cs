@@ -20,26 +20,25 @@ public sealed class SqliteStorageTests : StorageSuite
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task The_database_runs_in_wal_mode()
+    /// <summary>One value read from the test's database on a connection of its own.</summary>
+    private async Task<string?> ScalarAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode";
-        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+        command.CommandText = sql;
+        return (string?)await command.ExecuteScalarAsync();
     }
+
+    [Fact]
+    public async Task The_database_runs_in_wal_mode() => Assert.Equal("wal", await ScalarAsync("PRAGMA journal_mode"));
 
     [Fact]
     public async Task The_systems_SQLite_is_used_when_there_is_one()
     {
         // The bundled build sleeps whole seconds wherever SQLite waits (it has no usleep); the
         // system's waits milliseconds. The store (created for every test) has chosen the library.
-        await using var connection = new SqliteConnection($"Data Source={DatabasePath}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sqlite_version()";
-        var version = (string?)await command.ExecuteScalarAsync();
+        var version = await ScalarAsync("SELECT sqlite_version()");
         if (!NativeLibrary.TryLoad("libsqlite3.so.0", out var system))
         {
             Assert.Equal("bundled", SqliteParleyStore.Library);
