@@ -970,9 +970,7 @@ public abstract class SqlParleyStore : IParleyStore
                     continue;
                 }
 
-                var appended = new Message(
-                    message.ConversationId, ++state.LastSeq, message.Kind, message.SenderRole, message.SenderId,
-                    message.ClientMessageId, message.Text, message.SentAt, message.Data);
+                var appended = AsStored(message, ++state.LastSeq);
                 state.LastSentAt = message.SentAt;
                 if (!state.Responded && message is { SenderRole: ParticipantRole.Agent, Kind: MessageKind.Text })
                 {
@@ -1003,10 +1001,11 @@ public abstract class SqlParleyStore : IParleyStore
         AssignedAgentId = r.IsDBNull(7) ? null : ReadGuid(r, 7),
     };
 
-    private static AppendResult Refused(NewMessage message, AppendRefusal refusal) => new(
-        new Message(message.ConversationId, 0, message.Kind, message.SenderRole, message.SenderId, message.ClientMessageId, message.Text, message.SentAt, message.Data),
-        Created: false,
-        refusal);
+    /// <summary>The message as stored with this seq (0: not stored).</summary>
+    private static Message AsStored(NewMessage message, long seq) => new(
+        message.ConversationId, seq, message.Kind, message.SenderRole, message.SenderId, message.ClientMessageId, message.Text, message.SentAt, message.Data);
+
+    private static AppendResult Refused(NewMessage message, AppendRefusal refusal) => new(AsStored(message, 0), Created: false, refusal);
 
     /// <summary>What appending a batch reads and changes on one conversation.</summary>
     private sealed class AppendState(long lastSeq, DateTimeOffset queuedAt, bool responded)
