@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Parley.Conversations;
 using Parley.Security;
 using Parley.Storage;
@@ -10,25 +10,38 @@ namespace Parley.Realtime;
 
 /// <summary>
 /// One WebSocket: a receive loop that parses and dispatches frames in order, and a single writer
-/// loop that owns everything sent. The writer keeps a cursor (last seq sent) per subscribed
+/// that owns everything sent. The writer keeps a cursor (last seq sent) per subscribed
 /// conversation, so replay and live traffic interleave with no gap and no duplicate: a live
 /// message at the cursor is dropped, one past a gap triggers a read from storage.
 /// </summary>
-internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
+/// <remarks>
+/// The writer runs only while frames are queued (a thread-pool work item started by the first
+/// frame queued), so an idle connection holds no parked writer task, channel or cancellation
+/// registration: thousands of idle visitors cost little memory.
+/// </remarks>
+internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable, IThreadPoolWorkItem
 {
     private readonly WebSocket _socket;
     private readonly RealtimeOptions _options;
     private readonly IParleyStore _store;
     private readonly ILogger _logger;
-    private readonly Channel<Outbound> _outbound;
-    private readonly Dictionary<Guid, long> _cursors = [];                 // writer loop only
+    private readonly Dictionary<Guid, long> _cursors = [];                 // writer only
     private readonly Dictionary<Guid, IDisposable> _subscriptions = [];     // receive loop only
     private readonly CancellationTokenSource _aborted = new();
     private IDisposable? _tenantSubscription;
-    private volatile bool _completed;
     private readonly FrameBudget? _budget;
     private readonly TimeProvider _time;
     private bool _slowed;
+    private Caller? _caller;
+    private Timer? _handshake;
+
+    // The outbound queue; it and the fields below are guarded by locking _outbound.
+    private readonly Queue<Outbound> _outbound = new();
+    private bool _started;       // RunAsync has begun: queued frames may be written
+    private bool _completed;     // nothing more is queued: the connection ended or a close frame was sent
+    private bool _writing;       // a writer is running (or scheduled) and will take what is queued
+    private TaskCompletionSource? _writerStopped;
+    private Exception? _writeFailure;
 
     public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time)
     {
@@ -38,26 +51,36 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
         _time = time;
         _store = store;
         _logger = logger;
-        Caller = caller;
-        _outbound = Channel.CreateBounded<Outbound>(new BoundedChannelOptions(options.OutboundQueueLimit)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.DropWrite,
-        });
+        _caller = caller;
     }
 
-    public Caller? Caller { get; set; }
+    /// <summary>Who is on this connection: null until it authenticates.</summary>
+    public Caller? Caller
+    {
+        get => _caller;
+        set
+        {
+            _caller = value;
+            if (value is not null)
+            {
+                Interlocked.Exchange(ref _handshake, null)?.Dispose();
+            }
+        }
+    }
 
     public Guid ConnectionId { get; } = Guid.NewGuid();
 
     public async Task RunAsync(FrameDispatcher dispatcher, CancellationToken requestAborted)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _aborted.Token);
-        var writer = WriteLoopAsync(linked.Token);
-        using var handshake = Caller is null
-            ? new Timer(_ => { if (Caller is null) { Close(WebSocketCloseStatus.PolicyViolation, "authentication timeout"); } },
-                null, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan)
-            : null;
+        using var abortWithRequest = requestAborted.UnsafeRegister(static state => ((RealtimeConnection)state!).Abort(), this);
+        var cancellationToken = _aborted.Token;
+        if (Caller is null)
+        {
+            _handshake = new Timer(
+                static state => ((RealtimeConnection)state!).HandshakeTimedOut(), this, _options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        StartWriting();
         try
         {
             if (Caller is not null)
@@ -65,9 +88,9 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
                 dispatcher.OnReady(this);
             }
 
-            await ReceiveLoopAsync(dispatcher, linked.Token);
+            await ReceiveLoopAsync(dispatcher, cancellationToken);
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
         catch (WebSocketException)
@@ -76,23 +99,39 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
         }
         finally
         {
+            if (Interlocked.Exchange(ref _handshake, null) is { } handshake)
+            {
+                await handshake.DisposeAsync();
+            }
+
             await dispatcher.DrainAsync(this);
             dispatcher.OnClosed();
-            _completed = true;
-            _outbound.Writer.TryComplete();
             foreach (var subscription in _subscriptions.Values)
             {
                 subscription.Dispose();
             }
 
             _tenantSubscription?.Dispose();
-            try
-            {
-                await writer;
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
-            {
-            }
+            await WritingStoppedAsync();
+        }
+    }
+
+    private void HandshakeTimedOut()
+    {
+        if (Caller is null)
+        {
+            Close(WebSocketCloseStatus.PolicyViolation, "authentication timeout");
+        }
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -297,44 +336,164 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable
         }
     }
 
+    /// <summary>
+    /// Queues an outbound item, starting the writer when none is running. A connection with
+    /// <see cref="RealtimeOptions.OutboundQueueLimit"/> items queued is too slow: it is aborted.
+    /// </summary>
     private void Enqueue(Outbound item)
     {
-        if (!_outbound.Writer.TryWrite(item) && !_completed)
+        bool tooSlow = false, start = false;
+        lock (_outbound)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            if (_outbound.Count >= _options.OutboundQueueLimit)
+            {
+                tooSlow = true;
+            }
+            else
+            {
+                _outbound.Enqueue(item);
+                start = _started && !_writing;
+                _writing |= start;
+            }
+        }
+
+        if (tooSlow)
         {
             LogTooSlow(_logger, ConnectionId);
-            try
-            {
-                _aborted.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
+            Abort();
+        }
+        else if (start)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 
-    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    /// <summary>From now on queued items are written; those queued before the start are written first.</summary>
+    private void StartWriting()
     {
-        await foreach (var item in _outbound.Reader.ReadAllAsync(cancellationToken))
+        bool start;
+        lock (_outbound)
         {
-            switch (item)
-            {
-                case SendOutbound send:
-                    await SendFrameAsync(send.Frame, cancellationToken);
-                    break;
-                case DeliverOutbound deliver:
-                    await DeliverAsync(deliver.Message, cancellationToken);
-                    break;
-                case ReplayOutbound replay:
-                    await ReplayAsync(replay, cancellationToken);
-                    break;
-                case CloseOutbound close:
-                    if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    {
-                        await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
-                    }
+            _started = true;
+            start = _outbound.Count > 0 && !_writing;
+            _writing |= start;
+        }
 
-                    return;
+        if (start)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Nothing more is queued; waits until what was queued is written (or writing failed).</summary>
+    private async Task WritingStoppedAsync()
+    {
+        Task? stopped = null;
+        lock (_outbound)
+        {
+            _completed = true;
+            if (_writing)
+            {
+                _writerStopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                stopped = _writerStopped.Task;
             }
+        }
+
+        if (stopped is not null)
+        {
+            await stopped;
+        }
+
+        if (_writeFailure is { } failure and not (OperationCanceledException or WebSocketException))
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = WriteQueuedAsync();
+
+    /// <summary>The writer: takes queued items in order until the queue is empty, then ends.</summary>
+    private async Task WriteQueuedAsync()
+    {
+        var cancellationToken = _aborted.Token;
+        try
+        {
+            while (true)
+            {
+                Outbound? item;
+                TaskCompletionSource? stopped;
+                lock (_outbound)
+                {
+                    if (_outbound.TryDequeue(out item))
+                    {
+                        stopped = null;
+                    }
+                    else
+                    {
+                        _writing = false;
+                        stopped = _writerStopped;
+                    }
+                }
+
+                if (item is null)
+                {
+                    stopped?.TrySetResult();
+                    return;
+                }
+
+                await WriteAsync(item, cancellationToken);
+            }
+        }
+        catch (Exception exception)
+        {
+            // The connection cannot be written to any more: it ends, and nothing more is queued.
+            TaskCompletionSource? stopped;
+            lock (_outbound)
+            {
+                _writeFailure = exception;
+                _completed = true;
+                _writing = false;
+                _outbound.Clear();
+                stopped = _writerStopped;
+            }
+
+            Abort();
+            stopped?.TrySetResult();
+        }
+    }
+
+    private async Task WriteAsync(Outbound item, CancellationToken cancellationToken)
+    {
+        switch (item)
+        {
+            case SendOutbound send:
+                await SendFrameAsync(send.Frame, cancellationToken);
+                break;
+            case DeliverOutbound deliver:
+                await DeliverAsync(deliver.Message, cancellationToken);
+                break;
+            case ReplayOutbound replay:
+                await ReplayAsync(replay, cancellationToken);
+                break;
+            case CloseOutbound close:
+                lock (_outbound)
+                {
+                    // Nothing is sent after a close frame.
+                    _completed = true;
+                    _outbound.Clear();
+                }
+
+                if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                {
+                    await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
+                }
+
+                break;
         }
     }
 
