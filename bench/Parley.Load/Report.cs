@@ -101,5 +101,41 @@ public static class Report
         }
     }
 
+    /// <summary>The figures of <c>--scenario all</c> against the targets of issue 9, each with whether it is met.</summary>
+    public static void PrintTargets(IReadOnlyList<Result> results)
+    {
+        var throughput = results.Where(r => r.Scenario == "throughput").ToList();
+        var baseline = throughput.FirstOrDefault(r => r.Target == "baseline")?.DeliveredPerSecond;
+        var stored = throughput.Where(r => r.Target != "baseline").ToList();
+        var latency = results.Where(r => r.Scenario.StartsWith("latency", StringComparison.Ordinal) && r.Target != "baseline").ToList();
+        var idle = results.Where(r => r.Scenario == "idle connections" && r.Target != "baseline").ToList();
+        var sessions = results.Where(r => r.Scenario == "sessions with RS256 JWT").ToList();
+
+        Console.WriteLine();
+        Console.WriteLine("against the targets of issue 9:");
+        Console.WriteLine("| target | measured | met? |");
+        Console.WriteLine("| --- | --- | --- |");
+        Row("≥ 50 % of the baseline relay's throughput, persistence on", stored,
+            r => Ratio(r.DeliveredPerSecond, baseline), r => baseline is > 0 && r.DeliveredPerSecond >= baseline.Value / 2);
+        Row("≥ 20,000 delivered messages/s, persistence on", stored,
+            r => $"{r.DeliveredPerSecond:N0} msg/s", r => r.DeliveredPerSecond >= 20_000);
+        Row("p99 end-to-end < 25 ms at 2,000 msg/s", latency,
+            r => $"{r.EndToEnd?.P99:N2} ms", r => r.EndToEnd is { P99: < 25 } && r.DeliveredPerSecond >= 0.95 * 2_000);
+        Row("≤ 20 KB of server memory per idle connection (marginal; all growth in brackets)", idle,
+            r => $"{r.MarginalBytesPerConnection / 1024:N1} KB ({r.BytesPerConnection / 1024:N1} KB)", r => r.MarginalBytesPerConnection <= 20 * 1024);
+        Row("20,000 idle connections held", idle,
+            r => $"{r.Connections:N0} held of {r.Connections + r.Errors:N0} asked for", r => r.Connections >= 20_000);
+        Row("sessions with RS256 validation ≥ 60 % of raw RSA verify", sessions,
+            r => $"{r.SessionsPerSecond:N0}/s = {r.SessionsPerSecond / r.RawVerifyPerSecond:P1} of {r.RawVerifyPerSecond:N0}/s", r => r.SessionsPerSecond >= 0.6 * r.RawVerifyPerSecond);
+
+        static void Row(string target, List<Result> rows, Func<Result, string> measured, Func<Result, bool> met)
+        {
+            if (rows.Count > 0)
+            {
+                Console.WriteLine($"| {target} | {string.Join("; ", rows.Select(r => $"{r.Target} {measured(r)}"))} | {string.Join("; ", rows.Select(r => $"{r.Target} {(met(r) ? "yes" : "no")}"))} |");
+            }
+        }
+    }
+
     private static string Ratio(double value, double? baseline) => baseline is > 0 ? $"{value / baseline.Value:P0}" : "—";
 }
