@@ -20,6 +20,25 @@ public sealed class AuditLogTests(SharedServerFixture fixture) : IClassFixture<S
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToArray();
 
     [Fact]
+    public async Task Events_recorded_at_once_are_all_stored_each_by_the_time_its_recording_completes()
+    {
+        var (deploymentId, _) = await Server.NewTenantAsync();
+        var tenantId = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!.TenantId;
+        var audit = Server.Services.GetRequiredService<Audit.AuditLog>();
+
+        var stored = await Task.WhenAll(Enumerable.Range(0, 300).Select(async i =>
+        {
+            await audit.RecordAsync(tenantId, Audit.AuditKinds.Login, Audit.AuditEvent.Refused, null, deploymentId, reason: $"check-{i}");
+            var events = await Server.Store.ListAuditEventsAsync(tenantId, null, null, 500, CancellationToken.None);
+            return events.Any(e => e.Reason == $"check-{i}");
+        }));
+
+        Assert.All(stored, Assert.True);
+        var all = await Server.Store.ListAuditEventsAsync(tenantId, null, null, 500, CancellationToken.None);
+        Assert.Equal(300, all.Select(e => e.Reason).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Logins_refusals_cleared_histories_and_admin_changes_are_recorded_without_tokens_or_secrets()
     {
         var (deploymentId, _) = await Server.NewTenantAsync();

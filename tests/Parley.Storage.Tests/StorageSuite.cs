@@ -637,10 +637,10 @@ public abstract partial class StorageSuite : IAsyncLifetime
         var (tenant, deployment) = await NewTenantAsync();
         var (other, _) = await NewTenantAsync();
         var actor = Guid.NewGuid();
-        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0, AuditKinds.Login, AuditEvent.Refused, "visitor", null, deployment.Id, Reason: "signature", Detail: "invalid_token"), Ct);
-        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(1), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor, deployment.Id, Subject: "customer-1"), Ct);
-        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(2), AuditKinds.BotChanged, AuditEvent.Succeeded, "agent", actor, deployment.Id), Ct);
-        await Store.AppendAuditEventAsync(new AuditEvent(Guid.NewGuid(), other.Id, T0.AddSeconds(3), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor), Ct);
+        await Store.AppendAuditEventsAsync([new AuditEvent(Guid.NewGuid(), tenant.Id, T0, AuditKinds.Login, AuditEvent.Refused, "visitor", null, deployment.Id, Reason: "signature", Detail: "invalid_token")], Ct);
+        await Store.AppendAuditEventsAsync([new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(1), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor, deployment.Id, Subject: "customer-1")], Ct);
+        await Store.AppendAuditEventsAsync([new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddSeconds(2), AuditKinds.BotChanged, AuditEvent.Succeeded, "agent", actor, deployment.Id)], Ct);
+        await Store.AppendAuditEventsAsync([new AuditEvent(Guid.NewGuid(), other.Id, T0.AddSeconds(3), AuditKinds.Login, AuditEvent.Succeeded, "consumer", actor)], Ct);
 
         var all = await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct);
         Assert.Equal([AuditKinds.BotChanged, AuditKinds.Login, AuditKinds.Login], all.Select(e => e.Kind));
@@ -650,6 +650,21 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.Equal(2, (await Store.ListAuditEventsAsync(tenant.Id, AuditKinds.Login, null, 10, Ct)).Count);
         Assert.Equal([T0], (await Store.ListAuditEventsAsync(tenant.Id, null, T0.AddSeconds(1), 10, Ct)).Select(e => e.At));
         Assert.Single(await Store.ListAuditEventsAsync(tenant.Id, null, null, 1, Ct));
+    }
+
+    [Fact]
+    public async Task Audit_events_appended_together_are_stored_all_or_none()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var first = new AuditEvent(Guid.NewGuid(), tenant.Id, T0, AuditKinds.Login, AuditEvent.Succeeded, "consumer", Guid.NewGuid(), deployment.Id);
+        var second = first with { Id = Guid.NewGuid(), At = T0.AddSeconds(1), Outcome = AuditEvent.Refused };
+        await Store.AppendAuditEventsAsync([first, second], Ct);
+        Assert.Equal([second.Id, first.Id], (await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct)).Select(e => e.Id));
+
+        // The second event of this batch repeats an id: the first is not kept either.
+        var third = first with { Id = Guid.NewGuid(), At = T0.AddSeconds(2) };
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.AppendAuditEventsAsync([third, first], Ct));
+        Assert.Equal(2, (await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct)).Count);
     }
 
     [Fact]

@@ -56,8 +56,8 @@ public interface IParleyStore
     /// </summary>
     Task<int> DeleteClosedConversationsAsync(DateTimeOffset closedBefore, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Records an audit event.</summary>
-    Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+    /// <summary>Appends these events in one transaction: all are stored or none.</summary>
+    Task AppendAuditEventsAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken);
 
     /// <summary>A tenant's audit events, newest first, before a time, optionally of one kind.</summary>
     Task<IReadOnlyList<AuditEvent>> ListAuditEventsAsync(Guid tenantId, string? kind, DateTimeOffset? before, int limit, CancellationToken cancellationToken);

@@ -390,23 +390,35 @@ public abstract class SqlParleyStore : IParleyStore
             return ids.Count;
         }, cancellationToken);
 
-    public Task AppendAuditEventAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            "INSERT INTO audit_events (id, tenant_id, at, kind, outcome, actor_type, actor_id, deployment_id, conversation_id, subject, reason, detail) " +
-            "VALUES (@id, @tenant, @at, @kind, @outcome, @actorType, @actor, @deployment, @conversation, @subject, @reason, @detail)",
-            cancellationToken,
-            ("id", ToDb(auditEvent.Id)),
-            ("tenant", ToDb(auditEvent.TenantId)),
-            ("at", ToDb(auditEvent.At)),
-            ("kind", auditEvent.Kind),
-            ("outcome", auditEvent.Outcome),
-            ("actorType", auditEvent.ActorType),
-            ("actor", auditEvent.ActorId is { } actor ? ToDb(actor) : null),
-            ("deployment", auditEvent.DeploymentId is { } deployment ? ToDb(deployment) : null),
-            ("conversation", auditEvent.ConversationId is { } conversation ? ToDb(conversation) : null),
-            ("subject", auditEvent.Subject),
-            ("reason", auditEvent.Reason),
-            ("detail", auditEvent.Detail));
+    public Task AppendAuditEventsAsync(IReadOnlyList<AuditEvent> auditEvents, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            await using var statements = new Statements(connection, transaction);
+            foreach (var auditEvent in auditEvents)
+            {
+                await statements.For(
+                    "INSERT INTO audit_events (id, tenant_id, at, kind, outcome, actor_type, actor_id, deployment_id, conversation_id, subject, reason, detail) " +
+                    "VALUES (@id, @tenant, @at, @kind, @outcome, @actorType, @actor, @deployment, @conversation, @subject, @reason, @detail)",
+                    [
+                        ("id", ToDb(auditEvent.Id)),
+                        ("tenant", ToDb(auditEvent.TenantId)),
+                        ("at", ToDb(auditEvent.At)),
+                        ("kind", auditEvent.Kind),
+                        ("outcome", auditEvent.Outcome),
+                        ("actorType", auditEvent.ActorType),
+                        ("actor", auditEvent.ActorId is { } actor ? ToDb(actor) : null),
+                        ("deployment", auditEvent.DeploymentId is { } deployment ? ToDb(deployment) : null),
+                        ("conversation", auditEvent.ConversationId is { } conversation ? ToDb(conversation) : null),
+                        ("subject", auditEvent.Subject),
+                        ("reason", auditEvent.Reason),
+                        ("detail", auditEvent.Detail),
+                    ]).ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return auditEvents.Count;
+        }, cancellationToken);
 
     public Task<IReadOnlyList<AuditEvent>> ListAuditEventsAsync(Guid tenantId, string? kind, DateTimeOffset? before, int limit, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Security;
 using Parley.Storage;
@@ -9,24 +10,45 @@ namespace Parley.Audit;
 /// if the database refuses the event, the action stands and the failure is logged (event 9001),
 /// without the event's content.
 /// </summary>
-public sealed partial class AuditLog(IParleyStore store, TimeProvider time, ILogger<AuditLog> logger)
+/// <remarks>
+/// Events recorded at the same time are committed together (one transaction, one sync to disk), by
+/// one writer: a burst of logins, or a flood of refused ones, costs one commit per batch instead of
+/// one per event. <see cref="RecordAsync"/> still completes only once its event is stored.
+/// </remarks>
+public sealed partial class AuditLog : IAsyncDisposable
 {
-    public async Task RecordAsync(
+    private const int MaxBatch = 256;
+    private readonly IParleyStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditLog> _logger;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public AuditLog(IParleyStore store, TimeProvider time, ILogger<AuditLog> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _writer = Task.Run(WriteAsync);
+    }
+
+    /// <summary>Records an event; completes once it is stored (or its failure logged).</summary>
+    public Task RecordAsync(
         Guid tenantId, string kind, string outcome, Caller? actor,
         Guid? deploymentId = null, Guid? conversationId = null, string? subject = null, string? reason = null, string? detail = null)
     {
         var auditEvent = new AuditEvent(
-            Guid.NewGuid(), tenantId, time.GetUtcNow(), kind, outcome,
+            Guid.NewGuid(), tenantId, _time.GetUtcNow(), kind, outcome,
             actor switch { AgentCaller => "agent", ConsumerCaller => "consumer", _ => "visitor" },
             actor?.ParticipantId, deploymentId, conversationId, Truncate(subject, 200), Truncate(reason, 100), Truncate(detail, 500));
-        try
+        var pending = new Pending(auditEvent, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
         {
-            await store.AppendAuditEventAsync(auditEvent, CancellationToken.None);
+            LogNotRecorded(_logger, kind, tenantId, "ShuttingDown");
+            return Task.CompletedTask;
         }
-        catch (Exception exception) when (exception is StorageUnavailableException or InvalidOperationException or System.Data.Common.DbException)
-        {
-            LogNotRecorded(logger, kind, tenantId, exception.GetType().Name);
-        }
+
+        return pending.Stored.Task;
     }
 
     /// <summary>An admin's change to the tenant's configuration.</summary>
@@ -36,7 +58,68 @@ public sealed partial class AuditLog(IParleyStore store, TimeProvider time, ILog
         return RecordAsync(admin.TenantId, kind, AuditEvent.Succeeded, admin, deploymentId, detail: detail);
     }
 
+    /// <summary>Stores what is queued, as many events per transaction as are waiting (up to <see cref="MaxBatch"/>).</summary>
+    private async Task WriteAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            if (await AppendAsync(batch) is not null and not StorageUnavailableException && batch.Count > 1)
+            {
+                // One event the database refuses must not cost the others theirs.
+                foreach (var pending in batch)
+                {
+                    await AppendAsync([pending]);
+                }
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Stored.TrySetResult();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Stores the batch in one transaction; the failure, if any (logged per event unless the batch will be retried one by one).</summary>
+    private async Task<Exception?> AppendAsync(List<Pending> batch)
+    {
+        try
+        {
+            await _store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], CancellationToken.None);
+            return null;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // Whatever the failure, the writer goes on: a caller waiting on its event is never left hanging.
+            if (batch.Count == 1 || exception is StorageUnavailableException)
+            {
+                foreach (var pending in batch)
+                {
+                    LogNotRecorded(_logger, pending.Event.Kind, pending.Event.TenantId, exception.GetType().Name);
+                }
+            }
+
+            return exception;
+        }
+    }
+
+    /// <summary>Stores what was recorded before the server stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer;
+    }
+
     private static string? Truncate(string? value, int length) => value is { Length: > 0 } && value.Length > length ? value[..length] : value;
+
+    private sealed record Pending(AuditEvent Event, TaskCompletionSource Stored);
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Error, Message = "Audit event {Kind} of tenant {TenantId} was not recorded: {Error}")]
     private static partial void LogNotRecorded(ILogger logger, string kind, Guid tenantId, string error);
