@@ -20,7 +20,7 @@ public sealed record LoadOptions
     public int Rate { get; init; }
 
     /// <summary>Messages a consumer may have sent and not yet seen acknowledged (throughput scenario).</summary>
-    public int Window { get; init; } = 4;
+    public int Window { get; init; } = 16;
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -20,7 +20,7 @@ var consumers = new Option<int>("--consumers") { Description = "Consumer connect
 var agents = new Option<int>("--agents") { Description = "Agent connections", DefaultValueFactory = _ => 20 };
 var authenticated = new Option<double>("--authenticated") { Description = "Fraction of consumers with a signed JWT", DefaultValueFactory = _ => 0.5 };
 var rate = new Option<int>("--rate") { Description = "Total messages/s, replies included (latency scenario)", DefaultValueFactory = _ => 2000 };
-var window = new Option<int>("--window") { Description = "Unacknowledged messages per consumer (throughput)", DefaultValueFactory = _ => 4 };
+var window = new Option<int>("--window") { Description = "Unacknowledged messages per consumer (throughput): enough to keep the server busy", DefaultValueFactory = _ => 16 };
 var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 15 };
 var idle = new Option<int>("--connections") { Description = "Connections to hold (idle scenario)", DefaultValueFactory = _ => 15_000 };
 var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (sessions scenario)", DefaultValueFactory = _ => 16 };
