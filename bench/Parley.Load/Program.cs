@@ -24,7 +24,7 @@ var window = new Option<int>("--window") { Description = "Unacknowledged message
 var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 15 };
 var idle = new Option<int>("--connections") { Description = "Connections to hold (idle scenario)", DefaultValueFactory = _ => 15_000 };
 var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (sessions scenario)", DefaultValueFactory = _ => 16 };
-var runs = new Option<int>("--runs") { Description = "Runs per target, interleaved (a fresh server each); the table shows each target's median run (with all: of the throughput scenario only)", DefaultValueFactory = _ => 1 };
+var runs = new Option<int>("--runs") { Description = "Runs per target, interleaved (a fresh server each); the table shows each target's median run (with all: of the throughput and idle scenarios, whose figures move most between runs)", DefaultValueFactory = _ => 1 };
 var json = new Option<bool>("--json") { Description = "Print the results as JSON" };
 var root = new RootCommand("Parley load benchmark: starts the target servers on loopback, runs the scenario against each, prints a table.")
 {
@@ -54,7 +54,7 @@ root.SetAction(async (parse, cancellationToken) =>
             ("throughput", explicitTargets ? names : ["baseline", "sqlite", "postgres", "postgres2"], parse.GetValue(runs)),
             ("latency", explicitTargets ? names : ["baseline", "sqlite", "postgres", "postgres2"], 1),
             ("sessions", explicitTargets ? names.Where(n => n != "baseline").ToArray() : ["sqlite", "postgres"], 1),
-            ("idle", explicitTargets ? names : ["baseline", "sqlite"], 1),
+            ("idle", explicitTargets ? names : ["baseline", "sqlite"], parse.GetValue(runs)),
         ]
         : [(options.Scenario, names, parse.GetValue(runs))];
 
