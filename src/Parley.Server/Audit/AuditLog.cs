@@ -69,12 +69,19 @@ public sealed partial class AuditLog : IAsyncDisposable
                 batch.Add(pending);
             }
 
-            if (await AppendAsync(batch) is not null and not StorageUnavailableException && batch.Count > 1)
+            if (await AppendAsync(batch) is { } failure)
             {
-                // One event the database refuses must not cost the others theirs.
-                foreach (var pending in batch)
+                if (batch.Count > 1 && failure is not StorageUnavailableException)
                 {
-                    await AppendAsync([pending]);
+                    // One event the database refuses must not cost the others theirs.
+                    foreach (var pending in batch)
+                    {
+                        NotRecorded([pending], await AppendAsync([pending]));
+                    }
+                }
+                else
+                {
+                    NotRecorded(batch, failure);
                 }
             }
 
@@ -87,7 +94,7 @@ public sealed partial class AuditLog : IAsyncDisposable
         }
     }
 
-    /// <summary>Stores the batch in one transaction; the failure, if any (logged per event unless the batch will be retried one by one).</summary>
+    /// <summary>Stores the batch in one transaction; the failure, if any.</summary>
     private async Task<Exception?> AppendAsync(List<Pending> batch)
     {
         try
@@ -98,15 +105,20 @@ public sealed partial class AuditLog : IAsyncDisposable
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             // Whatever the failure, the writer goes on: a caller waiting on its event is never left hanging.
-            if (batch.Count == 1 || exception is StorageUnavailableException)
-            {
-                foreach (var pending in batch)
-                {
-                    LogNotRecorded(_logger, pending.Event.Kind, pending.Event.TenantId, exception.GetType().Name);
-                }
-            }
-
             return exception;
+        }
+    }
+
+    private void NotRecorded(List<Pending> batch, Exception? failure)
+    {
+        if (failure is null)
+        {
+            return;
+        }
+
+        foreach (var pending in batch)
+        {
+            LogNotRecorded(_logger, pending.Event.Kind, pending.Event.TenantId, failure.GetType().Name);
         }
     }
 

@@ -357,8 +357,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
             else
             {
                 _outbound.Enqueue(item);
-                start = _started && !_writing;
-                _writing |= start;
+                start = ClaimWriter();
             }
         }
 
@@ -380,14 +379,25 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         lock (_outbound)
         {
             _started = true;
-            start = _outbound.Count > 0 && !_writing;
-            _writing |= start;
+            start = ClaimWriter();
         }
 
         if (start)
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
+    }
+
+    /// <summary>Under the lock: whether the caller is to start the writer (something is queued and none runs).</summary>
+    private bool ClaimWriter()
+    {
+        if (!_started || _writing || _outbound.Count == 0)
+        {
+            return false;
+        }
+
+        _writing = true;
+        return true;
     }
 
     /// <summary>Nothing more is queued; waits until what was queued is written (or writing failed).</summary>
