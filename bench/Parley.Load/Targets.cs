@@ -80,7 +80,7 @@ public sealed class Target : IAsyncDisposable
     }
 
     /// <summary>The brand: a deployment whose authentication settings trust <see cref="BrandKey"/>, its agents, and automatic assignment.</summary>
-    private async Task SeedAsync(IParleyStore store, int capacity)
+    private async Task SeedAsync(SqlParleyStore store, int capacity)
     {
         var ct = CancellationToken.None;
         await store.MigrateAsync(ct);

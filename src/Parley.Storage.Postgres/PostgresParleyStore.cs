@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Parley.Conversations;
 
@@ -17,6 +18,7 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
     /// <summary>The schema version this build migrates to.</summary>
     public static int LatestSchemaVersion => PostgresMigrations.All[^1].Version;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
 
     public PostgresParleyStore(PostgresStoreOptions options)
     {
@@ -27,8 +29,13 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
                 nameof(options));
         }
 
+        _connectionString = options.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
     }
+
+    /// <summary>Nodes that share this database share live events through LISTEN/NOTIFY.</summary>
+    public override ILiveFanout CreateLiveFanout(ILoggerFactory loggers) =>
+        new PostgresFanout(_connectionString, this, loggers.CreateLogger<PostgresFanout>());
 
     protected override IReadOnlyList<SqlMigration> Migrations => PostgresMigrations.All;
 

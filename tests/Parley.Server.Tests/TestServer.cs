@@ -31,7 +31,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public string DatabasePath => Path.Combine(_directory, "parley.db");
 
-    public IParleyStore Store => _app.Services.GetRequiredService<IParleyStore>();
+    public SqlParleyStore Store => _app.Services.GetRequiredService<SqlParleyStore>();
 
     public IServiceProvider Services => _app.Services;
 

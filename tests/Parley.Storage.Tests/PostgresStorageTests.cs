@@ -15,7 +15,7 @@ public sealed class PostgresStorageTests(PostgresServerFixture fixture) : Storag
 {
     private PostgresParleyStore? _store;
 
-    protected override async Task<IParleyStore> CreateStoreAsync()
+    protected override async Task<SqlParleyStore> CreateStoreAsync()
     {
         var connectionString = await fixture.Server.CreateDatabaseAsync();
         _store = new PostgresParleyStore(new PostgresStoreOptions { ConnectionString = connectionString });

@@ -10,8 +10,8 @@ public sealed class SqliteStorageTests : StorageSuite
 
     private string DatabasePath => Path.Combine(_directory, "parley.db");
 
-    protected override Task<IParleyStore> CreateStoreAsync() =>
-        Task.FromResult<IParleyStore>(new SqliteParleyStore(new SqliteStoreOptions { Path = DatabasePath }));
+    protected override Task<SqlParleyStore> CreateStoreAsync() =>
+        Task.FromResult<SqlParleyStore>(new SqliteParleyStore(new SqliteStoreOptions { Path = DatabasePath }));
 
     public override Task DisposeAsync()
     {

@@ -9,16 +9,16 @@ using Parley.Tenants;
 namespace Parley.Storage.Tests;
 
 /// <summary>
-/// The behaviour every <see cref="IParleyStore"/> must have. Each provider's test class derives
+/// The behaviour every <see cref="SqlParleyStore"/> must have. Each provider's test class derives
 /// from this and supplies a fresh, migrated, empty store per test.
 /// </summary>
 public abstract partial class StorageSuite : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 30, 0, 123, TimeSpan.Zero);
 
-    protected IParleyStore Store { get; private set; } = null!;
+    protected SqlParleyStore Store { get; private set; } = null!;
 
-    protected abstract Task<IParleyStore> CreateStoreAsync();
+    protected abstract Task<SqlParleyStore> CreateStoreAsync();
 
     public async Task InitializeAsync()
     {

@@ -93,14 +93,14 @@ public static partial class AgentApi
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
         LoginRequest request,
         HttpContext context,
-        IParleyStore store,
+        IAgentStore agentStore,
         IPasswordHasher<Agent> hasher,
         TimeProvider time,
         IOptions<ParleyOptions> options,
         ILogger<LoginRequest> logger,
         CancellationToken cancellationToken)
     {
-        var agent = string.IsNullOrWhiteSpace(request.Email) ? null : await store.FindAgentByEmailAsync(request.Email.Trim(), cancellationToken);
+        var agent = string.IsNullOrWhiteSpace(request.Email) ? null : await agentStore.FindAgentByEmailAsync(request.Email.Trim(), cancellationToken);
         var verdict = agent is null || string.IsNullOrEmpty(request.Password)
             ? PasswordVerificationResult.Failed
             : hasher.VerifyHashedPassword(agent, agent.PasswordHash, request.Password);
@@ -115,7 +115,7 @@ public static partial class AgentApi
         var now = time.GetUtcNow();
         var (token, hash) = OpaqueToken.Create(OpaqueToken.AgentPrefix);
         var expires = now + options.Value.AgentSessionLifetime;
-        await store.CreateAgentSessionAsync(new AgentSession(hash, agent!.Id, agent.TenantId, now, expires), cancellationToken);
+        await agentStore.CreateAgentSessionAsync(new AgentSession(hash, agent!.Id, agent.TenantId, now, expires), cancellationToken);
         context.Response.Cookies.Append(CallerSchemes.AgentCookie, token, new CookieOptions
         {
             HttpOnly = true,
@@ -132,24 +132,24 @@ public static partial class AgentApi
     /// Who is signed in on this browser, if anyone: <c>{"agent": …}</c> or <c>{"agent": null}</c>.
     /// The web app asks this when it opens, so a signed-out start is an answer, not an error.
     /// </summary>
-    private static async Task<Ok<SessionView>> SessionAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    private static async Task<Ok<SessionView>> SessionAsync(HttpContext context, IAgentStore agentStore, CancellationToken cancellationToken)
     {
         context.Response.Headers.CacheControl = "no-store";
         var result = await context.AuthenticateAsync(CallerSchemes.Agent);
-        return result.Succeeded && context.Items[typeof(Caller)] is AgentCaller caller && await store.GetAgentAsync(caller.AgentId, cancellationToken) is { } agent
+        return result.Succeeded && context.Items[typeof(Caller)] is AgentCaller caller && await agentStore.GetAgentAsync(caller.AgentId, cancellationToken) is { } agent
             ? TypedResults.Ok(new SessionView(agent.ToView()))
             : TypedResults.Ok(new SessionView(null));
     }
 
-    private static async Task<NoContent> LogoutAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    private static async Task<NoContent> LogoutAsync(HttpContext context, IAgentStore agentStore, CancellationToken cancellationToken)
     {
-        await store.DeleteAgentSessionAsync(context.Caller<AgentCaller>().SessionHash, cancellationToken);
+        await agentStore.DeleteAgentSessionAsync(context.Caller<AgentCaller>().SessionHash, cancellationToken);
         context.Response.Cookies.Delete(CallerSchemes.AgentCookie);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<AgentView>, NotFound>> MeAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        await store.GetAgentAsync(context.Caller<AgentCaller>().AgentId, cancellationToken) is { } agent
+    private static async Task<Results<Ok<AgentView>, NotFound>> MeAsync(HttpContext context, IAgentStore agentStore, CancellationToken cancellationToken) =>
+        await agentStore.GetAgentAsync(context.Caller<AgentCaller>().AgentId, cancellationToken) is { } agent
             ? TypedResults.Ok(agent.ToView())
             : TypedResults.NotFound();
 
@@ -182,10 +182,10 @@ public static partial class AgentApi
 
     /// <summary>Who the agent is talking to: verified identity (if any, and whether still current) apart from the page's unverified data.</summary>
     private static async Task<Ok<ConsumerPanelView>> ConsumerPanelAsync(
-        Guid conversationId, HttpContext context, ConversationService conversations, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+        Guid conversationId, HttpContext context, ConversationService conversations, IDeploymentStore deploymentStore, IConsumerStore consumerStore, IAuthenticationSettingsStore settingsStore, TimeProvider time, CancellationToken cancellationToken)
     {
         var conversation = await conversations.GetAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken);
-        var identity = await store.GetVerifiedIdentityAsync(conversation.ConsumerId, cancellationToken);
+        var identity = await consumerStore.GetVerifiedIdentityAsync(conversation.ConsumerId, cancellationToken);
         var unverified = new UnverifiedSection(conversation.Attributes);
         if (identity is null)
         {
@@ -193,8 +193,8 @@ public static partial class AgentApi
         }
 
         var current = identity.AuthenticatedUntil > time.GetUtcNow();
-        var mapping = await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is { AuthenticationSettingsId: { } settingsId }
-            && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
+        var mapping = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is { AuthenticationSettingsId: { } settingsId }
+            && await settingsStore.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
                 ? settings.ClaimMapping
                 : new Dictionary<string, string>();
         var labels = identity.VerifiedClaims.Keys.ToDictionary(
@@ -213,7 +213,7 @@ public static partial class AgentApi
 
     /// <summary>Creates an agent account in the admin's tenant (the email must be new across Parley: it is the login).</summary>
     private static async Task<Results<Created<AgentView>, ProblemHttpResult>> CreateAgentAsync(
-        CreateAgentRequest request, HttpContext context, IParleyStore store, IPasswordHasher<Agent> hasher, TimeProvider time,
+        CreateAgentRequest request, HttpContext context, IAgentStore agentStore, IPasswordHasher<Agent> hasher, TimeProvider time,
         Routing.RoutingConfigurations configurations, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
@@ -246,7 +246,7 @@ public static partial class AgentApi
         agent = agent with { PasswordHash = hasher.HashPassword(agent, request.Password) };
         try
         {
-            await store.CreateAgentAsync(agent, cancellationToken);
+            await agentStore.CreateAgentAsync(agent, cancellationToken);
         }
         catch (DuplicateKeyException)
         {
@@ -264,15 +264,15 @@ public static partial class AgentApi
     /// anonymous device's past is not proof that the same person is writing.
     /// </summary>
     private static async Task<Ok<IReadOnlyList<AgentConversationView>>> ConsumerHistoryAsync(
-        Guid conversationId, HttpContext context, ConversationService conversations, IParleyStore store, CancellationToken cancellationToken)
+        Guid conversationId, HttpContext context, ConversationService conversations, IConsumerStore consumerStore, IConversationStore conversationStore, CancellationToken cancellationToken)
     {
         var conversation = await conversations.GetAsync(context.Caller<AgentCaller>(), conversationId, cancellationToken);
-        if (await store.GetConsumerAsync(conversation.ConsumerId, cancellationToken) is not { IsAuthenticated: true })
+        if (await consumerStore.GetConsumerAsync(conversation.ConsumerId, cancellationToken) is not { IsAuthenticated: true })
         {
             return TypedResults.Ok<IReadOnlyList<AgentConversationView>>([]);
         }
 
-        var history = await store.ListConversationsByConsumerAsync(conversation.ConsumerId, cancellationToken);
+        var history = await conversationStore.ListConversationsByConsumerAsync(conversation.ConsumerId, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<AgentConversationView>>(
             history.Where(c => c.Id != conversationId && c.TenantId == conversation.TenantId).Take(50).Select(c => c.ToAgentView()).ToList());
     }
@@ -283,7 +283,7 @@ public static partial class AgentApi
     /// <c>from</c>/<c>to</c> (creation time; a date alone is the whole day), <c>status</c>, <c>assigned=me</c>.
     /// </summary>
     private static async Task<Ok<IReadOnlyList<AgentConversationView>>> SearchAsync(
-        SearchRequest request, HttpContext context, IParleyStore store, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
+        SearchRequest request, HttpContext context, IConversationStore conversationStore, IOptions<Storage.StorageOptions> storage, CancellationToken cancellationToken)
     {
         var (consumer, text, attribute, from, to, status, assigned, limit) = request;
         consumer = Trimmed(consumer, "consumer");
@@ -322,7 +322,7 @@ public static partial class AgentApi
                 "me" => context.Caller<AgentCaller>().AgentId,
                 _ => throw ParleyException.Invalid("assigned is me (the conversations the calling agent holds)."),
             });
-        var found = await store.SearchConversationsAsync(context.Caller<AgentCaller>().TenantId, search, cancellationToken);
+        var found = await conversationStore.SearchConversationsAsync(context.Caller<AgentCaller>().TenantId, search, cancellationToken);
         return TypedResults.Ok<IReadOnlyList<AgentConversationView>>(found.Select(c => c.ToAgentView()).ToList());
     }
 

@@ -18,15 +18,15 @@ namespace Parley.Audit;
 public sealed partial class AuditLog : IAsyncDisposable
 {
     private const int MaxBatch = 256;
-    private readonly IParleyStore _store;
+    private readonly IAuditStore _auditStore;
     private readonly TimeProvider _time;
     private readonly ILogger<AuditLog> _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
 
-    public AuditLog(IParleyStore store, TimeProvider time, ILogger<AuditLog> logger)
+    public AuditLog(IAuditStore auditStore, TimeProvider time, ILogger<AuditLog> logger)
     {
-        _store = store;
+        _auditStore = auditStore;
         _time = time;
         _logger = logger;
         _writer = Task.Run(WriteAsync);
@@ -99,7 +99,7 @@ public sealed partial class AuditLog : IAsyncDisposable
     {
         try
         {
-            await _store.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], CancellationToken.None);
+            await _auditStore.AppendAuditEventsAsync([.. batch.Select(p => p.Event)], CancellationToken.None);
             return null;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
@@ -151,10 +151,10 @@ public static class AuditApi
     }
 
     private static async Task<Ok<AuditPage>> ListAsync(
-        string? kind, DateTimeOffset? before, int? limit, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+        string? kind, DateTimeOffset? before, int? limit, HttpContext context, IAuditStore auditStore, CancellationToken cancellationToken)
     {
         var size = Math.Clamp(limit ?? 100, 1, 500);
-        var items = await store.ListAuditEventsAsync(context.Caller<AgentCaller>().TenantId, kind, before, size, cancellationToken);
+        var items = await auditStore.ListAuditEventsAsync(context.Caller<AgentCaller>().TenantId, kind, before, size, cancellationToken);
         return TypedResults.Ok(new AuditPage(items, items.Count == size ? items[^1].At : null));
     }
 }

@@ -14,7 +14,7 @@ namespace Parley.Authentication;
 /// sessions, and sessions of a visitor who has logged in again since, record nothing.
 /// </summary>
 public sealed partial class AuthenticationExpiry(
-    IParleyStore store, MessageWriter writer, Audit.AuditLog audit, TimeProvider time, ILogger<AuthenticationExpiry> logger)
+    IConsumerStore consumerStore, IConversationStore conversationStore, MessageWriter writer, Audit.AuditLog audit, TimeProvider time, ILogger<AuthenticationExpiry> logger)
 {
     private readonly ConcurrentDictionary<string, byte> _ended = new();
 
@@ -32,8 +32,8 @@ public sealed partial class AuthenticationExpiry(
 
         try
         {
-            if (await store.GetConsumerAsync(consumer.ConsumerId, CancellationToken.None) is not { IsAuthenticated: true }
-                || await store.GetVerifiedIdentityAsync(consumer.ConsumerId, CancellationToken.None) is not { } identity
+            if (await consumerStore.GetConsumerAsync(consumer.ConsumerId, CancellationToken.None) is not { IsAuthenticated: true }
+                || await consumerStore.GetVerifiedIdentityAsync(consumer.ConsumerId, CancellationToken.None) is not { } identity
                 || identity.AuthenticatedUntil > consumer.SessionExpiresAt)
             {
                 return; // anonymous, or logged in again since: the identity is still current
@@ -41,7 +41,7 @@ public sealed partial class AuthenticationExpiry(
 
             await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.LoginExpired, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId,
                 subject: identity.Subject, detail: $"the login ended at {consumer.SessionExpiresAt:O}");
-            var open = (await store.ListConversationsByConsumerAsync(consumer.ConsumerId, CancellationToken.None))
+            var open = (await conversationStore.ListConversationsByConsumerAsync(consumer.ConsumerId, CancellationToken.None))
                 .Where(c => c is { Status: ConversationStatus.Open, Authenticated: true } && c.DeploymentId == consumer.DeploymentId);
             foreach (var conversation in open)
             {

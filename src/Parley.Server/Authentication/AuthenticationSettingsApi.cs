@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Conversations;
 using Parley.Identity.Jose;
@@ -83,9 +82,6 @@ public static class AuthenticationSettingsApi
         services.AddSingleton<AuthenticationExpiry>();
         services.AddHostedService<LoginStatePurge>();
         services.AddSingleton(sp => new TokenValidator(sp.GetRequiredService<TimeProvider>()));
-        var keys = configuration["Parley:DataProtection:KeysPath"]
-            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configuration["Parley:Storage:Sqlite:Path"] ?? "data/parley.db"))!, "keys");
-        services.AddDataProtection().SetApplicationName("Parley").PersistKeysToFileSystem(new DirectoryInfo(keys));
         return services;
     }
 
@@ -103,15 +99,15 @@ public static class AuthenticationSettingsApi
         return app;
     }
 
-    private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+    private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<AuthenticationSettingsView>>(
-            (await store.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(View).ToList());
+            (await settingsStore.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(View).ToList());
 
-    private static async Task<Ok<AuthenticationSettingsView>> GetAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(View(await OwnAsync(id, context, store, cancellationToken)));
+    private static async Task<Ok<AuthenticationSettingsView>> GetAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
+        TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken)));
 
     private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
-        AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
+        AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -120,27 +116,27 @@ public static class AuthenticationSettingsApi
             Id = Guid.NewGuid(), TenantId = context.Caller<AgentCaller>().TenantId, Name = "", Issuer = "", ClientId = "", CreatedAt = now, UpdatedAt = now,
         };
         var settings = Apply(empty, request, resolver);
-        await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsCreated, detail: Described(settings));
         return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings));
     }
 
     private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
-        Guid id, AuthenticationSettingsRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TimeProvider time,
+        Guid id, AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var current = await OwnAsync(id, context, store, cancellationToken);
+        var current = await OwnAsync(id, context, settingsStore, cancellationToken);
         var settings = Apply(current, request, resolver) with { UpdatedAt = time.GetUtcNow() };
-        await store.SaveAuthenticationSettingsAsync(settings, cancellationToken);
+        await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsUpdated, detail: Described(settings) + (request.ClientSecret is null && request.HmacSecret is null
             && request.DecryptionKeyPem is null && request.SecurityKey is null ? "" : "; a secret was replaced"));
         return TypedResults.Ok(View(settings));
     }
 
-    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IParleyStore store, Audit.AuditLog audit, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var settings = await OwnAsync(id, context, store, cancellationToken);
-        if (await store.DeleteAuthenticationSettingsAsync(id, cancellationToken))
+        var settings = await OwnAsync(id, context, settingsStore, cancellationToken);
+        if (await settingsStore.DeleteAuthenticationSettingsAsync(id, cancellationToken))
         {
             await audit.ChangedAsync(context, Audit.AuditKinds.SettingsDeleted, detail: Described(settings));
             return TypedResults.NoContent();
@@ -151,10 +147,10 @@ public static class AuthenticationSettingsApi
 
     /// <summary>The token tester: every check a pasted token passes or fails, against this record.</summary>
     private static async Task<Ok<TokenTestResponse>> TestAsync(
-        Guid id, TokenTestRequest request, HttpContext context, IParleyStore store, AuthenticationSettingsResolver resolver, TokenValidator validator,
+        Guid id, TokenTestRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, TokenValidator validator,
         CancellationToken cancellationToken)
     {
-        var settings = await OwnAsync(id, context, store, cancellationToken);
+        var settings = await OwnAsync(id, context, settingsStore, cancellationToken);
         var result = await validator.ValidateAsync(
             request.Token?.Trim(), resolver.ValidationSettings(settings) with { RecordPassedChecks = true }, resolver.KeySource(settings), cancellationToken);
         return TypedResults.Ok(new TokenTestResponse(result.IsValid, result.Error, result.Description, result.FailedCheck, result.Checks, result.Header, result.Claims));
@@ -162,15 +158,15 @@ public static class AuthenticationSettingsApi
 
     /// <summary>Attaches a record to a deployment of the same tenant (or detaches with null).</summary>
     private static async Task<NoContent> AttachAsync(
-        Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IParleyStore store, Audit.AuditLog audit, CancellationToken cancellationToken)
+        Guid deploymentId, DeploymentAuthenticationRequest request, HttpContext context, IDeploymentStore deploymentStore, IAuthenticationSettingsStore settingsStore, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
+        await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken);
         if (request.SettingsId is { } settingsId)
         {
-            await OwnAsync(settingsId, context, store, cancellationToken);
+            await OwnAsync(settingsId, context, settingsStore, cancellationToken);
         }
 
-        await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, request.SettingsId, cancellationToken);
+        await deploymentStore.SetDeploymentAuthenticationSettingsAsync(deploymentId, request.SettingsId, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsAttached, deploymentId, request.SettingsId is { } attached ? $"settings {attached}" : "detached");
         return TypedResults.NoContent();
     }
@@ -178,8 +174,8 @@ public static class AuthenticationSettingsApi
     /// <summary>What an audit event says about a settings record: its name and id, never a secret.</summary>
     private static string Described(AuthenticationSettings settings) => $"\"{settings.Name}\" ({settings.Id})";
 
-    private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        await store.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId
+    private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
+        await settingsStore.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId
             ? settings
             : throw ParleyException.NotFound("The authentication settings record");
 

@@ -20,7 +20,7 @@ public sealed record LoginLink(string Url, DateTimeOffset ExpiresAt);
 /// to the consumer who asked, a nonce, and (code flow) a PKCE challenge.
 /// </summary>
 public sealed class LoginLinks(
-    IParleyStore store,
+    IDeploymentStore deploymentStore, ILoginStateStore loginStateStore, IAuthenticationSettingsStore settingsStore,
     AuthenticationSettingsResolver resolver,
     PublicAddress address,
     TimeProvider time,
@@ -31,8 +31,8 @@ public sealed class LoginLinks(
     /// <summary>Null when the deployment has no authentication settings or no authorization endpoint to send the visitor to.</summary>
     public async Task<LoginLink?> CreateAsync(Conversation conversation, CancellationToken cancellationToken)
     {
-        if (await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is not { AuthenticationSettingsId: { } settingsId } deployment
-            || await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
+        if (await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is not { AuthenticationSettingsId: { } settingsId } deployment
+            || await settingsStore.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
             || settings.TenantId != deployment.TenantId
             || await AuthorizationEndpointAsync(settings, cancellationToken) is not { } endpoint)
         {
@@ -61,7 +61,7 @@ public sealed class LoginLinks(
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var now = time.GetUtcNow();
         var expires = now + options.Value.LoginLinkLifetime;
-        await store.CreateLoginStateAsync(
+        await loginStateStore.CreateLoginStateAsync(
             new LoginState(stateHash, settings.TenantId, deploymentId, conversation?.Id, nonce, verifier, redirectUri, now, expires, conversation?.ConsumerId),
             cancellationToken);
 

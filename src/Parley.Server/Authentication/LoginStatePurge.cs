@@ -8,7 +8,7 @@ namespace Parley.Authentication;
 /// their states must not pile up. An expired state is refused anyway; this only reclaims space.
 /// Safe on several nodes (each runs one idempotent DELETE).
 /// </summary>
-internal sealed partial class LoginStatePurge(IParleyStore store, TimeProvider time, ILogger<LoginStatePurge> logger) : BackgroundService
+internal sealed partial class LoginStatePurge(ILoginStateStore loginStateStore, TimeProvider time, ILogger<LoginStatePurge> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
@@ -17,7 +17,7 @@ internal sealed partial class LoginStatePurge(IParleyStore store, TimeProvider t
 
     private async Task PurgeAsync(CancellationToken cancellationToken)
     {
-        if (await store.PurgeExpiredLoginStatesAsync(time.GetUtcNow(), cancellationToken) is > 0 and var purged)
+        if (await loginStateStore.PurgeExpiredLoginStatesAsync(time.GetUtcNow(), cancellationToken) is > 0 and var purged)
         {
             LogPurged(logger, purged);
         }

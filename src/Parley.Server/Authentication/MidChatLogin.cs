@@ -42,7 +42,8 @@ public sealed record ConversationAuthenticated(string VisitorToken, Guid Consume
 /// hands the result to the messenger that opened it.
 /// </remarks>
 public sealed partial class MidChatLogin(
-    IParleyStore store,
+    IDeploymentStore deploymentStore, IConsumerStore consumerStore, IConversationStore conversationStore, ILoginStateStore loginStateStore,
+    IAuthenticationSettingsStore settingsStore,
     ConversationService conversations,
     BotResponder bots,
     Routing.Router router,
@@ -70,8 +71,8 @@ public sealed partial class MidChatLogin(
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before logging in to it.", StatusCodes.Status409Conflict);
         }
 
-        var deployment = await store.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
-        var settings = await VisitorLogin.SettingsOfAsync(deployment, store, cancellationToken);
+        var deployment = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var settings = await VisitorLogin.SettingsOfAsync(deployment, settingsStore, cancellationToken);
         var result = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
         if (!result.IsValid)
         {
@@ -88,11 +89,11 @@ public sealed partial class MidChatLogin(
             identity = identity with { ExpiresAt = time.GetUtcNow() + AssertionLoginLifetime };
         }
 
-        var owner = await store.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, time.GetUtcNow(), cancellationToken);
+        var owner = await consumerStore.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, time.GetUtcNow(), cancellationToken);
         if (conversation.ConsumerId != owner.Id)
         {
             if (conversation.Authenticated
-                || !await store.TransferConversationAsync(conversationId, conversation.ConsumerId, owner.Id, authenticated: true, time.GetUtcNow(), cancellationToken))
+                || !await conversationStore.TransferConversationAsync(conversationId, conversation.ConsumerId, owner.Id, authenticated: true, time.GetUtcNow(), cancellationToken))
             {
                 LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
                 await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
@@ -102,14 +103,14 @@ public sealed partial class MidChatLogin(
             }
         }
 
-        var (_, token, session) = await VisitorLogin.SignInAsync(identity, deployment, settings, store, time, options.Value, cancellationToken);
+        var (_, token, session) = await VisitorLogin.SignInAsync(identity, deployment, settings, consumerStore, time, options.Value, cancellationToken);
         await writer.AppendAsync(conversation.TenantId, new NewMessage(
             conversationId, MessageKind.Event, ParticipantRole.System, null, null, "authentication.upgraded", time.GetUtcNow(),
             new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }.ToJsonString()), cancellationToken);
 
         // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
         await router.TryRerouteAsync(conversationId);
-        var upgraded = await store.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
+        var upgraded = await conversationStore.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
         fanout.Publish(new ConversationChanged(upgraded));
         LogUpgraded(logger, conversationId, owner.Id);
         await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Succeeded, session, deployment.Id, conversationId,
@@ -130,7 +131,7 @@ public sealed partial class MidChatLogin(
         LoginState? state = null;
         if (!string.IsNullOrEmpty(request.State))
         {
-            state = await store.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+            state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
             if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
             {
                 return VisitorLogin.Refused(OAuthErrors.InvalidGrant, "state",
@@ -205,7 +206,7 @@ public static class MidChatLoginEndpoints
     /// to the deployment's allowed origins only; a messenger in a separate window on Parley's origin
     /// that redirected here to log in gets it back through that tab's session storage.
     /// </summary>
-    private static async Task<ContentHttpResult> CallbackPageAsync(HttpContext context, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> CallbackPageAsync(HttpContext context, IDeploymentStore deploymentStore, ILoginStateStore loginStateStore, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var form = request.HasFormContentType ? await request.ReadFormAsync(cancellationToken) : null;
@@ -219,7 +220,7 @@ public static class MidChatLoginEndpoints
             }
         }
 
-        var (known, origins) = await WhereToAsync(data["state"]?.GetValue<string>(), request, store, time, cancellationToken);
+        var (known, origins) = await WhereToAsync(data["state"]?.GetValue<string>(), request, deploymentStore, loginStateStore, time, cancellationToken);
         var payload = new JsonObject { ["known"] = known, ["origins"] = origins, ["data"] = data }.ToJsonString();
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
@@ -236,12 +237,12 @@ public static class MidChatLoginEndpoints
     /// deployment's allowed origins. Known is false for an unknown, used or expired state.
     /// </summary>
     private static async Task<(bool Known, JsonArray Origins)> WhereToAsync(
-        string? state, HttpRequest request, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+        string? state, HttpRequest request, IDeploymentStore deploymentStore, ILoginStateStore loginStateStore, TimeProvider time, CancellationToken cancellationToken)
     {
         var origins = new JsonArray($"{request.Scheme}://{request.Host}");
         if (state is not { Length: > 0 and < 200 }
-            || await store.FindLoginStateAsync(OpaqueToken.Hash(state), time.GetUtcNow(), cancellationToken) is not { } login
-            || await store.GetDeploymentAsync(login.DeploymentId, cancellationToken) is not { } deployment)
+            || await loginStateStore.FindLoginStateAsync(OpaqueToken.Hash(state), time.GetUtcNow(), cancellationToken) is not { } login
+            || await deploymentStore.GetDeploymentAsync(login.DeploymentId, cancellationToken) is not { } deployment)
         {
             return (false, origins);
         }
@@ -260,9 +261,9 @@ public static class MidChatLoginEndpoints
 
     /// <summary>For results the brand returned in the fragment (id_token), which the server never sees: the callback page asks here.</summary>
     private static async Task<ContentHttpResult> OriginsAsync(
-        CallbackOriginsRequest body, HttpContext context, IParleyStore store, TimeProvider time, CancellationToken cancellationToken)
+        CallbackOriginsRequest body, HttpContext context, IDeploymentStore deploymentStore, ILoginStateStore loginStateStore, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (known, origins) = await WhereToAsync(body.State, context.Request, store, time, cancellationToken);
+        var (known, origins) = await WhereToAsync(body.State, context.Request, deploymentStore, loginStateStore, time, cancellationToken);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Content(new JsonObject { ["known"] = known, ["origins"] = origins }.ToJsonString(), "application/json");
     }

@@ -40,7 +40,9 @@ public static partial class VisitorLogin
         CreateSessionRequest request,
         Tenants.Deployment deployment,
         HttpContext context,
-        IParleyStore store,
+        IConsumerStore consumerStore,
+        IAuthenticationSettingsStore settingsStore,
+        ILoginStateStore loginStateStore,
         ConversationService conversations,
         TimeProvider time,
         IOptions<ParleyOptions> options,
@@ -48,7 +50,7 @@ public static partial class VisitorLogin
     {
         var services = context.RequestServices;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Authentication");
-        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        var settings = await SettingsOfAsync(deployment, settingsStore, cancellationToken);
         var resolver = services.GetRequiredService<AuthenticationSettingsResolver>();
         TokenValidationResult result;
         if (request.Jwt is { } jwt)
@@ -58,7 +60,7 @@ public static partial class VisitorLogin
         }
         else
         {
-            result = await ExchangeCodeAsync(request, deployment, settings, resolver, store, time, cancellationToken);
+            result = await ExchangeCodeAsync(request, deployment, settings, resolver, loginStateStore, time, cancellationToken);
         }
 
         var audit = services.GetRequiredService<Audit.AuditLog>();
@@ -82,7 +84,7 @@ public static partial class VisitorLogin
                 });
         }
 
-        var (consumer, token, caller) = await SignInAsync(result.Identity!, deployment, settings, store, time, options.Value, cancellationToken);
+        var (consumer, token, caller) = await SignInAsync(result.Identity!, deployment, settings, consumerStore, time, options.Value, cancellationToken);
         LogAuthenticated(logger, deployment.Id, consumer.Id);
         await audit.RecordAsync(deployment.TenantId, Audit.AuditKinds.Login, Audit.AuditEvent.Succeeded, caller, deployment.Id,
             subject: result.Identity!.Subject, detail: request.Code is null ? "page token (implicit)" : "authorization code");
@@ -91,7 +93,7 @@ public static partial class VisitorLogin
         if (show is null
             && await services.GetRequiredService<CallerAuthenticator>().AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } device
             && device.DeploymentId == deployment.Id
-            && await store.GetConsumerAsync(device.ConsumerId, cancellationToken) is { IsAuthenticated: false })
+            && await consumerStore.GetConsumerAsync(device.ConsumerId, cancellationToken) is { IsAuthenticated: false })
         {
             // No authenticated conversation to continue: the device's anonymous one stays on the page,
             // still anonymous and not associated with the logged-in customer.
@@ -111,7 +113,7 @@ public static partial class VisitorLogin
         ConsumerIdentity identity,
         Tenants.Deployment deployment,
         AuthenticationSettings settings,
-        IParleyStore store,
+        IConsumerStore consumerStore,
         TimeProvider time,
         ParleyOptions options,
         CancellationToken cancellationToken)
@@ -120,7 +122,7 @@ public static partial class VisitorLogin
         var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
         var expires = new[] { now + options.VisitorSessionLifetime, authenticatedUntil }.Min();
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
-        var consumer = await store.SignInAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, consumer => (
+        var consumer = await consumerStore.SignInAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, consumer => (
             new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
             new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires)), cancellationToken);
         return (consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires));
@@ -137,9 +139,9 @@ public static partial class VisitorLogin
         }, retryable: result.Error == OAuthErrors.TemporarilyUnavailable);
 
     internal static async Task<AuthenticationSettings> SettingsOfAsync(
-        Tenants.Deployment deployment, IParleyStore store, CancellationToken cancellationToken) =>
+        Tenants.Deployment deployment, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
         deployment.AuthenticationSettingsId is { } settingsId
-        && await store.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
+        && await settingsStore.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is { } settings
         && settings.TenantId == deployment.TenantId
             ? settings
             : throw ParleyException.Invalid("This deployment has no authentication settings; it only takes anonymous visitors.");
@@ -154,7 +156,7 @@ public static partial class VisitorLogin
         Tenants.Deployment deployment,
         AuthenticationSettings settings,
         AuthenticationSettingsResolver resolver,
-        IParleyStore store,
+        ILoginStateStore loginStateStore,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -163,7 +165,7 @@ public static partial class VisitorLogin
             return Refused(OAuthErrors.InvalidRequest, "state", "The code flow needs \"code\" and the \"state\" Parley issued.");
         }
 
-        var state = await store.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+        var state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
         if (state is null || state.DeploymentId != deployment.Id || state.ConversationId is not null)
         {
             return Refused(OAuthErrors.InvalidGrant, "state", "The login state is unknown, expired, already used, or for another deployment. Start the login again.");
@@ -182,10 +184,10 @@ public static partial class VisitorLogin
     /// PKCE challenge; the redirect URI must be on one of the deployment's allowed origins.
     /// </summary>
     private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
-        CodeLoginRequest request, IParleyStore store, LoginLinks links, CancellationToken cancellationToken)
+        CodeLoginRequest request, IDeploymentStore deploymentStore, IAuthenticationSettingsStore settingsStore, LoginLinks links, CancellationToken cancellationToken)
     {
-        var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
-        var settings = await SettingsOfAsync(deployment, store, cancellationToken);
+        var deployment = await deploymentStore.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var settings = await SettingsOfAsync(deployment, settingsStore, cancellationToken);
         if (settings.Flow != AuthenticationFlow.Code)
         {
             throw ParleyException.Invalid("This deployment's authentication settings use the implicit flow; send the page's JWT as \"jwt\".");

@@ -18,30 +18,30 @@ public static class BotApi
     }
 
     private static async Task<Ok<BotSettings>> GetAsync(
-        Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await context.OwnDeploymentAsync(store, deploymentId, cancellationToken)).Bot ?? new BotSettings());
+        Guid deploymentId, HttpContext context, IDeploymentStore deploymentStore, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken)).Bot ?? new BotSettings());
 
     private static async Task<Ok<BotSettings>> PutAsync(
-        Guid deploymentId, BotSettings request, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
+        Guid deploymentId, BotSettings request, HttpContext context, IDeploymentStore deploymentStore, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
+        await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken);
         var bot = request with { Cases = request.Cases ?? [] };
         if (bot.Validate() is { } problem)
         {
             throw ParleyException.Invalid(problem);
         }
 
-        await store.SetDeploymentBotAsync(deploymentId, bot, cancellationToken);
+        await deploymentStore.SetDeploymentBotAsync(deploymentId, bot, cancellationToken);
         bots.Forget(deploymentId);
         await audit.ChangedAsync(context, Audit.AuditKinds.BotChanged, deploymentId, $"{bot.Cases.Count} cases");
         return TypedResults.Ok(bot);
     }
 
     private static async Task<NoContent> DeleteAsync(
-        Guid deploymentId, HttpContext context, IParleyStore store, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
+        Guid deploymentId, HttpContext context, IDeploymentStore deploymentStore, BotResponder bots, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
-        await store.SetDeploymentBotAsync(deploymentId, null, cancellationToken);
+        await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken);
+        await deploymentStore.SetDeploymentBotAsync(deploymentId, null, cancellationToken);
         bots.Forget(deploymentId);
         await audit.ChangedAsync(context, Audit.AuditKinds.BotChanged, deploymentId, "removed");
         return TypedResults.NoContent();

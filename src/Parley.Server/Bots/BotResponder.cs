@@ -13,7 +13,7 @@ namespace Parley.Bots;
 /// it does not understand while it still has the conversation.
 /// </summary>
 public sealed partial class BotResponder(
-    IParleyStore store,
+    IDeploymentStore deploymentStore, IConversationStore conversationStore,
     MessageWriter writer,
     LoginLinks links,
     Security.LoginLinkLimiter linkLimiter,
@@ -28,7 +28,7 @@ public sealed partial class BotResponder(
     public void Forget(Guid deploymentId) => _bots.Forget(deploymentId);
 
     public Task<BotSettings?> BotOfAsync(Guid deploymentId, CancellationToken cancellationToken) =>
-        _bots.GetAsync(deploymentId, async (id, ct) => (await store.GetDeploymentAsync(id, ct))?.Bot, cancellationToken);
+        _bots.GetAsync(deploymentId, async (id, ct) => (await deploymentStore.GetDeploymentAsync(id, ct))?.Bot, cancellationToken);
 
     /// <summary>Posts the greeting into a conversation that was just created; false when the bot has none.</summary>
     public async Task<bool> GreetAsync(Conversation conversation, CancellationToken cancellationToken)
@@ -67,7 +67,7 @@ public sealed partial class BotResponder(
                 return;
             }
 
-            await store.SetConversationBotCaseAsync(conversation.Id, matched.Name, time.GetUtcNow(), CancellationToken.None);
+            await conversationStore.SetConversationBotCaseAsync(conversation.Id, matched.Name, time.GetUtcNow(), CancellationToken.None);
             if (matched.RequiresAuthentication && !conversation.Authenticated)
             {
                 await RequestLoginAsync(conversation, matched);

@@ -76,11 +76,11 @@ public static class ParleyCli
         return await parsed.InvokeAsync();
     }
 
-    /// <summary>The store configured exactly as the server would configure it (appsettings, environment, --Parley:… arguments).</summary>
-    private static IParleyStore CreateStore(string[] args)
+    /// <summary>The provider configured exactly as the server would configure it (appsettings, environment, --Parley:… arguments).</summary>
+    private static SqlParleyStore CreateStore(string[] args)
     {
         var builder = WebApplication.CreateSlimBuilder(args.Where(a => a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray());
         builder.Services.AddParleyStorage(builder.Configuration);
-        return builder.Build().Services.GetRequiredService<IParleyStore>();
+        return builder.Build().Services.GetRequiredService<SqlParleyStore>();
     }
 }

@@ -60,7 +60,7 @@ public static class ConsumerApi
     private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> CreateSessionAsync(
         CreateSessionRequest request,
         HttpContext context,
-        IParleyStore store,
+        IDeploymentStore deploymentStore, IConsumerStore consumerStore, IAuthenticationSettingsStore settingsStore, ILoginStateStore loginStateStore,
         CallerAuthenticator authenticator,
         DeploymentSessionLimiter deploymentLimiter,
         ConversationService conversations,
@@ -68,7 +68,7 @@ public static class ConsumerApi
         IOptions<ParleyOptions> options,
         CancellationToken cancellationToken)
     {
-        var deployment = await store.GetDeploymentAsync(request.DeploymentId, cancellationToken);
+        var deployment = await deploymentStore.GetDeploymentAsync(request.DeploymentId, cancellationToken);
         if (deployment is null)
         {
             throw ParleyException.NotFound("The deployment");
@@ -87,14 +87,14 @@ public static class ConsumerApi
 
         if (request.Jwt is not null || request.Code is not null)
         {
-            return await VisitorLogin.AuthenticateAsync(request, deployment, context, store, conversations, time, options, cancellationToken);
+            return await VisitorLogin.AuthenticateAsync(request, deployment, context, consumerStore, settingsStore, loginStateStore, conversations, time, options, cancellationToken);
         }
 
         if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
             && existing.DeploymentId == deployment.Id)
         {
-            var session = await store.GetConsumerSessionAsync(existing.SessionHash, cancellationToken);
-            var consumer = await store.GetConsumerAsync(existing.ConsumerId, cancellationToken);
+            var session = await consumerStore.GetConsumerSessionAsync(existing.SessionHash, cancellationToken);
+            var consumer = await consumerStore.GetConsumerAsync(existing.ConsumerId, cancellationToken);
             var list = await conversations.ListForConsumerAsync(existing, cancellationToken);
             return TypedResults.Ok(new SessionResponse(
                 request.VisitorToken!, existing.ConsumerId, consumer!.IsAuthenticated, session!.ExpiresAt, list.Select(c => c.ToConsumerView()).ToList(),
@@ -103,10 +103,10 @@ public static class ConsumerApi
 
         var now = time.GetUtcNow();
         var visitor = Consumer.Anonymous(deployment.TenantId, now);
-        await store.CreateConsumerAsync(visitor, cancellationToken);
+        await consumerStore.CreateConsumerAsync(visitor, cancellationToken);
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         var expires = now + options.Value.VisitorSessionLifetime;
-        await store.CreateConsumerSessionAsync(new ConsumerSession(hash, visitor.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
+        await consumerStore.CreateConsumerSessionAsync(new ConsumerSession(hash, visitor.Id, deployment.TenantId, deployment.Id, now, expires), cancellationToken);
         return TypedResults.Created("/api/v1/consumer/conversations", new SessionResponse(token, visitor.Id, false, expires, []));
     }
 

@@ -1,17 +1,9 @@
-using Microsoft.Extensions.Options;
-using Parley.Storage;
-
 namespace Parley.Conversations;
 
 public static class ConversationsExtensions
 {
     public static IServiceCollection AddConversations(this IServiceCollection services)
     {
-        // One node (SQLite): events stay in the process. PostgreSQL: nodes share them by LISTEN/NOTIFY.
-        services.AddSingleton<ILiveFanout>(sp =>
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value is { Provider: "postgres" } storage
-                ? new PostgresFanout(storage.Postgres.ConnectionString!, sp.GetRequiredService<IParleyStore>(), sp.GetRequiredService<ILogger<PostgresFanout>>())
-                : new InProcessFanout());
         services.AddHostedService<FanoutLifetime>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
@@ -20,7 +12,7 @@ public static class ConversationsExtensions
         return services;
     }
 
-    /// <summary>Starts and stops the fan-out when it has work of its own (the PostgreSQL listener).</summary>
+    /// <summary>Starts and stops the storage provider's fan-out when it has work of its own (the PostgreSQL listener).</summary>
     private sealed class FanoutLifetime(ILiveFanout fanout) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken) =>

@@ -19,7 +19,7 @@ namespace Parley.Conversations;
 public sealed partial class MessageWriter : BackgroundService
 {
     private readonly Channel<PendingMessage>[] _queues;
-    private readonly IParleyStore _store;
+    private readonly IMessageStore _messageStore;
     private readonly ILiveFanout _fanout;
     private readonly ILogger<MessageWriter> _logger;
     private readonly int _maxBatch;
@@ -28,9 +28,9 @@ public sealed partial class MessageWriter : BackgroundService
     /// <summary>The writer of each conversation that has messages in flight, and how many.</summary>
     private readonly Dictionary<Guid, Route> _routes = [];
 
-    public MessageWriter(IParleyStore store, ILiveFanout fanout, IOptions<StorageOptions> options, ILogger<MessageWriter> logger)
+    public MessageWriter(IMessageStore messageStore, ILiveFanout fanout, IOptions<StorageOptions> options, ILogger<MessageWriter> logger)
     {
-        _store = store;
+        _messageStore = messageStore;
         _fanout = fanout;
         _logger = logger;
         _maxBatch = options.Value.MaxBatchSize;
@@ -152,7 +152,7 @@ public sealed partial class MessageWriter : BackgroundService
     {
         try
         {
-            var results = await _store.AppendMessagesAsync(batch.Select(p => p.Message).ToList(), CancellationToken.None);
+            var results = await _messageStore.AppendMessagesAsync(batch.Select(p => p.Message).ToList(), CancellationToken.None);
             LogBatch(_logger, batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {

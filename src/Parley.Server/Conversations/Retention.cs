@@ -21,7 +21,7 @@ public sealed class RetentionOptions
 /// <see cref="RetentionOptions.Interval"/>. Safe on several nodes (each batch locks its rows).
 /// A conversation resumed before its deletion is open again and kept.
 /// </summary>
-public sealed partial class Retention(IParleyStore store, TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
+public sealed partial class Retention(IConversationStore conversationStore, TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
 {
     private const int BatchSize = 200;
 
@@ -38,7 +38,7 @@ public sealed partial class Retention(IParleyStore store, TimeProvider time, IOp
         int deleted;
         do
         {
-            deleted = await store.DeleteClosedConversationsAsync(before, BatchSize, cancellationToken);
+            deleted = await conversationStore.DeleteClosedConversationsAsync(before, BatchSize, cancellationToken);
             total += deleted;
         }
         while (deleted == BatchSize);

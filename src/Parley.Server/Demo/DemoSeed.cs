@@ -84,7 +84,7 @@ public sealed class DemoOptions
 /// (re)writes its authentication settings and bot, so they follow the configured address.
 /// </summary>
 internal sealed partial class DemoSeed(
-    IParleyStore store,
+    ITenantStore tenantStore, IDeploymentStore deploymentStore, IAgentStore agentStore, IRoutingStore routingStore, IAuthenticationSettingsStore settingsStore,
     IPasswordHasher<Agent> hasher,
     AuthenticationSettingsResolver resolver,
     TimeProvider time,
@@ -100,10 +100,10 @@ internal sealed partial class DemoSeed(
         }
 
         var now = time.GetUtcNow();
-        if (await store.GetTenantAsync(DemoOptions.TenantId, cancellationToken) is null)
+        if (await tenantStore.GetTenantAsync(DemoOptions.TenantId, cancellationToken) is null)
         {
-            await store.CreateTenantAsync(new Tenant(DemoOptions.TenantId, "Demo Brand", now), cancellationToken);
-            await store.CreateDeploymentAsync(
+            await tenantStore.CreateTenantAsync(new Tenant(DemoOptions.TenantId, "Demo Brand", now), cancellationToken);
+            await deploymentStore.CreateDeploymentAsync(
                 new Deployment(DemoOptions.DeploymentId, DemoOptions.TenantId, "Demo website (no login)", demo.AllowedOrigins, now), cancellationToken);
             foreach (var (email, name, role) in new[]
                      {
@@ -112,16 +112,16 @@ internal sealed partial class DemoSeed(
                      })
             {
                 var agent = new Agent(Guid.NewGuid(), DemoOptions.TenantId, email, name, "", role, 5, now);
-                await store.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, demo.Password) }, cancellationToken);
+                await agentStore.CreateAgentAsync(agent with { PasswordHash = hasher.HashPassword(agent, demo.Password) }, cancellationToken);
             }
 
-            await store.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
+            await routingStore.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
             LogSeeded(logger, DemoOptions.DeploymentId);
         }
-        else if (await store.GetRoutingConfigurationAsync(DemoOptions.TenantId, cancellationToken) is null)
+        else if (await routingStore.GetRoutingConfigurationAsync(DemoOptions.TenantId, cancellationToken) is null)
         {
             // A demo database from before routing existed.
-            await store.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
+            await routingStore.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing, now, cancellationToken);
         }
 
         var brand = demo.BrandUrl;
@@ -141,8 +141,8 @@ internal sealed partial class DemoSeed(
             JsClientFunction = "getAuthenticationCode",
             ProtectedClientSecret = resolver.Protect(DemoBrand.ClientSecret),
         };
-        await store.SaveAuthenticationSettingsAsync(implicitSettings, cancellationToken);
-        await store.SaveAuthenticationSettingsAsync(codeSettings, cancellationToken);
+        await settingsStore.SaveAuthenticationSettingsAsync(implicitSettings, cancellationToken);
+        await settingsStore.SaveAuthenticationSettingsAsync(codeSettings, cancellationToken);
         foreach (var (deploymentId, name, settings, messenger) in new[]
                  {
                      (DemoOptions.ImplicitDeploymentId, "Demo Bank website", implicitSettings, new MessengerSettings { Title = "Demo Bank chat" }),
@@ -151,14 +151,14 @@ internal sealed partial class DemoSeed(
                          new MessengerSettings { Title = "Demo Bank chat", WindowMode = WindowMode.Window }),
                  })
         {
-            if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is null)
+            if (await deploymentStore.GetDeploymentAsync(deploymentId, cancellationToken) is null)
             {
-                await store.CreateDeploymentAsync(new Deployment(deploymentId, DemoOptions.TenantId, name, origins, now, settings.Id), cancellationToken);
+                await deploymentStore.CreateDeploymentAsync(new Deployment(deploymentId, DemoOptions.TenantId, name, origins, now, settings.Id), cancellationToken);
             }
 
-            await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, cancellationToken);
-            await store.SetDeploymentBotAsync(deploymentId, DemoOptions.Bot, cancellationToken);
-            await store.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
+            await deploymentStore.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, cancellationToken);
+            await deploymentStore.SetDeploymentBotAsync(deploymentId, DemoOptions.Bot, cancellationToken);
+            await deploymentStore.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
         }
     }
 

@@ -29,13 +29,13 @@ public static class DeploymentsApi
     }
 
     private static async Task<Ok<IReadOnlyList<MessengerAdminView>>> ListAsync(
-        HttpContext context, IParleyStore store, PublicAddress address, CancellationToken cancellationToken) =>
+        HttpContext context, IDeploymentStore deploymentStore, PublicAddress address, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<MessengerAdminView>>(
-            (await store.ListDeploymentsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken))
+            (await deploymentStore.ListDeploymentsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken))
             .Select(d => MessengerEndpoints.AdminView(d, address)).ToList());
 
     private static async Task<Created<MessengerAdminView>> CreateAsync(
-        CreateDeploymentRequest request, HttpContext context, IParleyStore store, PublicAddress address, TimeProvider time,
+        CreateDeploymentRequest request, HttpContext context, IDeploymentStore deploymentStore, PublicAddress address, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var name = request.Name?.Trim();
@@ -45,18 +45,18 @@ public static class DeploymentsApi
         }
 
         var deployment = new Deployment(Guid.NewGuid(), context.Caller<AgentCaller>().TenantId, name, Origins(request.AllowedOrigins), time.GetUtcNow());
-        await store.CreateDeploymentAsync(deployment, cancellationToken);
+        await deploymentStore.CreateDeploymentAsync(deployment, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.DeploymentCreated, deployment.Id, name);
         return TypedResults.Created($"/api/v1/admin/deployments/{deployment.Id}/messenger", MessengerEndpoints.AdminView(deployment, address));
     }
 
     private static async Task<Ok<MessengerAdminView>> PutOriginsAsync(
-        Guid deploymentId, DeploymentOriginsRequest request, HttpContext context, IParleyStore store, PublicAddress address,
+        Guid deploymentId, DeploymentOriginsRequest request, HttpContext context, IDeploymentStore deploymentStore, PublicAddress address,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var deployment = await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
+        var deployment = await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken);
         var origins = Origins(request.AllowedOrigins);
-        await store.SetDeploymentOriginsAsync(deploymentId, origins, cancellationToken);
+        await deploymentStore.SetDeploymentOriginsAsync(deploymentId, origins, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.DeploymentChanged, deploymentId, $"{origins.Count} allowed origin(s)");
         return TypedResults.Ok(MessengerEndpoints.AdminView(deployment with { AllowedOrigins = origins }, address));
     }

@@ -62,16 +62,16 @@ public static class MessengerEndpoints
     }
 
     private static async Task<Ok<MessengerView>> ViewAsync(
-        Guid deploymentId, HttpContext context, IParleyStore store, PublicAddress address, CancellationToken cancellationToken)
+        Guid deploymentId, HttpContext context, IDeploymentStore deploymentStore, IAuthenticationSettingsStore settingsStore, PublicAddress address, CancellationToken cancellationToken)
     {
-        var deployment = await store.GetDeploymentAsync(deploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var deployment = await deploymentStore.GetDeploymentAsync(deploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length > 0 && !deployment.AllowsMessengerFrom(context.Request, origin))
         {
             throw new ParleyException(ErrorCodes.OriginNotAllowed, "This origin is not allowed for the deployment.", StatusCodes.Status403Forbidden);
         }
 
-        var settings = deployment.AuthenticationSettingsId is { } id ? await store.GetAuthenticationSettingsAsync(id, cancellationToken) : null;
+        var settings = deployment.AuthenticationSettingsId is { } id ? await settingsStore.GetAuthenticationSettingsAsync(id, cancellationToken) : null;
         var messenger = deployment.Messenger ?? new MessengerSettings();
         context.Response.Headers.CacheControl = "no-cache";
         return TypedResults.Ok(new MessengerView(
@@ -86,9 +86,9 @@ public static class MessengerEndpoints
     /// The messenger in a separate browser window on Parley's origin: the widget fills the page.
     /// The brand's scripts never run here, so a login happens by redirecting this window.
     /// </summary>
-    private static async Task<IResult> WindowPageAsync(Guid deploymentId, HttpContext context, IParleyStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> WindowPageAsync(Guid deploymentId, HttpContext context, IDeploymentStore deploymentStore, CancellationToken cancellationToken)
     {
-        if (await store.GetDeploymentAsync(deploymentId, cancellationToken) is not { } deployment)
+        if (await deploymentStore.GetDeploymentAsync(deploymentId, cancellationToken) is not { } deployment)
         {
             throw ParleyException.NotFound("The deployment");
         }
@@ -110,21 +110,21 @@ public static class MessengerEndpoints
     }
 
     private static async Task<Ok<MessengerAdminView>> AdminViewAsync(
-        Guid deploymentId, HttpContext context, IParleyStore store, PublicAddress address, CancellationToken cancellationToken) =>
-        TypedResults.Ok(AdminView(await context.OwnDeploymentAsync(store, deploymentId, cancellationToken), address));
+        Guid deploymentId, HttpContext context, IDeploymentStore deploymentStore, PublicAddress address, CancellationToken cancellationToken) =>
+        TypedResults.Ok(AdminView(await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken), address));
 
     private static async Task<Ok<MessengerAdminView>> PutAsync(
-        Guid deploymentId, MessengerSettings request, HttpContext context, IParleyStore store, PublicAddress address, Audit.AuditLog audit,
+        Guid deploymentId, MessengerSettings request, HttpContext context, IDeploymentStore deploymentStore, PublicAddress address, Audit.AuditLog audit,
         CancellationToken cancellationToken)
     {
-        var deployment = await context.OwnDeploymentAsync(store, deploymentId, cancellationToken);
+        var deployment = await context.OwnDeploymentAsync(deploymentStore, deploymentId, cancellationToken);
         if (request.Validate() is { } problem)
         {
             throw ParleyException.Invalid(problem);
         }
 
         var messenger = request with { Title = string.IsNullOrWhiteSpace(request.Title) ? null : request.Title.Trim() };
-        await store.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
+        await deploymentStore.SetDeploymentMessengerAsync(deploymentId, messenger, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.MessengerChanged, deploymentId, $"window mode {(messenger.WindowMode == WindowMode.Window ? "window" : "embedded")}");
         return TypedResults.Ok(AdminView(deployment with { Messenger = messenger }, address));
     }

@@ -19,8 +19,8 @@ public static partial class OperationsExtensions
     public static WebApplication MapOperations(this WebApplication app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous();
-        app.MapGet("/readyz", async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> (IParleyStore store, CancellationToken cancellationToken) =>
-            await store.PingAsync(cancellationToken)
+        app.MapGet("/readyz", async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> (ISchemaStore schemaStore, CancellationToken cancellationToken) =>
+            await schemaStore.PingAsync(cancellationToken)
                 ? TypedResults.Ok(new HealthView("ready", "reachable"))
                 : TypedResults.Json(new HealthView("not_ready", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable))
             .AllowAnonymous();

@@ -23,7 +23,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
 {
     private readonly WebSocket _socket;
     private readonly RealtimeOptions _options;
-    private readonly IParleyStore _store;
+    private readonly IMessageStore _messageStore;
     private readonly ILogger _logger;
     private readonly Dictionary<Guid, long> _cursors = [];                 // writer only
     private readonly Dictionary<Guid, IDisposable> _subscriptions = [];     // receive loop only
@@ -43,13 +43,13 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     private TaskCompletionSource? _writerStopped;
     private Exception? _writeFailure;
 
-    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IParleyStore store, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time)
+    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IMessageStore messageStore, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time)
     {
         _socket = socket;
         _options = options;
         _budget = budget;
         _time = time;
-        _store = store;
+        _messageStore = messageStore;
         _logger = logger;
         _caller = caller;
     }
@@ -529,7 +529,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         var lastSeq = await SendFromStorageAsync(replay.ConversationId, replay.Since, long.MaxValue, cancellationToken);
         _cursors[replay.ConversationId] = lastSeq;
         await SendFrameAsync(new SubscribedFrame(replay.ConversationId, replay.Since, lastSeq) { RequestId = replay.RequestId }, cancellationToken);
-        foreach (var receipt in await ReadStorageAsync(() => _store.GetReceiptsAsync(replay.ConversationId, cancellationToken)))
+        foreach (var receipt in await ReadStorageAsync(() => _messageStore.GetReceiptsAsync(replay.ConversationId, cancellationToken)))
         {
             await SendFrameAsync(new ReceiptUpdatedFrame(receipt.ToView()), cancellationToken);
         }
@@ -540,7 +540,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     {
         while (cursor < upTo)
         {
-            var page = await ReadStorageAsync(() => _store.GetMessagesAsync(conversationId, cursor, _options.ReplayPageSize, cancellationToken));
+            var page = await ReadStorageAsync(() => _messageStore.GetMessagesAsync(conversationId, cursor, _options.ReplayPageSize, cancellationToken));
             foreach (var message in page)
             {
                 await SendFrameAsync(new MessageFrame(message.ToView()), cancellationToken);

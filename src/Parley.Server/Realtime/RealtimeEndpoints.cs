@@ -35,7 +35,7 @@ public static partial class RealtimeEndpoints
         return app;
     }
 
-    private static async Task AcceptConsumerAsync(HttpContext context, IParleyStore store, CallerAuthenticator authenticator)
+    private static async Task AcceptConsumerAsync(HttpContext context, IDeploymentStore deploymentStore, CallerAuthenticator authenticator)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -44,7 +44,7 @@ public static partial class RealtimeEndpoints
         }
 
         if (!Guid.TryParse(context.Request.Query["deploymentId"], out var deploymentId)
-            || await store.GetDeploymentAsync(deploymentId, context.RequestAborted) is not { } deployment)
+            || await deploymentStore.GetDeploymentAsync(deploymentId, context.RequestAborted) is not { } deployment)
         {
             await Problem(context, StatusCodes.Status404NotFound, ErrorCodes.NotFound, "Unknown deploymentId.");
             return;
@@ -108,7 +108,7 @@ public static partial class RealtimeEndpoints
         using var connection = new RealtimeConnection(
             socket,
             services.GetRequiredService<IOptions<RealtimeOptions>>().Value,
-            services.GetRequiredService<IParleyStore>(),
+            services.GetRequiredService<IMessageStore>(),
             logger,
             caller,
             role == ParticipantRole.Consumer ? FrameBudgetOf(services) : null,

@@ -10,7 +10,7 @@ namespace Parley.Routing;
 /// <see cref="NodeTimeout"/>. Only connected agents get conversations automatically; agents away
 /// longer than the grace period lose theirs.
 /// </summary>
-public sealed partial class AgentPresence(IParleyStore store, TimeProvider time, IOptions<RoutingOptions> options, ILogger<AgentPresence> logger)
+public sealed partial class AgentPresence(IPresenceStore presenceStore, TimeProvider time, IOptions<RoutingOptions> options, ILogger<AgentPresence> logger)
     : IDisposable
 {
     private readonly Dictionary<Guid, (Guid TenantId, int Connections)> _local = [];
@@ -40,7 +40,7 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
             _local[agentId] = (tenantId, connections);
             try
             {
-                await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, time.GetUtcNow(), CancellationToken.None);
+                await presenceStore.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, time.GetUtcNow(), CancellationToken.None);
             }
             catch (StorageUnavailableException exception)
             {
@@ -73,12 +73,12 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
         try
         {
             var now = time.GetUtcNow();
-            await store.RecordNodeHeartbeatAsync(NodeId, now, cancellationToken);
+            await presenceStore.RecordNodeHeartbeatAsync(NodeId, now, cancellationToken);
             if (_unsaved)
             {
                 foreach (var (agentId, (tenantId, connections)) in _local)
                 {
-                    await store.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, now, cancellationToken);
+                    await presenceStore.SetAgentConnectionsAsync(NodeId, agentId, tenantId, connections, now, cancellationToken);
                 }
 
                 _unsaved = false;
@@ -92,7 +92,7 @@ public sealed partial class AgentPresence(IParleyStore store, TimeProvider time,
 
     /// <summary>The connected agents of a tenant, on any node.</summary>
     public Task<IReadOnlyList<Guid>> ConnectedAgentsAsync(Guid tenantId, CancellationToken cancellationToken) =>
-        store.ListConnectedAgentsAsync(tenantId, AliveSince, cancellationToken);
+        presenceStore.ListConnectedAgentsAsync(tenantId, AliveSince, cancellationToken);
 
     /// <summary>Tenants with an agent connected to this node.</summary>
     public async Task<IReadOnlyList<Guid>> LocalTenantsAsync(CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ namespace Parley.Routing;
 /// capacity; the per-tenant gate here only keeps this node from racing itself.
 /// </remarks>
 public sealed partial class AutoAssigner(
-    IParleyStore store,
+    IAgentStore agentStore, IConversationStore conversationStore, IRoutingStore routingStore, IPresenceStore presenceStore,
     RoutingConfigurations configurations,
     AgentPresence presence,
     ILiveFanout fanout,
@@ -43,9 +43,9 @@ public sealed partial class AutoAssigner(
                 return;
             }
 
-            var agents = (await store.ListAgentsAsync(tenantId, cancellationToken)).Where(a => connected.Contains(a.Id)).ToList();
-            var loads = (await store.CountAssignedConversationsAsync(tenantId, cancellationToken)).ToDictionary();
-            foreach (var conversation in await store.ListWaitingConversationsAsync(tenantId, null, BatchSize, cancellationToken))
+            var agents = (await agentStore.ListAgentsAsync(tenantId, cancellationToken)).Where(a => connected.Contains(a.Id)).ToList();
+            var loads = (await routingStore.CountAssignedConversationsAsync(tenantId, cancellationToken)).ToDictionary();
+            foreach (var conversation in await routingStore.ListWaitingConversationsAsync(tenantId, null, BatchSize, cancellationToken))
             {
                 var agent = agents
                     .Where(a => a.Serves(conversation.Queue) && loads.GetValueOrDefault(a.Id) < a.Capacity)
@@ -57,7 +57,7 @@ public sealed partial class AutoAssigner(
                     continue;
                 }
 
-                switch (await store.TryAssignConversationAsync(conversation.Id, agent.Id, time.GetUtcNow(), cancellationToken))
+                switch (await routingStore.TryAssignConversationAsync(conversation.Id, agent.Id, time.GetUtcNow(), cancellationToken))
                 {
                     case AssignOutcome.Assigned:
                         loads[agent.Id] = loads.GetValueOrDefault(agent.Id) + 1;
@@ -100,7 +100,7 @@ public sealed partial class AutoAssigner(
     public async Task ReturnFromAwayAgentsAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        foreach (var away in await store.ListAwayAgentsAsync(presence.AliveSince, cancellationToken))
+        foreach (var away in await presenceStore.ListAwayAgentsAsync(presence.AliveSince, cancellationToken))
         {
             var grace = TimeSpan.FromSeconds((await configurations.GetAsync(away.TenantId, cancellationToken)).Configuration.DisconnectGraceSeconds);
             if (away.Since > now - grace)
@@ -108,7 +108,7 @@ public sealed partial class AutoAssigner(
                 continue;
             }
 
-            var returned = await store.ReturnAgentConversationsAsync(away.AgentId, now, cancellationToken);
+            var returned = await routingStore.ReturnAgentConversationsAsync(away.AgentId, now, cancellationToken);
             if (returned.Count > 0)
             {
                 LogReturned(logger, away.AgentId, returned.Count);
@@ -124,7 +124,7 @@ public sealed partial class AutoAssigner(
 
     private async Task PublishAsync(Guid conversationId, CancellationToken cancellationToken)
     {
-        if (await store.GetConversationAsync(conversationId, cancellationToken) is { } changed)
+        if (await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } changed)
         {
             fanout.Publish(new ConversationChanged(changed));
         }

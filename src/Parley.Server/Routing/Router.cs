@@ -10,7 +10,7 @@ namespace Parley.Routing;
 /// (a mid-chat login, a login that expires, a bot hand-over) while no agent has the conversation.
 /// </summary>
 public sealed partial class Router(
-    IParleyStore store,
+    IConsumerStore consumerStore, IConversationStore conversationStore, IRoutingStore routingStore,
     RoutingConfigurations configurations,
     AutoAssigner assigner,
     ILiveFanout fanout,
@@ -22,7 +22,7 @@ public sealed partial class Router(
     /// <summary>What the rules see of a conversation, and until when (the login's end) that stays true.</summary>
     public async Task<(RoutingFacts Facts, DateTimeOffset? Until)> FactsAsync(Conversation conversation, CancellationToken cancellationToken)
     {
-        var identity = conversation.Authenticated ? await store.GetVerifiedIdentityAsync(conversation.ConsumerId, cancellationToken) : null;
+        var identity = conversation.Authenticated ? await consumerStore.GetVerifiedIdentityAsync(conversation.ConsumerId, cancellationToken) : null;
         var current = identity is not null && identity.AuthenticatedUntil > time.GetUtcNow() ? identity : null;
         var facts = new RoutingFacts(
             current is not null,
@@ -52,7 +52,7 @@ public sealed partial class Router(
     public async Task<Conversation?> RerouteAsync(
         Guid conversationId, bool enqueue, string? preferredQueue, CancellationToken cancellationToken)
     {
-        var conversation = await store.GetConversationAsync(conversationId, cancellationToken);
+        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken);
         if (conversation is not { IsOpen: true, AssignedAgentId: null } || (conversation.Queue is null && !enqueue))
         {
             return conversation;
@@ -72,14 +72,14 @@ public sealed partial class Router(
             return conversation;
         }
 
-        if (!await store.RouteConversationAsync(conversationId, decision.Queue, decision.Priority, decision.Rule, until, time.GetUtcNow(), cancellationToken))
+        if (!await routingStore.RouteConversationAsync(conversationId, decision.Queue, decision.Priority, decision.Rule, until, time.GetUtcNow(), cancellationToken))
         {
             // An agent took it meanwhile: it stays with them.
-            return await store.GetConversationAsync(conversationId, cancellationToken);
+            return await conversationStore.GetConversationAsync(conversationId, cancellationToken);
         }
 
         LogRouted(logger, conversationId, conversation.Queue, decision.Queue, decision.Priority);
-        var routed = await store.GetConversationAsync(conversationId, cancellationToken);
+        var routed = await conversationStore.GetConversationAsync(conversationId, cancellationToken);
         if (routed is not null)
         {
             fanout.Publish(new ConversationChanged(routed));

@@ -58,12 +58,12 @@ public static class RoutingApi
         return app;
     }
 
-    private static async Task<Ok<RoutingConfiguration>> GetRoutingAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await store.GetRoutingConfigurationAsync(context.Caller<AgentCaller>().TenantId, cancellationToken) ?? RoutingConfiguration.Default);
+    private static async Task<Ok<RoutingConfiguration>> GetRoutingAsync(HttpContext context, IRoutingStore routingStore, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await routingStore.GetRoutingConfigurationAsync(context.Caller<AgentCaller>().TenantId, cancellationToken) ?? RoutingConfiguration.Default);
 
     /// <summary>Replaces the tenant's routing. Nothing is stored unless all of it is valid; the error names the rule and the character.</summary>
     private static async Task<Results<Ok<RoutingConfiguration>, ProblemHttpResult>> PutRoutingAsync(
-        RoutingConfiguration request, HttpContext context, IParleyStore store, RoutingConfigurations configurations, TimeProvider time,
+        RoutingConfiguration request, HttpContext context, IRoutingStore routingStore, RoutingConfigurations configurations, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
@@ -84,21 +84,21 @@ public static class RoutingApi
                 });
         }
 
-        await store.SaveRoutingConfigurationAsync(tenantId, request, time.GetUtcNow(), cancellationToken);
+        await routingStore.SaveRoutingConfigurationAsync(tenantId, request, time.GetUtcNow(), cancellationToken);
         configurations.Forget(tenantId);
         await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"{request.Queues.Count} queues, {request.Rules.Count} rules");
         return TypedResults.Ok(request);
     }
 
     private static async Task<Ok<IReadOnlyList<QueueView>>> QueuesAsync(
-        HttpContext context, IParleyStore store, RoutingConfigurations configurations, AgentPresence presence, TimeProvider time,
+        HttpContext context, IAgentStore agentStore, IRoutingStore routingStore, RoutingConfigurations configurations, AgentPresence presence, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
         var now = time.GetUtcNow();
         var configuration = (await configurations.GetAsync(tenantId, cancellationToken)).Configuration;
-        var statistics = await store.GetQueueStatisticsAsync(tenantId, now - QueueMetrics.ResponseWindow, cancellationToken);
-        var agents = await store.ListAgentsAsync(tenantId, cancellationToken);
+        var statistics = await routingStore.GetQueueStatisticsAsync(tenantId, now - QueueMetrics.ResponseWindow, cancellationToken);
+        var agents = await agentStore.ListAgentsAsync(tenantId, cancellationToken);
         var connected = (await presence.ConnectedAgentsAsync(tenantId, cancellationToken)).ToHashSet();
 
         // Queues the configuration no longer lists still show while conversations wait in them.
@@ -120,22 +120,22 @@ public static class RoutingApi
         return TypedResults.Ok<IReadOnlyList<QueueView>>(views);
     }
 
-    private static async Task<Ok<IReadOnlyList<AgentView>>> AgentsAsync(HttpContext context, IParleyStore store, CancellationToken cancellationToken) =>
+    private static async Task<Ok<IReadOnlyList<AgentView>>> AgentsAsync(HttpContext context, IAgentStore agentStore, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<AgentView>>(
-            (await store.ListAgentsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(a => a.ToView()).ToList());
+            (await agentStore.ListAgentsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(a => a.ToView()).ToList());
 
     private static async Task<Ok<AgentView>> PutAgentRoutingAsync(
-        Guid agentId, AgentRoutingRequest request, HttpContext context, IParleyStore store, RoutingConfigurations configurations,
+        Guid agentId, AgentRoutingRequest request, HttpContext context, IAgentStore agentStore, RoutingConfigurations configurations,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var tenantId = context.Caller<AgentCaller>().TenantId;
-        if (await store.GetAgentAsync(agentId, cancellationToken) is not { } agent || agent.TenantId != tenantId)
+        if (await agentStore.GetAgentAsync(agentId, cancellationToken) is not { } agent || agent.TenantId != tenantId)
         {
             throw ParleyException.NotFound("The agent");
         }
 
         var queues = await ValidAgentRoutingAsync(tenantId, request.Capacity, request.Queues, configurations, cancellationToken);
-        await store.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
+        await agentStore.SetAgentRoutingAsync(agentId, queues, request.Capacity, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.RoutingChanged, detail: $"agent {agentId}: capacity {request.Capacity}, queues {(queues is null ? "all" : string.Join(", ", queues))}");
         return TypedResults.Ok((agent with { Queues = queues, Capacity = request.Capacity }).ToView());
     }

@@ -7,7 +7,7 @@ namespace Parley.Routing;
 /// Tenants' routing configurations, compiled, read at most every few seconds per tenant and node.
 /// An admin's change is seen at once on the node that saved it and within <see cref="CacheFor"/> elsewhere.
 /// </summary>
-public sealed class RoutingConfigurations(IParleyStore store, TimeProvider time)
+public sealed class RoutingConfigurations(IRoutingStore routingStore, TimeProvider time)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private readonly ShortCache<Guid, CompiledRouting> _cache = new(CacheFor, time);
@@ -15,7 +15,7 @@ public sealed class RoutingConfigurations(IParleyStore store, TimeProvider time)
     public Task<CompiledRouting> GetAsync(Guid tenantId, CancellationToken cancellationToken) =>
         _cache.GetAsync(tenantId, async (id, ct) =>
         {
-            var configuration = await store.GetRoutingConfigurationAsync(id, ct) ?? RoutingConfiguration.Default;
+            var configuration = await routingStore.GetRoutingConfigurationAsync(id, ct) ?? RoutingConfiguration.Default;
             return new CompiledRouting(configuration, configuration.Compile());
         }, cancellationToken);
 

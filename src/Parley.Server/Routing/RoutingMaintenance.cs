@@ -21,7 +21,7 @@ public sealed class RoutingOptions
 /// assignment is atomic in the database.
 /// </summary>
 public sealed partial class RoutingMaintenance(
-    IParleyStore store,
+    IRoutingStore routingStore, IPresenceStore presenceStore,
     Router router,
     AutoAssigner assigner,
     AgentPresence presence,
@@ -42,7 +42,7 @@ public sealed partial class RoutingMaintenance(
     {
         var now = time.GetUtcNow();
         await presence.HeartbeatAsync(cancellationToken);
-        foreach (var conversation in await store.ListConversationsToRerouteAsync(now, RerouteBatch, cancellationToken))
+        foreach (var conversation in await routingStore.ListConversationsToRerouteAsync(now, RerouteBatch, cancellationToken))
         {
             await router.RerouteAsync(conversation.Id, enqueue: false, preferredQueue: null, cancellationToken);
         }
@@ -56,11 +56,11 @@ public sealed partial class RoutingMaintenance(
         // Forgetting nodes gone for a day is a write; once an hour is plenty.
         if (now - _nodesPurgedAt >= PurgeNodesEvery)
         {
-            await store.PurgeNodesAsync(now - ForgetNodesAfter, cancellationToken);
+            await presenceStore.PurgeNodesAsync(now - ForgetNodesAfter, cancellationToken);
             _nodesPurgedAt = now;
         }
 
-        metrics.Update(await store.GetQueueStatisticsAsync(null, now - QueueMetrics.ResponseWindow, cancellationToken));
+        metrics.Update(await routingStore.GetQueueStatisticsAsync(null, now - QueueMetrics.ResponseWindow, cancellationToken));
     }
 
     [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "The routing sweep failed; the next one tries again")]

@@ -3,7 +3,7 @@ using Parley.Storage;
 namespace Parley.Security;
 
 /// <summary>Turns a visitor or agent bearer token into a caller, or null when it is unknown or expired.</summary>
-public sealed class CallerAuthenticator(IParleyStore store, TimeProvider time)
+public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStore agentStore, TimeProvider time)
 {
     public async Task<ConsumerCaller?> AuthenticateConsumerAsync(string? token, CancellationToken cancellationToken)
     {
@@ -12,7 +12,7 @@ public sealed class CallerAuthenticator(IParleyStore store, TimeProvider time)
             return null;
         }
 
-        var session = await store.GetConsumerSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
+        var session = await consumerStore.GetConsumerSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
         return session is null || session.ExpiresAt <= time.GetUtcNow()
             ? null
             : new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt);
@@ -25,13 +25,13 @@ public sealed class CallerAuthenticator(IParleyStore store, TimeProvider time)
             return null;
         }
 
-        var session = await store.GetAgentSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
+        var session = await agentStore.GetAgentSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
         if (session is null || session.ExpiresAt <= time.GetUtcNow())
         {
             return null;
         }
 
-        var agent = await store.GetAgentAsync(session.AgentId, cancellationToken);
+        var agent = await agentStore.GetAgentAsync(session.AgentId, cancellationToken);
         return agent is null ? null : new AgentCaller(agent.Id, agent.TenantId, agent.Role, session.TokenHash);
     }
 }

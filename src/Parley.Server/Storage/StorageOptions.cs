@@ -34,6 +34,6 @@ public sealed class StorageOptions
     /// </summary>
     public int? Writers { get; set; }
 
-    /// <summary>The number of writers in effect.</summary>
-    public int WriterCount => Writers ?? (Provider == "postgres" ? 4 : 1);
+    /// <summary>The number of writers in effect (the provider's default is filled in when unset).</summary>
+    public int WriterCount => Writers ?? 1;
 }

@@ -2,10 +2,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
-using Parley.Storage;
+using Parley.Conversations;
 
-namespace Parley.Conversations;
+namespace Parley.Storage.Postgres;
 
 /// <summary>
 /// Fan-out across the nodes that share one PostgreSQL, through LISTEN/NOTIFY. Local connections
@@ -27,7 +29,7 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
 
     private readonly InProcessFanout _local = new();
     private readonly NpgsqlDataSource _dataSource;
-    private readonly IParleyStore _store;
+    private readonly SqlParleyStore _store;
     private readonly ILogger<PostgresFanout> _logger;
     private readonly string _node = Guid.NewGuid().ToString("N");
     private readonly Channel<string> _outgoing = Channel.CreateBounded<string>(
@@ -38,7 +40,7 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
     private Task _loops = Task.CompletedTask;
     private volatile bool _dropped;
 
-    public PostgresFanout(string connectionString, IParleyStore store, ILogger<PostgresFanout> logger)
+    public PostgresFanout(string connectionString, SqlParleyStore store, ILogger<PostgresFanout> logger)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
         _store = store;

@@ -1,0 +1,58 @@
+using Parley.Conversations;
+
+namespace Parley.Storage;
+
+/// <summary>Conversations: their lifecycle, owner, facts and retention.</summary>
+/// <remarks>
+/// Part of Parley's durable state, one role interface per aggregate; each database provider
+/// implements them all and passes the one storage suite. Methods throw
+/// <see cref="StorageUnavailableException"/> when the database cannot be reached or refuses
+/// writes (callers treat that as retryable). A completed write is durable.
+/// </remarks>
+public interface IConversationStore
+{
+    /// <summary>Stores a new conversation (its <see cref="Conversation.LastSeq"/> must be 0).</summary>
+    Task CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken);
+
+    /// <summary>A conversation by id, or null.</summary>
+    Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken);
+
+    /// <summary>A consumer's conversations, newest first.</summary>
+    Task<IReadOnlyList<Conversation>> ListConversationsByConsumerAsync(
+        Guid consumerId, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's conversations, optionally only those with <paramref name="status"/>, oldest first.</summary>
+    Task<IReadOnlyList<Conversation>> ListConversationsByTenantAsync(
+        Guid tenantId, ConversationStatus? status, int limit, CancellationToken cancellationToken);
+
+    /// <summary>A tenant's conversations that match every filter of <paramref name="search"/>, newest first.</summary>
+    Task<IReadOnlyList<Conversation>> SearchConversationsAsync(
+        Guid tenantId, ConversationSearch search, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens or closes a conversation. Returns false, changing nothing, when it already had that status.
+    /// Closing unassigns it.
+    /// </summary>
+    Task<bool> SetConversationStatusAsync(
+        Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a conversation, with its history, from one consumer to another (a mid-chat login).
+    /// Returns false, changing nothing, when it does not belong to <paramref name="fromConsumerId"/>.
+    /// </summary>
+    Task<bool> TransferConversationAsync(
+        Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Records the bot case a conversation is about.</summary>
+    Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a conversation's engagement attributes.</summary>
+    Task SetEngagementAttributesAsync(
+        Guid conversationId, EngagementAttributes attributes, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Retention: deletes up to <paramref name="limit"/> conversations closed before
+    /// <paramref name="closedBefore"/>, with their messages, receipts and login states. Returns how many.
+    /// </summary>
+    Task<int> DeleteClosedConversationsAsync(DateTimeOffset closedBefore, int limit, CancellationToken cancellationToken);
+}

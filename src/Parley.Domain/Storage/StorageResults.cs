@@ -1,0 +1,41 @@
+using Parley.Conversations;
+
+namespace Parley.Storage;
+
+/// <summary>An agent with open conversations and no live console connection, since <see cref="Since"/>.</summary>
+public sealed record AgentAway(Guid AgentId, Guid TenantId, DateTimeOffset Since);
+
+/// <summary>What became of an assignment.</summary>
+public enum AssignOutcome
+{
+    Assigned,
+
+    /// <summary>The conversation is closed, missing, or another agent has it.</summary>
+    Taken,
+
+    /// <summary>The agent already holds as many open conversations as their capacity (or is unknown).</summary>
+    AtCapacity,
+
+    /// <summary>No conversation is waiting in the agent's queues.</summary>
+    NoneWaiting,
+}
+
+/// <summary>The outcome of taking the next conversation, and which one it was when assigned.</summary>
+public sealed record TakeResult(AssignOutcome Outcome, Guid? ConversationId);
+
+/// <summary>One queue's figures. Waits are measured from <see cref="Conversation.QueuedAt"/>.</summary>
+public sealed record QueueStatistics(
+    Guid TenantId,
+    string Queue,
+    int Waiting,
+    DateTimeOffset? OldestQueuedAt,
+    int Responded,
+    double? AverageFirstResponseMilliseconds);
+
+/// <summary>The database cannot be reached or refuses writes. Retryable.</summary>
+public sealed class StorageUnavailableException(string message, Exception? inner = null)
+    : Exception(message, inner);
+
+/// <summary>A unique key is already taken.</summary>
+public sealed class DuplicateKeyException(string message, Exception? inner = null)
+    : Exception(message, inner);

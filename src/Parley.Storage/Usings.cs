@@ -1,0 +1,11 @@
+global using System.Data.Common;
+global using System.Text.Json;
+global using Microsoft.Extensions.Logging;
+global using Parley.Agents;
+global using Parley.Audit;
+global using Parley.Authentication;
+global using Parley.Bots;
+global using Parley.Consumers;
+global using Parley.Conversations;
+global using Parley.Routing;
+global using Parley.Tenants;
