@@ -78,6 +78,48 @@ public sealed class TokenCheckCliTests : IDisposable
         Assert.Contains(lines[2].GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "exp" && !c.GetProperty("ok").GetBoolean());
     }
 
+    /// <summary>A JWS over exactly these payload bytes (RFC 7515 signs any octets, not only JSON).</summary>
+    private string SignedBytes(byte[] payload)
+    {
+        var header = TestTokens.B64("{\"alg\":\"RS256\"}"u8.ToArray());
+        var body = TestTokens.B64(payload);
+        var signature = _brand.SignData(System.Text.Encoding.ASCII.GetBytes(header + "." + body), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return header + "." + body + "." + TestTokens.B64(signature);
+    }
+
+    [Theory]
+    [InlineData("It\u2019s a dangerous business, Frodo, going out your door.", "utf-8")]
+    [InlineData("[1,2,3]", "utf-8")]
+    [InlineData("", "utf-8")]
+    public async Task No_claims_verifies_the_signature_and_prints_any_text_payload(string payload, string encoding)
+    {
+        var (exit, output, _) = await RunAsync(null, "token", "check", "--keys", KeyFile(), "--no-claims", SignedBytes(System.Text.Encoding.UTF8.GetBytes(payload)));
+
+        Assert.Equal(0, exit);
+        var line = JsonDocument.Parse(output.Trim()).RootElement;
+        Assert.True(line.GetProperty("valid").GetBoolean());
+        Assert.Equal((payload, encoding), (line.GetProperty("payload").GetString(), line.GetProperty("payloadEncoding").GetString()));
+        Assert.Equal(JsonValueKind.Null, line.GetProperty("claims").ValueKind);
+    }
+
+    [Fact]
+    public async Task No_claims_prints_a_binary_payload_as_base64url_and_still_refuses_a_bad_signature()
+    {
+        byte[] bytes = [0xff, 0x00, 0xfe, 0x80];
+        var token = SignedBytes(bytes);
+        var (exit, output, _) = await RunAsync(null, "token", "check", "--keys", KeyFile(), "--no-claims", token);
+        Assert.Equal(0, exit);
+        var line = JsonDocument.Parse(output.Trim()).RootElement;
+        Assert.Equal((TestTokens.B64(bytes), "base64url"), (line.GetProperty("payload").GetString(), line.GetProperty("payloadEncoding").GetString()));
+
+        var forged = token[..(token.LastIndexOf('.') + 1)] + TestTokens.B64(new byte[256]);
+        (exit, output, _) = await RunAsync(null, "token", "check", "--keys", KeyFile(), "--no-claims", forged);
+        Assert.Equal(1, exit);
+        line = JsonDocument.Parse(output.Trim()).RootElement;
+        Assert.Equal("invalid_token", line.GetProperty("error").GetString());
+        Assert.False(line.TryGetProperty("payload", out _));
+    }
+
     [Fact]
     public async Task A_frozen_clock_makes_an_expired_token_valid_again()
     {

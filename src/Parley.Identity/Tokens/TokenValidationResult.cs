@@ -42,6 +42,13 @@ public sealed record TokenValidationResult
 
     /// <summary>The payload, when the signature verified (never shown unverified).</summary>
     public JsonElement? Claims { get; init; }
+
+    /// <summary>
+    /// With <see cref="TokenValidationSettings.SignatureOnly"/>: the verified payload's bytes
+    /// whatever they are (JWS signs any octets, RFC 7515 §3); <see cref="Claims"/> is set too when
+    /// they are a JSON object.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Payload { get; init; }
 }
 
 /// <summary>Who a valid token proves the visitor is.</summary>

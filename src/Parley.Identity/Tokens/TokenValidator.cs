@@ -25,7 +25,7 @@ public sealed class TokenValidator(TimeProvider time)
         try
         {
             var identity = await run.ValidateAsync(token, cancellationToken);
-            return new TokenValidationResult { Identity = identity, Checks = run.Checks, Header = run.Header, Claims = run.Claims };
+            return new TokenValidationResult { Identity = identity, Checks = run.Checks, Header = run.Header, Claims = run.Claims, Payload = run.SignedPayload };
         }
         catch (Refusal refusal)
         {
@@ -33,7 +33,7 @@ public sealed class TokenValidator(TimeProvider time)
             return new TokenValidationResult
             {
                 Error = refusal.Error, FailedCheck = refusal.Check, Description = refusal.Description,
-                Checks = run.Checks, Header = run.Header, Claims = run.Claims,
+                Checks = run.Checks, Header = run.Header, Claims = run.Claims, Payload = run.SignedPayload,
             };
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -85,6 +85,8 @@ public sealed class TokenValidator(TimeProvider time)
 
         public JsonElement? Claims { get; private set; }
 
+        public ReadOnlyMemory<byte>? SignedPayload { get; private set; }
+
         public bool Recording => settings.RecordPassedChecks;
 
         private void Pass(string check, string detail)
@@ -132,7 +134,7 @@ public sealed class TokenValidator(TimeProvider time)
 
             var payload = await VerifySignatureAsync(jws, cancellationToken);
             Claims = payload;
-            return settings.SignatureOnly ? null : CheckClaims(payload);
+            return settings.SignatureOnly ? null : CheckClaims(payload ?? throw Invalid("payload", "The payload is not a JSON object."));
         }
 
         private static JsonElement DecodeJson(ReadOnlySpan<char> segment, string check, string what)
@@ -208,7 +210,7 @@ public sealed class TokenValidator(TimeProvider time)
         }
 
         /// <summary>Verifies a compact JWS (exactly two dots) and returns its payload.</summary>
-        private async ValueTask<JsonElement> VerifySignatureAsync(string jws, CancellationToken cancellationToken)
+        private async ValueTask<JsonElement?> VerifySignatureAsync(string jws, CancellationToken cancellationToken)
         {
             var firstDot = jws.IndexOf('.', StringComparison.Ordinal);
             var secondDot = jws.IndexOf('.', firstDot + 1);
@@ -267,6 +269,13 @@ public sealed class TokenValidator(TimeProvider time)
             }
 
             Pass("signature", $"{alg}, verified{(kid is null ? "" : " with kid " + Clip(kid))}");
+            if (settings.SignatureOnly)
+            {
+                // Only the signature is checked: the payload is whatever was signed, JSON or not.
+                SignedPayload = payloadBytes;
+                return StrictJson.ParseObject(payloadBytes, out _);
+            }
+
             return StrictJson.ParseObject(payloadBytes, out var problem) ?? throw Invalid("payload", $"The payload {problem}.");
         }
 

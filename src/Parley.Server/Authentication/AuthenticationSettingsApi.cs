@@ -77,6 +77,7 @@ public static class AuthenticationSettingsApi
     {
         services.AddHttpClient(AuthenticationSettingsResolver.HttpClientName);
         services.AddSingleton<AuthenticationSettingsResolver>();
+        services.AddSingleton<VisitorSignIn>();
         services.AddSingleton<LoginLinks>();
         services.AddSingleton<MidChatLogin>();
         services.AddSingleton<AuthenticationExpiry>();

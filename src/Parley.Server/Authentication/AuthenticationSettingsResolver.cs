@@ -114,7 +114,7 @@ public sealed partial class AuthenticationSettingsResolver(
     {
         if (settings.Flow != AuthenticationFlow.Code || settings.ProtectedClientSecret is null)
         {
-            return VisitorLogin.Refused(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
+            return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "flow", "These authentication settings are not set up for the code flow (flow \"code\" and a client secret).");
         }
 
         var keys = KeySource(settings);
@@ -127,12 +127,12 @@ public sealed partial class AuthenticationSettingsResolver(
         }
         catch (KeySourceUnavailableException unavailable)
         {
-            return VisitorLogin.Refused(OAuthErrors.TemporarilyUnavailable, "discovery", unavailable.Message);
+            return SignInRefusal.Result(OAuthErrors.TemporarilyUnavailable, "discovery", unavailable.Message);
         }
 
         if (tokenEndpoint is null)
         {
-            return VisitorLogin.Refused(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
+            return SignInRefusal.Result(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
         }
 
         var client = new Identity.CodeFlow.CodeExchangeClient(httpClients.CreateClient(HttpClientName), validator, KeySourceOptions);

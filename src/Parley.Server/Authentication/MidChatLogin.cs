@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Parley.Bots;
 using Parley.Conversations;
 using Parley.Identity.Keys;
@@ -43,7 +42,7 @@ public sealed record ConversationAuthenticated(string VisitorToken, Guid Consume
 /// </remarks>
 public sealed partial class MidChatLogin(
     IDeploymentStore deploymentStore, IConsumerStore consumerStore, IConversationStore conversationStore, ILoginStateStore loginStateStore,
-    IAuthenticationSettingsStore settingsStore,
+    VisitorSignIn signIn,
     ConversationService conversations,
     BotResponder bots,
     Routing.Router router,
@@ -52,7 +51,6 @@ public sealed partial class MidChatLogin(
     AuthenticationSettingsResolver resolver,
     TokenValidator validator,
     TimeProvider time,
-    IOptions<ParleyOptions> options,
     Audit.AuditLog audit,
     ILogger<MidChatLogin> logger)
 {
@@ -72,14 +70,14 @@ public sealed partial class MidChatLogin(
         }
 
         var deployment = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
-        var settings = await VisitorLogin.SettingsOfAsync(deployment, settingsStore, cancellationToken);
+        var settings = await signIn.SettingsOfAsync(deployment, cancellationToken);
         var result = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
         if (!result.IsValid)
         {
             LogRefused(logger, conversationId, result.Error!, result.FailedCheck!);
             await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
                 reason: result.FailedCheck, detail: result.Error);
-            throw VisitorLogin.Refusal(result);
+            throw SignInRefusal.Of(result);
         }
 
         var identity = result.Identity!;
@@ -98,12 +96,12 @@ public sealed partial class MidChatLogin(
                 LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
                 await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
                     identity.Subject, "subject", "the conversation belongs to another logged-in customer");
-                throw VisitorLogin.Refusal(VisitorLogin.Refused(OAuthErrors.InvalidGrant, "subject",
+                throw SignInRefusal.Of(SignInRefusal.Result(OAuthErrors.InvalidGrant, "subject",
                     "This conversation belongs to another logged-in customer; the login was not applied to it."));
             }
         }
 
-        var (_, token, session) = await VisitorLogin.SignInAsync(identity, deployment, settings, consumerStore, time, options.Value, cancellationToken);
+        var (_, token, session, _) = await signIn.SignInAsync(identity, deployment, settings, cancellationToken);
         await writer.AppendAsync(conversation.TenantId, new NewMessage(
             conversationId, MessageKind.Event, ParticipantRole.System, null, null, "authentication.upgraded", time.GetUtcNow(),
             new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }.ToJsonString()), cancellationToken);
@@ -125,7 +123,7 @@ public sealed partial class MidChatLogin(
         var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
         if (given != 1)
         {
-            return VisitorLogin.Refused(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
+            return SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
         }
 
         LoginState? state = null;
@@ -134,13 +132,13 @@ public sealed partial class MidChatLogin(
             state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
             if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
             {
-                return VisitorLogin.Refused(OAuthErrors.InvalidGrant, "state",
+                return SignInRefusal.Result(OAuthErrors.InvalidGrant, "state",
                     "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link.");
             }
         }
         else if (request.Jwt is null)
         {
-            return VisitorLogin.Refused(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
+            return SignInRefusal.Result(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
         }
 
         if (request.Code is { } code)
@@ -152,7 +150,7 @@ public sealed partial class MidChatLogin(
         {
             if (settings.ProtectedSecurityKey is not { } protectedKey)
             {
-                return VisitorLogin.Refused(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
+                return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
             }
 
             // The custom login page signs (HS256) the identity it verified together with the login's

@@ -170,10 +170,30 @@ internal static class TokenCheckCommand
             if (verdict.Header is { } header) { header.WriteTo(json); } else { json.WriteNullValue(); }
             json.WritePropertyName("claims");
             if (verdict.Claims is { } claims) { claims.WriteTo(json); } else { json.WriteNullValue(); }
+            if (verdict.Payload is { } payload)
+            {
+                // --no-claims: the verified payload whatever it is, as text when it is UTF-8, else base64url.
+                var text = Utf8OrNull(payload.Span);
+                json.WriteString("payload", text ?? Identity.Jose.Base64Url.Encode(payload.Span));
+                json.WriteString("payloadEncoding", text is null ? "base64url" : "utf-8");
+            }
+
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string? Utf8OrNull(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider

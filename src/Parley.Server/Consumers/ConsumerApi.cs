@@ -19,7 +19,8 @@ public sealed record CreateSessionRequest(
     string? Code = null,
     string? State = null,
     string? RedirectUri = null,
-    string? CodeVerifier = null);
+    string? CodeVerifier = null,
+    string? Assertion = null);
 
 
 /// <summary>
@@ -60,7 +61,8 @@ public static class ConsumerApi
     private static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ProblemHttpResult>> CreateSessionAsync(
         CreateSessionRequest request,
         HttpContext context,
-        IDeploymentStore deploymentStore, IConsumerStore consumerStore, IAuthenticationSettingsStore settingsStore, ILoginStateStore loginStateStore,
+        IDeploymentStore deploymentStore, IConsumerStore consumerStore,
+        VisitorSignIn signIn,
         CallerAuthenticator authenticator,
         DeploymentSessionLimiter deploymentLimiter,
         ConversationService conversations,
@@ -85,9 +87,24 @@ public static class ConsumerApi
             return AbuseLimits.RateLimited(context, TimeSpan.FromMinutes(1));
         }
 
-        if (request.Jwt is not null || request.Code is not null)
+        if (request.Jwt is not null || request.Code is not null || request.Assertion is not null)
         {
-            return await VisitorLogin.AuthenticateAsync(request, deployment, context, consumerStore, settingsStore, loginStateStore, conversations, time, options, cancellationToken);
+            var signedIn = await signIn.PreChatAsync(deployment,
+                new PreChatProof(request.Jwt, request.Code, request.State, request.RedirectUri, request.CodeVerifier, request.Assertion), cancellationToken);
+            var mine = await conversations.ListForConsumerAsync(signedIn.Caller, cancellationToken);
+            var show = OpenOn(mine, deployment.Id);
+            if (show is null
+                && await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } device
+                && device.DeploymentId == deployment.Id
+                && await consumerStore.GetConsumerAsync(device.ConsumerId, cancellationToken) is { IsAuthenticated: false })
+            {
+                // No authenticated conversation to continue: the device's anonymous one stays on the page,
+                // still anonymous and not associated with the logged-in customer.
+                show = OpenOn(await conversations.ListForConsumerAsync(device, cancellationToken), deployment.Id);
+            }
+
+            return TypedResults.Created("/api/v1/consumer/conversations", new SessionResponse(
+                signedIn.VisitorToken, signedIn.Consumer.Id, true, signedIn.Caller.SessionExpiresAt, mine.Select(c => c.ToConsumerView()).ToList(), show));
         }
 
         if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing

@@ -23,7 +23,7 @@ public sealed class ConversationService(
     public async Task<Conversation> GetAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
         EnsureSessionLasts(caller);
-        var conversation = await Storage(() => conversationStore.GetConversationAsync(conversationId, cancellationToken));
+        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken);
         var visible = conversation is not null && caller switch
         {
             ConsumerCaller consumer => conversation.ConsumerId == consumer.ConsumerId,
@@ -46,23 +46,23 @@ public sealed class ConversationService(
     }
 
     public Task<IReadOnlyList<Conversation>> ListForConsumerAsync(ConsumerCaller consumer, CancellationToken cancellationToken) =>
-        Storage(() => conversationStore.ListConversationsByConsumerAsync(consumer.ConsumerId, cancellationToken));
+        conversationStore.ListConversationsByConsumerAsync(consumer.ConsumerId, cancellationToken);
 
     public Task<IReadOnlyList<Conversation>> ListForAgentAsync(
         AgentCaller agent, ConversationStatus? status, int limit, CancellationToken cancellationToken) =>
-        Storage(() => conversationStore.ListConversationsByTenantAsync(agent.TenantId, status, limit, cancellationToken));
+        conversationStore.ListConversationsByTenantAsync(agent.TenantId, status, limit, cancellationToken);
 
     public async Task<IReadOnlyList<Message>> HistoryAsync(
         Caller caller, Guid conversationId, long afterSeq, int limit, CancellationToken cancellationToken)
     {
         await GetAsync(caller, conversationId, cancellationToken);
-        return await Storage(() => messageStore.GetMessagesAsync(conversationId, Math.Max(0, afterSeq), Math.Clamp(limit, 1, 200), cancellationToken));
+        return await messageStore.GetMessagesAsync(conversationId, Math.Max(0, afterSeq), Math.Clamp(limit, 1, 200), cancellationToken);
     }
 
     public async Task<IReadOnlyList<Receipt>> ReceiptsAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
         await GetAsync(caller, conversationId, cancellationToken);
-        return await Storage(() => messageStore.GetReceiptsAsync(conversationId, cancellationToken));
+        return await messageStore.GetReceiptsAsync(conversationId, cancellationToken);
     }
 
     /// <summary>
@@ -85,29 +85,29 @@ public sealed class ConversationService(
                 return existing;
             }
 
-            await Storage(() => Done(conversationStore.SetEngagementAttributesAsync(existing.Id, engagement, now, cancellationToken)));
+            await conversationStore.SetEngagementAttributesAsync(existing.Id, engagement, now, cancellationToken);
             await router.TryRerouteAsync(existing.Id);
             return existing with { Attributes = engagement, UpdatedAt = now };
         }
 
-        var owner = await Storage(() => consumerStore.GetConsumerAsync(consumer.ConsumerId, cancellationToken));
+        var owner = await consumerStore.GetConsumerAsync(consumer.ConsumerId, cancellationToken);
         var conversation = new Conversation(
             Guid.NewGuid(), consumer.TenantId, consumer.DeploymentId, consumer.ConsumerId, ConversationStatus.Open,
             null, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null, Authenticated: owner?.IsAuthenticated == true);
-        if (await Storage(() => bots.BotOfAsync(consumer.DeploymentId, cancellationToken)) is null)
+        if (await bots.BotOfAsync(consumer.DeploymentId, cancellationToken) is null)
         {
-            conversation = await Storage(() => router.PlaceAsync(conversation, cancellationToken));
+            conversation = await router.PlaceAsync(conversation, cancellationToken);
         }
 
-        await Storage(() => Done(conversationStore.CreateConversationAsync(conversation, cancellationToken)));
+        await conversationStore.CreateConversationAsync(conversation, cancellationToken);
         fanout.Publish(new ConversationChanged(conversation));
         if (conversation.Queue is not null)
         {
             await assigner.TryAssignWaitingAsync(conversation.TenantId);
         }
 
-        return await Storage(() => bots.GreetAsync(conversation, cancellationToken))
-            ? await Storage(() => conversationStore.GetConversationAsync(conversation.Id, cancellationToken)) ?? conversation
+        return await bots.GreetAsync(conversation, cancellationToken)
+            ? await conversationStore.GetConversationAsync(conversation.Id, cancellationToken) ?? conversation
             : conversation;
     }
 
@@ -196,8 +196,8 @@ public sealed class ConversationService(
         var conversation = await GetAsync(caller, conversationId, cancellationToken);
         var delivered = Math.Clamp(deliveredSeq, 0, conversation.LastSeq);
         var read = Math.Clamp(readSeq, 0, conversation.LastSeq);
-        var receipt = await Storage(() => messageStore.UpsertReceiptAsync(
-            new Receipt(conversationId, caller.ParticipantId, caller.Role, delivered, read, time.GetUtcNow()), cancellationToken));
+        var receipt = await messageStore.UpsertReceiptAsync(
+            new Receipt(conversationId, caller.ParticipantId, caller.Role, delivered, read, time.GetUtcNow()), cancellationToken);
         fanout.Publish(new ReceiptChanged(conversation.TenantId, receipt));
         return receipt;
     }
@@ -225,14 +225,14 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed.", StatusCodes.Status409Conflict);
         }
 
-        var me = await Storage(() => agentStore.GetAgentAsync(agent.AgentId, cancellationToken))
+        var me = await agentStore.GetAgentAsync(agent.AgentId, cancellationToken)
             ?? throw new ParleyException(ErrorCodes.Unauthorized, "The agent no longer exists.", StatusCodes.Status401Unauthorized);
         if (me.Role != Agents.AgentRole.Admin && !me.Serves(conversation.Queue))
         {
             throw new ParleyException(ErrorCodes.NotInQueue, "This conversation is in a queue you do not serve.", StatusCodes.Status403Forbidden);
         }
 
-        return await Storage(() => routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)) switch
+        return await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken) switch
         {
             AssignOutcome.Assigned => await PublishChangedAsync(conversationId, cancellationToken),
             AssignOutcome.AtCapacity => throw CapacityReached(me.Capacity),
@@ -246,12 +246,12 @@ public sealed class ConversationService(
     /// </summary>
     public async Task<Conversation?> TakeNextAsync(AgentCaller agent, CancellationToken cancellationToken)
     {
-        var taken = await Storage(() => routingStore.TakeNextConversationAsync(agent.AgentId, time.GetUtcNow(), cancellationToken));
+        var taken = await routingStore.TakeNextConversationAsync(agent.AgentId, time.GetUtcNow(), cancellationToken);
         return taken.Outcome switch
         {
             AssignOutcome.Assigned => await PublishChangedAsync(taken.ConversationId!.Value, cancellationToken),
             AssignOutcome.AtCapacity => throw CapacityReached(
-                (await Storage(() => agentStore.GetAgentAsync(agent.AgentId, cancellationToken)))?.Capacity ?? 0),
+                (await agentStore.GetAgentAsync(agent.AgentId, cancellationToken))?.Capacity ?? 0),
             _ => null,
         };
     }
@@ -259,8 +259,8 @@ public sealed class ConversationService(
     /// <summary>The conversations waiting in the agent's queues, in the order they would be taken.</summary>
     public async Task<IReadOnlyList<Conversation>> WaitingForAsync(AgentCaller agent, int limit, CancellationToken cancellationToken)
     {
-        var me = await Storage(() => agentStore.GetAgentAsync(agent.AgentId, cancellationToken));
-        return me is null ? [] : await Storage(() => routingStore.ListWaitingConversationsAsync(agent.TenantId, me.Queues, limit, cancellationToken));
+        var me = await agentStore.GetAgentAsync(agent.AgentId, cancellationToken);
+        return me is null ? [] : await routingStore.ListWaitingConversationsAsync(agent.TenantId, me.Queues, limit, cancellationToken);
     }
 
     private static ParleyException CapacityReached(int capacity) =>
@@ -275,7 +275,7 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.NotAssigned, "Another agent has this conversation.", StatusCodes.Status409Conflict);
         }
 
-        if (await Storage(() => conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), cancellationToken)))
+        if (await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), cancellationToken))
         {
             await RecordEventAsync(caller, conversation, eventName, cancellationToken);
             var closed = await PublishChangedAsync(conversationId, cancellationToken);
@@ -301,11 +301,11 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.InvalidRequest, "Another conversation is open; one conversation is shown per page.", StatusCodes.Status409Conflict);
         }
 
-        if (await Storage(() => conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), cancellationToken)))
+        if (await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), cancellationToken))
         {
             // An agent who resumes takes it if they have room; otherwise it waits in its queue, routed on today's facts.
             if (caller is not AgentCaller agent
-                || await Storage(() => routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken)) != AssignOutcome.Assigned)
+                || await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken) != AssignOutcome.Assigned)
             {
                 await router.TryRerouteAsync(conversationId);
                 await assigner.TryAssignWaitingAsync(conversation.TenantId);
@@ -325,7 +325,7 @@ public sealed class ConversationService(
     public async Task ClearHistoryAsync(ConsumerCaller consumer, Guid conversationId, CancellationToken cancellationToken)
     {
         await CloseAsync(consumer, conversationId, cancellationToken, "conversation.cleared");
-        await Storage(() => consumerStore.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken));
+        await consumerStore.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken);
         await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.HistoryCleared, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId, conversationId,
             detail: "the conversation was ended and this device unlinked");
     }
@@ -338,7 +338,7 @@ public sealed class ConversationService(
 
     private async Task<Conversation> PublishChangedAsync(Guid conversationId, CancellationToken cancellationToken)
     {
-        var changed = await Storage(() => conversationStore.GetConversationAsync(conversationId, cancellationToken))
+        var changed = await conversationStore.GetConversationAsync(conversationId, cancellationToken)
             ?? throw ParleyException.NotFound("The conversation");
         fanout.Publish(new ConversationChanged(changed));
         return changed;
@@ -356,22 +356,4 @@ public sealed class ConversationService(
             : new EngagementAttributes(attributes.ToDictionary());
     }
 
-    private static async Task<bool> Done(Task task)
-    {
-        await task;
-        return true;
-    }
-
-    /// <summary>Runs a storage call, reporting an unavailable database as a retryable error.</summary>
-    private static async Task<T> Storage<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (StorageUnavailableException)
-        {
-            throw ParleyException.StorageUnavailable();
-        }
-    }
 }

@@ -13,6 +13,12 @@ public sealed class ParleyException(string code, string message, int status = St
 
     public bool Retryable { get; } = retryable;
 
+    /// <summary>
+    /// For a refused login: the OAuth check that failed (<c>signature</c>, <c>aud</c>, <c>state</c>, …).
+    /// REST adds it, with <c>error</c> and <c>error_description</c>, to the problem details.
+    /// </summary>
+    public string? FailedCheck { get; init; }
+
     public static ParleyException NotFound(string what) =>
         new(ErrorCodes.NotFound, $"{what} was not found.", StatusCodes.Status404NotFound);
 

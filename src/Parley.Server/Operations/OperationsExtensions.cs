@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Parley.Conversations;
 using Parley.Storage;
 
@@ -38,36 +39,43 @@ internal sealed partial class ParleyExceptionHandler(IProblemDetailsService prob
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        var (status, code, detail) = exception switch
+        var (status, code, detail, retryable) = exception switch
         {
-            ParleyException parley => (parley.Status, parley.Code, parley.Message),
-            StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "The database is unavailable. Try again."),
-            BadHttpRequestException bad => (bad.StatusCode, ErrorCodes.InvalidRequest, "The request is malformed."),
-            _ => (StatusCodes.Status500InternalServerError, "server_error", "An unexpected error occurred."),
+            ParleyException parley => (parley.Status, parley.Code, parley.Message, parley.Retryable),
+            StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "The database is unavailable. Try again.", true),
+            BadHttpRequestException bad => (bad.StatusCode, ErrorCodes.InvalidRequest, "The request is malformed.", false),
+            _ => (StatusCodes.Status500InternalServerError, "server_error", "An unexpected error occurred.", false),
         };
         if (status >= 500 && exception is not ParleyException and not StorageUnavailableException)
         {
             LogUnhandled(logger, exception);
         }
 
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        var problem = new ProblemDetails { Status = status, Title = code, Detail = detail, Extensions = { ["code"] = code } };
+        if (retryable)
+        {
+            problem.Extensions["retryable"] = true;
+        }
+
+        if ((retryable || status == StatusCodes.Status503ServiceUnavailable) && !context.Response.Headers.ContainsKey("Retry-After"))
         {
             context.Response.Headers.RetryAfter = "2";
         }
 
-        context.Response.StatusCode = status;
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        if (exception is ParleyException { FailedCheck: { } check })
         {
-            HttpContext = context,
-            Exception = exception,
-            ProblemDetails =
+            // A refused login, in OAuth's words too (RFC 6749 §5.2), with the check that failed.
+            problem.Extensions["error"] = code;
+            problem.Extensions["error_description"] = detail;
+            problem.Extensions["failedCheck"] = check;
+            if (status == StatusCodes.Status401Unauthorized)
             {
-                Status = status,
-                Title = code,
-                Detail = detail,
-                Extensions = { ["code"] = code },
-            },
-        });
+                context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{code}\", error_description=\"{detail.Replace("\"", "'", StringComparison.Ordinal)}\"";
+            }
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, Exception = exception, ProblemDetails = problem });
     }
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Error, Message = "Unhandled error")]

@@ -94,28 +94,29 @@ internal sealed partial class FrameDispatcher(
         {
             await HandleAsync(connection, frame, cancellationToken);
         }
-        catch (ParleyException exception)
+        catch (Exception exception) when (Refusal(exception) is { } refusal)
         {
-            connection.Send(ErrorFor(frame, exception));
+            connection.Send(ErrorFor(frame, refusal));
         }
     }
 
     private async Task HandleAsync(RealtimeConnection connection, InboundFrame frame, CancellationToken cancellationToken)
     {
-        if (frame is PingFrame)
-        {
-            connection.Send(new PongFrame { RequestId = frame.RequestId });
-            return;
-        }
-
         if (frame is AuthFrame auth)
         {
             await AuthenticateAsync(connection, auth, cancellationToken);
             return;
         }
 
+        // Every other frame, ping included, needs an authenticated connection (docs/protocol.md).
         var caller = connection.Caller
             ?? throw new ParleyException(ErrorCodes.Unauthorized, "Send an \"auth\" frame first.", StatusCodes.Status401Unauthorized);
+        if (frame is PingFrame)
+        {
+            connection.Send(new PongFrame { RequestId = frame.RequestId });
+            return;
+        }
+
         switch (frame)
         {
             case StartConversationFrame start when caller is ConsumerCaller consumer:
@@ -185,21 +186,16 @@ internal sealed partial class FrameDispatcher(
             throw ParleyException.Invalid("This connection is already authenticated.");
         }
 
-        Caller? caller;
-        try
-        {
-            caller = role == ParticipantRole.Consumer
-                ? await authenticator.AuthenticateConsumerAsync(auth.Token, cancellationToken) is { } consumer && consumer.DeploymentId == deploymentId ? consumer : null
-                : await authenticator.AuthenticateAgentAsync(auth.Token, cancellationToken);
-        }
-        catch (Storage.StorageUnavailableException)
-        {
-            throw ParleyException.StorageUnavailable();
-        }
+        var check = role == ParticipantRole.Consumer ? await authenticator.CheckConsumerAsync(auth.Token, cancellationToken) : default;
+        var caller = role == ParticipantRole.Consumer
+            ? check.Caller is { } consumer && consumer.DeploymentId == deploymentId ? consumer : null
+            : (Caller?)await authenticator.AuthenticateAgentAsync(auth.Token, cancellationToken);
 
         if (caller is null)
         {
-            connection.Send(new ErrorFrame(ErrorCodes.Unauthorized, "The token is unknown, expired, or for another deployment.", false) { RequestId = auth.RequestId });
+            connection.Send(check.Ended
+                ? new ErrorFrame(ErrorCodes.AuthenticationExpired, "This device's session has ended; log in again (or start a new visitor session).", false) { RequestId = auth.RequestId }
+                : new ErrorFrame(ErrorCodes.Unauthorized, "The token is unknown, expired, or for another deployment.", false) { RequestId = auth.RequestId });
             connection.Close(WebSocketCloseStatus.PolicyViolation, "unauthorized");
             return;
         }
@@ -236,9 +232,9 @@ internal sealed partial class FrameDispatcher(
                 RequestId = send.RequestId,
             });
         }
-        catch (ParleyException exception)
+        catch (Exception exception) when (Refusal(exception) is { } refusal)
         {
-            connection.Send(ErrorFor(send, exception));
+            connection.Send(ErrorFor(send, refusal));
         }
         catch (Exception exception)
         {
@@ -286,6 +282,17 @@ internal sealed partial class FrameDispatcher(
         _sessionEnd?.Dispose();
         _inFlight.Dispose();
     }
+
+    /// <summary>
+    /// The one place this surface translates failures: an expected refusal keeps its code; an
+    /// unavailable database is a retryable <c>storage_unavailable</c>. Anything else is unexpected.
+    /// </summary>
+    private static ParleyException? Refusal(Exception exception) => exception switch
+    {
+        ParleyException parley => parley,
+        Storage.StorageUnavailableException => ParleyException.StorageUnavailable(),
+        _ => null,
+    };
 
     private static ErrorFrame ErrorFor(InboundFrame frame, ParleyException exception) =>
         new(exception.Code, exception.Message, exception.Retryable)

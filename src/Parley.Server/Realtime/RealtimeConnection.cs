@@ -227,7 +227,10 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         }
     }
 
-    /// <summary>The frame, or null with an error frame saying what is wrong with it.</summary>
+    /// <summary>
+    /// The frame, or null with an error frame saying what is wrong with it. The error echoes the
+    /// frame's <c>requestId</c> whenever one can be read, so a client can match it to its request.
+    /// </summary>
     internal static InboundFrame? Parse(ReadOnlySpan<byte> json, out ErrorFrame? error)
     {
         error = null;
@@ -243,13 +246,14 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         }
         catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException)
         {
-            error = FrameTypeOf(json) switch
+            var (type, requestId) = HeaderOf(json);
+            error = type switch
             {
                 null => new ErrorFrame(ErrorCodes.InvalidFrame, "A frame is a JSON object with a string \"type\".", false),
-                var type when !InboundFrame.Types.Contains(type) =>
+                _ when !InboundFrame.Types.Contains(type) =>
                     new ErrorFrame(ErrorCodes.UnknownFrameType, $"Unknown frame type \"{Truncate(type)}\".", false),
-                var type => new ErrorFrame(ErrorCodes.InvalidFrame, $"Invalid \"{type}\" frame: {Describe(exception)}", false),
-            };
+                _ => new ErrorFrame(ErrorCodes.InvalidFrame, $"Invalid \"{type}\" frame: {Describe(exception)}", false),
+            } with { RequestId = requestId };
             return null;
         }
     }
@@ -261,37 +265,54 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
 
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 
-    /// <summary>The top-level "type" string of a JSON object, or null when there is none or the JSON is malformed.</summary>
-    private static string? FrameTypeOf(ReadOnlySpan<byte> json)
+    /// <summary>
+    /// The top-level string members "type" and "requestId" of a JSON object (each null when absent,
+    /// not a string, or too long to echo), read as far as the JSON is well formed.
+    /// </summary>
+    private static (string? Type, string? RequestId) HeaderOf(ReadOnlySpan<byte> json)
     {
+        string? type = null, requestId = null;
         try
         {
             var reader = new Utf8JsonReader(json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return null;
+                return (null, null);
             }
 
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            while ((type is null || requestId is null) && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var isType = reader.ValueTextEquals("type"u8);
+                var isRequestId = reader.ValueTextEquals("requestId"u8);
                 reader.Read();
-                if (isType)
+                if ((isType || isRequestId) && reader.TokenType == JsonTokenType.String)
                 {
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    var value = reader.GetString();
+                    if (isType)
+                    {
+                        type ??= value;
+                    }
+                    else if (value is { Length: <= MaxEchoedRequestId })
+                    {
+                        requestId ??= value;
+                    }
                 }
-
-                reader.Skip();
+                else
+                {
+                    reader.Skip();
+                }
             }
-
-            return null;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
-            // Malformed JSON, or a "type" that is not valid UTF-8 (found by FrameFuzzTests).
-            return null;
+            // Malformed JSON, or a string that is not valid UTF-8 (found by FrameFuzzTests): what was read stands.
         }
+
+        return (type, requestId);
     }
+
+    /// <summary>A longer requestId in a malformed frame is not echoed (a valid frame's always is).</summary>
+    private const int MaxEchoedRequestId = 200;
 
     public void Dispose() => _aborted.Dispose();
 

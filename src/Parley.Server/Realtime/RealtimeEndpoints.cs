@@ -62,7 +62,14 @@ public static partial class RealtimeEndpoints
         Caller? caller = null;
         if (CallerAuthenticationHandler.BearerToken(context.Request) is { } token)
         {
-            caller = await authenticator.AuthenticateConsumerAsync(token, context.RequestAborted);
+            var check = await authenticator.CheckConsumerAsync(token, context.RequestAborted);
+            if (check.Ended)
+            {
+                await Problem(context, StatusCodes.Status401Unauthorized, ErrorCodes.AuthenticationExpired, "This device's session has ended; log in again (or start a new visitor session).");
+                return;
+            }
+
+            caller = check.Caller;
             if (caller is not ConsumerCaller consumer || consumer.DeploymentId != deploymentId)
             {
                 await Problem(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "The visitor token is unknown, expired, or for another deployment.");

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Parley.Conversations;
 
 namespace Parley.Security;
 
@@ -37,7 +38,7 @@ public sealed class CallerAuthenticationHandler(
             if (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && !HttpMethods.IsOptions(Request.Method)
                 && !Messenger.MessengerOrigins.IsSameOrigin(Request, Request.Headers.Origin.ToString()))
             {
-                return AuthenticateResult.Fail("A cookie-authenticated change must come from Parley's own origin.");
+                return Refuse(ErrorCodes.Unauthorized, "A cookie-authenticated change must come from Parley's own origin.");
             }
 
             token = cookie;
@@ -50,13 +51,27 @@ public sealed class CallerAuthenticationHandler(
 
         // A database outage propagates (StorageUnavailableException → 503 with Retry-After from the
         // exception handler): the caller is not unauthorised, Parley just cannot tell right now.
-        var caller = Scheme.Name == CallerSchemes.Consumer
-            ? (Caller?)await authenticator.AuthenticateConsumerAsync(token, Context.RequestAborted)
-            : await authenticator.AuthenticateAgentAsync(token, Context.RequestAborted);
+        Caller? caller;
+        if (Scheme.Name == CallerSchemes.Consumer)
+        {
+            var check = await authenticator.CheckConsumerAsync(token, Context.RequestAborted);
+            if (check.Ended)
+            {
+                return Refuse(ErrorCodes.AuthenticationExpired, "This device's session has ended; log in again (or start a new visitor session).");
+            }
+
+            caller = check.Caller;
+        }
+        else
+        {
+            caller = await authenticator.AuthenticateAgentAsync(token, Context.RequestAborted);
+        }
 
         if (caller is null)
         {
-            return AuthenticateResult.Fail("The token is unknown or expired.");
+            return Refuse(ErrorCodes.Unauthorized, Scheme.Name == CallerSchemes.Consumer
+                ? "The visitor token is unknown or expired (this route takes a visitor token)."
+                : "The agent token is unknown or expired (this route takes an agent token).");
         }
 
         Context.Items[typeof(Caller)] = caller;
@@ -69,6 +84,49 @@ public sealed class CallerAuthenticationHandler(
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    /// <summary>
+    /// 401 as RFC 6750 §3 says: a bare <c>Bearer</c> challenge when no token came, otherwise
+    /// <c>invalid_token</c> with what was wrong; the body is problem details with a stable code.
+    /// </summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var refusal = Context.Items[typeof(Refusal)] as Refusal;
+        Response.Headers.WWWAuthenticate = refusal is null
+            ? "Bearer"
+            : $"Bearer error=\"invalid_token\", error_description=\"{refusal.Description}\"";
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, refusal?.Code ?? ErrorCodes.Unauthorized,
+            refusal?.Description ?? (Scheme.Name == CallerSchemes.Consumer
+                ? "This route needs a visitor token: Authorization: Bearer pvt_…"
+                : "This route needs an agent token: Authorization: Bearer pat_… (or the workspace's cookie)."));
+    }
+
+    /// <summary>403 with <c>insufficient_scope</c> (RFC 6750 §3.1): the caller is known but may not do this.</summary>
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer error=\"insufficient_scope\"";
+        await WriteProblemAsync(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden,
+            Scheme.Name == CallerSchemes.Consumer ? "This route is not available to visitors." : "Only the tenant's admins may do this.");
+    }
+
+    private AuthenticateResult Refuse(string code, string description)
+    {
+        Context.Items[typeof(Refusal)] = new Refusal(code, description);
+        return AuthenticateResult.Fail(description);
+    }
+
+    private async Task WriteProblemAsync(int status, string code, string detail)
+    {
+        Response.StatusCode = status;
+        var problems = Context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = { Status = status, Title = code, Detail = detail, Extensions = { ["code"] = code } },
+        });
+    }
+
+    private sealed record Refusal(string Code, string Description);
 
     public static string? BearerToken(HttpRequest request)
     {

@@ -2,20 +2,30 @@ using Parley.Storage;
 
 namespace Parley.Security;
 
+/// <summary>What a visitor token is: a live session's caller, an ended session, or nothing Parley knows.</summary>
+public readonly record struct ConsumerCheck(ConsumerCaller? Caller, bool Ended);
+
 /// <summary>Turns a visitor or agent bearer token into a caller, or null when it is unknown or expired.</summary>
 public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStore agentStore, TimeProvider time)
 {
-    public async Task<ConsumerCaller?> AuthenticateConsumerAsync(string? token, CancellationToken cancellationToken)
+    public async Task<ConsumerCaller?> AuthenticateConsumerAsync(string? token, CancellationToken cancellationToken) =>
+        (await CheckConsumerAsync(token, cancellationToken)).Caller;
+
+    /// <summary>
+    /// The visitor token's caller; or none, with <see cref="ConsumerCheck.Ended"/> when the token
+    /// is a device session that has ended (its login expired), as opposed to one never issued or unlinked.
+    /// </summary>
+    public async Task<ConsumerCheck> CheckConsumerAsync(string? token, CancellationToken cancellationToken)
     {
         if (!OpaqueToken.HasShape(token, OpaqueToken.VisitorPrefix))
         {
-            return null;
+            return default;
         }
 
         var session = await consumerStore.GetConsumerSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
-        return session is null || session.ExpiresAt <= time.GetUtcNow()
-            ? null
-            : new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt);
+        return session is null ? default
+            : session.ExpiresAt <= time.GetUtcNow() ? new ConsumerCheck(null, Ended: true)
+            : new ConsumerCheck(new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt), Ended: false);
     }
 
     public async Task<AgentCaller?> AuthenticateAgentAsync(string? token, CancellationToken cancellationToken)
