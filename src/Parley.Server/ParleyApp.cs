@@ -55,6 +55,7 @@ public static class ParleyApp
         app.MapRealtime();
         app.MapConsumerApi();
         app.MapAgentApi();
+        app.MapAgentQueueApi();
         app.MapAuthenticationSettingsApi();
         app.MapVisitorLogin();
         app.MapMidChatLogin();

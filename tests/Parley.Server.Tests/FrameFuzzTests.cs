@@ -26,14 +26,14 @@ public sealed class FrameFuzzTests
     /// <summary>Exactly one of a frame and an error, and no exception.</summary>
     private static bool Answered(byte[] bytes)
     {
-        var frame = RealtimeConnection.Parse(bytes, out var error);
+        var frame = FrameReader.Parse(bytes, out var error);
         return (frame is null) != (error is null) && (error is null || error.Message.Length > 0);
     }
 
     [Fact]
     public void Every_valid_frame_the_mutations_start_from_parses()
     {
-        Assert.All(Valid, json => Assert.NotNull(RealtimeConnection.Parse(Encoding.UTF8.GetBytes(json), out _)));
+        Assert.All(Valid, json => Assert.NotNull(FrameReader.Parse(Encoding.UTF8.GetBytes(json), out _)));
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class FrameFuzzTests
         Prop.ForAll(ArbMap.Default.ArbFor<byte[]>(), bytes =>
         {
             var input = bytes ?? [];
-            return Answered(input) && RealtimeConnection.Parse(input, out _) is null;
+            return Answered(input) && FrameReader.Parse(input, out _) is null;
         }).Check(Runs);
     }
 

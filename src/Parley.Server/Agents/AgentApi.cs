@@ -1,3 +1,5 @@
+using Parley.Messaging;
+using Parley.Routing;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -10,9 +12,6 @@ using Parley.Storage;
 namespace Parley.Agents;
 
 public sealed record LoginRequest(string Email, string Password);
-
-/// <summary>An agent: <c>Queues</c> are the queues they serve (null: every queue), <c>Capacity</c> the most open conversations they hold.</summary>
-public sealed record AgentView(Guid Id, Guid TenantId, string Email, string DisplayName, string Role, int Capacity, IReadOnlyList<string>? Queues);
 
 /// <summary>An admin's new agent account: <c>Role</c> is <c>agent</c> (default) or <c>admin</c>; <c>Queues</c> null serves every queue.</summary>
 public sealed record CreateAgentRequest(string? Email, string? DisplayName, string? Password, string? Role, int? Capacity, IReadOnlyList<string>? Queues);
@@ -85,9 +84,6 @@ public static partial class AgentApi
         app.MapPost("/api/v1/admin/agents", CreateAgentAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;
     }
-
-    public static AgentView ToView(this Agent a) =>
-        new(a.Id, a.TenantId, a.Email, a.DisplayName, a.Role.ToString().ToLowerInvariant(), a.Capacity, a.Queues);
 
     /// <summary>Signs an agent in: a bearer token for API clients and an HttpOnly cookie for the web app.</summary>
     private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(

@@ -1,3 +1,4 @@
+using Parley.Messaging;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Parley.Conversations;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Parley.Conversations;
 using Parley.Identity.Jose;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
@@ -79,7 +78,6 @@ public static class AuthenticationSettingsApi
         services.AddSingleton<AuthenticationSettingsResolver>();
         services.AddSingleton<VisitorSignIn>();
         services.AddSingleton<LoginLinks>();
-        services.AddSingleton<MidChatLogin>();
         services.AddSingleton<AuthenticationExpiry>();
         services.AddHostedService<LoginStatePurge>();
         services.AddSingleton(sp => new TokenValidator(sp.GetRequiredService<TimeProvider>()));

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
-using Parley.Conversations;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
 

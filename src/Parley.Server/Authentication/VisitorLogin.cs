@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Parley.Conversations;
 using Parley.Storage;
 
 namespace Parley.Authentication;

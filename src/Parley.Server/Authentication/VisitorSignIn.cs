@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Parley.Consumers;
-using Parley.Conversations;
 using Parley.Identity.Tokens;
 using Parley.Security;
 using Parley.Storage;

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Parley.Conversations;
 using Parley.Security;
 using Parley.Storage;
 

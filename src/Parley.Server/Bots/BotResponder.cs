@@ -1,3 +1,4 @@
+using Parley.Messaging;
 using System.Text.Json.Nodes;
 using Parley.Authentication;
 using Parley.Conversations;

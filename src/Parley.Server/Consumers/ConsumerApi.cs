@@ -1,3 +1,5 @@
+using Parley.Routing;
+using Parley.Messaging;
 using Parley.Messenger;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using Parley.Messaging;
 using Microsoft.Extensions.Options;
 using Parley.Security;
 using Parley.Storage;

@@ -1,3 +1,4 @@
+using Parley.Messaging;
 namespace Parley.Conversations;
 
 public static class ConversationsExtensions
@@ -8,6 +9,7 @@ public static class ConversationsExtensions
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<ConversationService>();
+        services.AddSingleton<MidChatLogin>();
         services.AddSingleton<Bots.BotResponder>();
         return services;
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Authentication;
-using Parley.Conversations;
 using Parley.Operations;
 using Parley.Security;
 using Parley.Storage;

@@ -1,3 +1,4 @@
+using Parley.Messaging;
 using System.Net.WebSockets;
 using Parley.Conversations;
 using Parley.Security;
@@ -12,7 +13,7 @@ internal sealed partial class FrameDispatcher(
     ConversationService conversations,
     ILiveFanout fanout,
     CallerAuthenticator authenticator,
-    Authentication.MidChatLogin login,
+    Conversations.MidChatLogin login,
     Routing.AutoAssigner assigner,
     ConsumerConnections consumerConnections,
     Authentication.AuthenticationExpiry expiry,
@@ -149,7 +150,7 @@ internal sealed partial class FrameDispatcher(
                 break;
             case AuthenticateConversationFrame authenticate when caller is ConsumerCaller consumer:
                 var upgraded = await login.AuthenticateAsync(consumer, authenticate.ConversationId,
-                    new Authentication.AuthenticateConversationRequest(authenticate.State, authenticate.Code, authenticate.Jwt, authenticate.Assertion), cancellationToken);
+                    new Conversations.AuthenticateConversationRequest(authenticate.State, authenticate.Code, authenticate.Jwt, authenticate.Assertion), cancellationToken);
                 connection.Caller = upgraded.Caller;
                 WatchSessionEnd(connection);
                 connection.Send(new SessionFrame(upgraded.VisitorToken, upgraded.ConsumerId, true, upgraded.ExpiresAt, upgraded.Conversation) { RequestId = frame.RequestId });

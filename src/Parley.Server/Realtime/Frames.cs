@@ -1,6 +1,6 @@
+using Parley.Messaging;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Parley.Conversations;
 
 namespace Parley.Realtime;
 

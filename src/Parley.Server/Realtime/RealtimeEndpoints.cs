@@ -1,4 +1,3 @@
-using Parley.Messenger;
 using Microsoft.Extensions.Options;
 using Parley.Conversations;
 using Parley.Security;
@@ -124,7 +123,7 @@ public static partial class RealtimeEndpoints
             services.GetRequiredService<ConversationService>(),
             services.GetRequiredService<ILiveFanout>(),
             services.GetRequiredService<CallerAuthenticator>(),
-            services.GetRequiredService<Authentication.MidChatLogin>(),
+            services.GetRequiredService<Conversations.MidChatLogin>(),
             services.GetRequiredService<Routing.AutoAssigner>(),
             services.GetRequiredService<ConsumerConnections>(),
             services.GetRequiredService<Authentication.AuthenticationExpiry>(),

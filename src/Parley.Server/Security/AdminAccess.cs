@@ -1,4 +1,3 @@
-using Parley.Conversations;
 using Parley.Storage;
 using Parley.Tenants;
 

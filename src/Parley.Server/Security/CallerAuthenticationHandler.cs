@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Parley.Conversations;
 
 namespace Parley.Security;
 
@@ -36,7 +35,7 @@ public sealed class CallerAuthenticationHandler(
             // request that relies on it must come from Parley's own pages. (The cookie is also
             // SameSite=Strict; this holds where SameSite does not, e.g. a sibling subdomain.)
             if (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && !HttpMethods.IsOptions(Request.Method)
-                && !Messenger.MessengerOrigins.IsSameOrigin(Request, Request.Headers.Origin.ToString()))
+                && !MessengerOrigins.IsSameOrigin(Request, Request.Headers.Origin.ToString()))
             {
                 return Refuse(ErrorCodes.Unauthorized, "A cookie-authenticated change must come from Parley's own origin.");
             }

@@ -1,16 +1,17 @@
+using Parley.Authentication;
+using Parley.Messaging;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Bots;
-using Parley.Conversations;
 using Parley.Identity.Keys;
 using Parley.Identity.Tokens;
 using Parley.Security;
 using Parley.Storage;
 
-namespace Parley.Authentication;
+namespace Parley.Conversations;
 
 /// <summary>
 /// What the messenger sends to authenticate a conversation mid-chat: the <c>state</c> from the

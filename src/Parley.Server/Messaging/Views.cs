@@ -1,7 +1,8 @@
+using Parley.Conversations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Parley.Conversations;
+namespace Parley.Messaging;
 
 /// <summary>Wire shapes shared by the REST API and the WebSocket frames.</summary>
 public static class Views

@@ -1,4 +1,4 @@
-namespace Parley.Conversations;
+namespace Parley.Errors;
 
 /// <summary>
 /// An expected failure with a stable error code. REST turns it into ProblemDetails, the WebSocket

@@ -1,6 +1,6 @@
 using Parley.Tenants;
 
-namespace Parley.Messenger;
+namespace Parley.Security;
 
 /// <summary>Which browser origins may use a deployment's messenger.</summary>
 public static class MessengerOrigins

@@ -1,8 +1,9 @@
+using Parley.Conversations;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Parley.Storage;
 
-namespace Parley.Conversations;
+namespace Parley.Messaging;
 
 /// <summary>
 /// Group commit: concurrent sends queue here and are written in one transaction, so one fsync
