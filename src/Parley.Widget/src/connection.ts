@@ -1,4 +1,4 @@
-import { Backoff } from './backoff';
+import { Backoff } from '../../Parley.Client/src/backoff';
 import type { ServerFrame } from './protocol';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
