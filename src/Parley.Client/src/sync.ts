@@ -173,13 +173,16 @@ export class ConversationSync {
 
   private onError(frame: ErrorFrame): void {
     const { conversationId, clientMessageId } = frame;
+    if (frame.retryable && (!conversationId || this.timelines.has(conversationId))) {
+      // Nothing was stored (or the frames are read more slowly): send the same message(s) again a little later.
+      const conversations = conversationId ? [conversationId] : [...this.timelines.keys()];
+      setTimeout(() => conversations.forEach((id) => this.flush(id, clientMessageId)), this.retryMs);
+      return;
+    }
     if (!conversationId || !this.timelines.has(conversationId)) {
       return;
     }
-    if (frame.retryable) {
-      // Nothing was stored: send the same message(s) again a little later.
-      setTimeout(() => this.flush(conversationId, clientMessageId), this.retryMs);
-    } else if (clientMessageId && frame.code !== 'authentication_expired') {
+    if (clientMessageId && frame.code !== 'authentication_expired') {
       // An expired login is renewed by the client and the message resent on the next subscription.
       this.timelines.get(conversationId)!.refused(clientMessageId, frame.message);
       this.events.refused?.(conversationId, clientMessageId, frame);
