@@ -1,12 +1,10 @@
 import {
-  Connection, ConversationSync, ProtocolError, type AgentConversation, type ConversationUpdatedFrame, type Message, type Receipt,
+  Connection, ConversationSync, type AgentConversation, type ConversationUpdatedFrame, type Message, type Receipt,
   type SocketLike, type Timeline,
 } from '../../Parley.Client/src';
 import { Backoff } from '../../Parley.Client/src/backoff';
 
 export type { SocketLike };
-/** A refusal from the server (`code`), or `offline`. */
-export { ProtocolError as LiveError };
 
 export interface LiveOptions {
   url: string;
