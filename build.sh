@@ -41,7 +41,8 @@ ensure_prerequisites() {
     echo "==> installing chromium (browser tests)"
     apt_install chromium
   fi
-  echo "==> npm ci (tests/interop, tests/browser)"
+  echo "==> npm ci (src/Parley.Client, tests/interop, tests/browser)"
+  npm ci --prefix src/Parley.Client --no-audit --no-fund --silent
   npm ci --prefix tests/interop --no-audit --no-fund --silent
   npm ci --prefix tests/browser --no-audit --no-fund --silent
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
@@ -58,8 +59,11 @@ run_tests() {
   echo "==> testing"
   local log; log=$(mktemp)
   set +e
+  echo "==> client unit tests and frame drift check (vitest)"
+  (cd src/Parley.Client && NO_COLOR=1 npx vitest run) 2>&1 | tee "$log"
+  local client_status=${PIPESTATUS[0]}
   echo "==> widget unit tests (vitest)"
-  (cd src/Parley.Widget && NO_COLOR=1 npx vitest run) 2>&1 | tee "$log"
+  (cd src/Parley.Widget && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
   local widget_status=${PIPESTATUS[0]}
   echo "==> workspace unit tests (vitest)"
   (cd src/Parley.Workspace && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log"
@@ -67,7 +71,7 @@ run_tests() {
   dotnet test Parley.slnx -c Release --no-build -nologo --blame-hang-timeout 5m 2>&1 | tee -a "$log"
   local status=${PIPESTATUS[0]}
   set -e
-  # One closing line for CI: the sum over every test assembly and the widget's unit tests.
+  # One closing line for CI: the sum over every test assembly and the client's, widget's and workspace's unit tests.
   awk '/(Passed|Failed)!/ {
          for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1) }
        }
@@ -76,6 +80,7 @@ run_tests() {
        }
        END { gsub(",", "", f); printf "%d passed, %d failed\n", p, f }' "$log"
   rm -f "$log"
+  [ "$client_status" = 0 ] || return "$client_status"
   [ "$widget_status" = 0 ] || return "$widget_status"
   [ "$workspace_status" = 0 ] || return "$workspace_status"
   return "$status"

@@ -1,35 +1,14 @@
-/** Parley's consumer protocol (docs/protocol.md): the shapes the widget reads. */
+/** Parley's consumer REST shapes (docs/api.md); the WebSocket frames are the shared client's (src/Parley.Client). */
+import type { ConsumerConversation } from '../../Parley.Client/src/frames';
 
-export type SenderRole = 'consumer' | 'agent' | 'bot' | 'system';
-
-export interface Message {
-  conversationId: string;
-  seq: number;
-  kind: 'text' | 'event';
-  senderRole: SenderRole;
-  senderId: string | null;
-  clientMessageId: string | null;
-  text: string;
-  sentAt: string;
-  data?: Record<string, unknown> | null;
-}
-
-export interface ConversationView {
-  id: string;
-  status: 'open' | 'closed';
-  agentAssigned: boolean;
-  lastSeq: number;
-  createdAt: string;
-  closedAt: string | null;
-  authenticated?: boolean;
-}
+export type { Message, SessionFrame } from '../../Parley.Client/src/frames';
 
 export interface Session {
   visitorToken: string;
   consumerId: string;
   authenticated: boolean;
   expiresAt: string;
-  conversations: ConversationView[];
+  conversations: ConsumerConversation[];
   showConversationId?: string | null;
 }
 
@@ -50,22 +29,8 @@ export interface CodeLogin {
   expiresAt: string;
 }
 
-/** Any frame from the server; members depend on `type`. */
-export interface ServerFrame {
-  type: string;
-  requestId?: string;
-  code?: string;
-  message?: Message & string;
-  retryable?: boolean;
-  conversationId?: string;
-  clientMessageId?: string;
-  seq?: number;
-  conversation?: ConversationView;
-  receipt?: { role: string; deliveredSeq: number; readSeq: number };
-  role?: string;
-  isTyping?: boolean;
-  visitorToken?: string;
-  authenticated?: boolean;
-  expiresAt?: string;
-  lastSeq?: number;
+/** What the messenger tells the visitor above the conversation; `blocked` hides the composer too. */
+export interface Notice {
+  text: string | null;
+  blocked: boolean;
 }

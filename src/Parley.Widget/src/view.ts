@@ -1,6 +1,6 @@
 import type { Message } from './protocol';
 import { styles } from './styles';
-import type { Pending } from './timeline';
+import type { Pending } from '../../Parley.Client/src/timeline';
 
 /** What the visitor can do in the messenger; the controller implements it. */
 export interface ViewActions {
@@ -197,7 +197,7 @@ export class View {
   }
 
   /** Redraws the conversation: messages in seq order, then what is still being sent. */
-  render(messages: Message[], unsent: Pending[], readUpTo: number, loginDone: boolean): void {
+  render(messages: readonly Message[], unsent: readonly Pending[], readUpTo: number, loginDone: boolean): void {
     const box = this.logBox;
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const items: HTMLLIElement[] = [];

@@ -32,6 +32,15 @@ describe('Outbox', () => {
     expect(memory.size).toBe(0);
   });
 
+  it('keeps what the sync saves, and nothing when it saves an empty list', () => {
+    const memory = new MemoryStorage();
+    const outbox = new Outbox(new DeviceStorage('p.', () => memory as unknown as Storage));
+    outbox.save('c', [{ clientMessageId: 'a', text: 'x', error: 'Closed.' }]);
+    expect(outbox.load('c')).toEqual([{ clientMessageId: 'a', text: 'x' }]);
+    outbox.save('c', []);
+    expect(memory.size).toBe(0);
+  });
+
   it('works, without remembering, when storage is blocked', () => {
     const blocked = () => { throw new Error('SecurityError'); };
     const outbox = new Outbox(new DeviceStorage('p.', blocked));

@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { errorText, get } from './api';
 import { describeEvent } from './events';
-import type { AgentLive, Frame } from './live';
+import type { AgentLive } from './live';
 import type { AgentProfile, Conversation, ConsumerPanel as Panel, Message } from './model';
-import { elapsed } from './timeline';
+import { elapsed, lastConsumerMessageAt } from './timeline';
 import { Identity } from './Identity';
 
 interface Props {
@@ -49,14 +49,12 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
     log.current?.lastElementChild?.scrollIntoView({ block: 'end' });
   }, [id, last, mine, live, onSeen]);
 
-  const act = async (action: () => Promise<Frame>) => {
+  const act = async (action: () => Promise<{ conversation: Conversation }>) => {
     setError(null);
     try {
       const reply = await action();
-      if (reply.conversation) {
-        setConversation(reply.conversation as Conversation);
-        onChanged(reply.conversation as Conversation);
-      }
+      setConversation(reply.conversation);
+      onChanged(reply.conversation);
     } catch (e) {
       setError(errorText(e));
     }
@@ -85,7 +83,7 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
   const consumerReceipt = (live.receipts.get(id) ?? []).find((r) => r.role === 'consumer');
   const typingAt = live.typing.get(id);
   const customerTyping = typingAt !== undefined && now - typingAt < 6000;
-  const lastConsumer = timeline.lastConsumerMessageAt;
+  const lastConsumer = lastConsumerMessageAt(messages);
 
   return (
     <>
@@ -110,7 +108,7 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
         <div className="transcript" role="log" aria-label="Messages" aria-live="polite" tabIndex={0}>
           <ol ref={log}>
             {messages.map((m) => <MessageItem key={m.seq} message={m} read={consumerReceipt?.readSeq ?? 0} delivered={consumerReceipt?.deliveredSeq ?? 0} />)}
-            {timeline.unacknowledged.map((p) => (
+            {timeline.pending.map((p) => (
               <li key={p.clientMessageId} className={`message agent pending ${p.error ? 'failed' : ''}`}>
                 <span className="who">You</span>
                 <p>{p.text}</p>

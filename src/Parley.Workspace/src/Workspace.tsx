@@ -112,7 +112,7 @@ export function Workspace({ agent, selected, onSignedOut }: { agent: AgentProfil
     setError(null);
     try {
       const reply = await live.accept(id);
-      upsert(reply.conversation as Conversation);
+      upsert(reply.conversation);
       refreshQueue();
       go('conversations', id);
     } catch (e) {

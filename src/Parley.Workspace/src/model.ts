@@ -1,47 +1,10 @@
 /** The shapes of Parley's agent and admin API (docs/api.md, docs/protocol.md). */
+import type { AgentConversation } from '../../Parley.Client/src';
 
-export type Role = 'consumer' | 'agent' | 'bot' | 'system';
+export type { Message, Receipt, Role } from '../../Parley.Client/src';
 
-export interface Message {
-  conversationId: string;
-  seq: number;
-  kind: 'text' | 'event';
-  senderRole: Role;
-  senderId: string | null;
-  clientMessageId: string | null;
-  text: string;
-  sentAt: string;
-  data?: Record<string, unknown> | null;
-}
-
-export interface Conversation {
-  id: string;
-  deploymentId: string;
-  consumerId: string;
-  status: 'open' | 'closed';
-  queue: string | null;
-  assignedAgentId: string | null;
-  lastSeq: number;
-  engagementAttributes: Record<string, string>;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-  authenticated: boolean;
-  botCase?: string | null;
-  priority?: number;
-  routingRule?: string | null;
-  queuedAt?: string | null;
-  firstResponseAt?: string | null;
-}
-
-export interface Receipt {
-  conversationId: string;
-  participantId: string;
-  role: Role;
-  deliveredSeq: number;
-  readSeq: number;
-  updatedAt: string;
-}
+/** A conversation as agents see it, over REST and in `conversation.updated` frames. */
+export type Conversation = AgentConversation;
 
 export interface AgentProfile {
   id: string;

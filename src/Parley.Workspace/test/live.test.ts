@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentLive, type SocketLike } from '../src/live';
 import type { Message } from '../src/model';
 
@@ -19,15 +19,13 @@ class FakeSocket implements SocketLike {
 
 function harness() {
   const sockets: FakeSocket[] = [];
-  const timers: (() => void)[] = [];
+  const timers = { shift: () => () => vi.runOnlyPendingTimers(), get length() { return vi.getTimerCount(); } };
   let ids = 0;
   const seen: Message[] = [];
   const readies: number[] = [];
   const live = new AgentLive({
     url: 'ws://parley/ws/agent',
     createSocket: () => { const s = new FakeSocket(); sockets.push(s); return s; },
-    setTimer: (callback) => { timers.push(callback); return timers.length; },
-    clearTimer: () => {},
     newId: () => `c-${++ids}`,
     random: () => 0.5,
   }, { message: (m) => seen.push(m), ready: () => readies.push(sockets.length) });
@@ -40,6 +38,9 @@ const msg = (seq: number, text = `m${seq}`, extra: Partial<Message> = {}): Messa
 });
 
 describe('AgentLive', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   it('subscribes from the start, then resumes after a reconnect from the last seq it holds (and asks for fresh lists)', () => {
     const { live, sockets, timers, readies, last } = harness();
     live.start();
@@ -67,14 +68,17 @@ describe('AgentLive', () => {
     live.start();
     const timeline = live.watch('conv');
     last().open();
+    last().push({ type: 'subscribed', conversationId: 'conv', since: 0, lastSeq: 0 });
     const id = live.send('conv', 'Let me check');
     expect(last().ofType('message.send')).toEqual([{ type: 'message.send', conversationId: 'conv', clientMessageId: id, text: 'Let me check' }]);
-    expect(timeline.unacknowledged.map((p) => p.text)).toEqual(['Let me check']);
+    expect(timeline.pending.map((p) => p.text)).toEqual(['Let me check']);
 
     last().drop(); // no ack: was it stored? Only the server knows.
     const offline = live.send('conv', 'Written while offline');
     timers.shift()!();
     last().open();
+    expect(last().ofType('message.send')).toEqual([]); // after the replay
+    last().push({ type: 'subscribed', conversationId: 'conv', since: 0, lastSeq: 1 });
     const resent = last().ofType('message.send');
     expect(resent.map((f) => f.clientMessageId)).toEqual([id, offline]);
     expect(last().sent.findIndex((f) => f.type === 'conversation.subscribe')).toBeLessThan(last().sent.findIndex((f) => f.type === 'message.send'));
@@ -83,24 +87,25 @@ describe('AgentLive', () => {
     last().push({ type: 'message', message: msg(1, 'Let me check', { senderRole: 'agent', clientMessageId: id }) });
     last().push({ type: 'message.ack', conversationId: 'conv', clientMessageId: id, seq: 1, duplicate: true });
     last().push({ type: 'message.ack', conversationId: 'conv', clientMessageId: offline, seq: 2, duplicate: false });
-    expect(timeline.unacknowledged.map((p) => p.clientMessageId)).toEqual([offline]); // until its message arrives
+    expect(timeline.pending.map((p) => p.clientMessageId)).toEqual([offline]); // until its message arrives
     last().push({ type: 'message', message: msg(2, 'Written while offline', { senderRole: 'agent', clientMessageId: offline }) });
     expect(timeline.messages.map((m) => m.text)).toEqual(['Let me check', 'Written while offline']);
-    expect(timeline.unacknowledged).toEqual([]);
+    expect(timeline.pending).toEqual([]);
   });
 
   it('keeps a refused message with the reason and does not resend it; retries one the database could not store', () => {
-    const { live, timers, last } = harness();
+    const { live, last } = harness();
     live.start();
     const timeline = live.watch('conv');
     last().open();
+    last().push({ type: 'subscribed', conversationId: 'conv', since: 0, lastSeq: 0 });
     const closed = live.send('conv', 'too late');
     last().push({ type: 'error', code: 'conversation_closed', message: 'The conversation is closed.', retryable: false, conversationId: 'conv', clientMessageId: closed });
-    expect(timeline.unacknowledged[0].error).toBe('The conversation is closed.');
+    expect(timeline.pending[0].error).toBe('The conversation is closed.');
 
     const busy = live.send('conv', 'retry me');
     last().push({ type: 'error', code: 'storage_unavailable', message: 'busy', retryable: true, conversationId: 'conv', clientMessageId: busy });
-    timers.shift()!();
+    vi.advanceTimersByTime(2000);
     expect(last().ofType('message.send').filter((f) => f.clientMessageId === busy)).toHaveLength(2);
     expect(last().ofType('message.send').filter((f) => f.clientMessageId === closed)).toHaveLength(1);
   });
@@ -115,21 +120,19 @@ describe('AgentLive', () => {
     expect(sockets).toHaveLength(1);
   });
 
-  it('backs off between attempts, up to 30 s', () => {
-    const delays: number[] = [];
+  it('backs off between attempts with the shared backoff, up to 15 s', () => {
     const sockets: FakeSocket[] = [];
-    const live = new AgentLive({
-      url: 'ws://x', createSocket: () => { const s = new FakeSocket(); sockets.push(s); return s; },
-      setTimer: (callback, ms) => { delays.push(ms); pending.push(callback); return 0; },
-      clearTimer: () => {}, random: () => 1,
-    });
-    const pending: (() => void)[] = [];
+    const live = new AgentLive({ url: 'ws://x', createSocket: () => { const s = new FakeSocket(); sockets.push(s); return s; }, random: () => 1 });
     live.start();
-    for (let i = 0; i < 8; i++) {
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const before = Date.now();
       sockets[sockets.length - 1].drop();
-      pending.shift()!();
+      vi.runOnlyPendingTimers();
+      delays.push(Date.now() - before);
     }
-    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 15000, 15000]);
+    expect(sockets).toHaveLength(8);
   });
 
   it('resolves accept with the reply and rejects it with the error code', async () => {

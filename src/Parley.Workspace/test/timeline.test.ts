@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elapsed, orderQueue, Timeline } from '../src/timeline';
+import { elapsed, lastConsumerMessageAt, orderQueue } from '../src/timeline';
 import type { Message } from '../src/model';
 
 const msg = (seq: number, role: Message['senderRole'] = 'consumer'): Message => ({
@@ -7,24 +7,10 @@ const msg = (seq: number, role: Message['senderRole'] = 'consumer'): Message => 
   sentAt: new Date(1_800_000_000_000 + seq * 1000).toISOString(),
 });
 
-describe('Timeline', () => {
-  it('orders by seq whatever the arrival order, keeps each seq once, and resumes after the first gap', () => {
-    const timeline = new Timeline();
-    for (const seq of [1, 3, 2, 5, 3]) {
-      timeline.add(msg(seq));
-    }
-    expect(timeline.messages.map((m) => m.seq)).toEqual([1, 2, 3, 5]);
-    expect(timeline.resumeFrom).toBe(3); // 4 is missing: resubscribe from 3
-    expect(timeline.lastSeq).toBe(5);
-    timeline.add(msg(4));
-    expect(timeline.resumeFrom).toBe(5);
-  });
-
+describe('lastConsumerMessageAt', () => {
   it('knows when the consumer last wrote', () => {
-    const timeline = new Timeline();
-    timeline.add(msg(1));
-    timeline.add(msg(2, 'agent'));
-    expect(timeline.lastConsumerMessageAt).toBe(msg(1).sentAt);
+    expect(lastConsumerMessageAt([msg(1), msg(2, 'agent')])).toBe(msg(1).sentAt);
+    expect(lastConsumerMessageAt([msg(2, 'agent')])).toBeNull();
   });
 });
 

@@ -1,0 +1,251 @@
+import type { Api } from './api';
+import { pageCode, pageToken } from './brand';
+import type { Connection } from '../../Parley.Client/src/connection';
+import type { MessengerConfig, Notice, Session, SessionFrame } from './protocol';
+import type { DeviceStorage } from './storage';
+
+interface StoredLogin {
+  token: string;
+  expiresAt: string;
+}
+
+export type LoginResult = { state?: string; code?: string; id_token?: string; assertion?: string; error?: string; error_description?: string };
+
+const ReturnKey = 'parley.return';
+const ResultKey = 'parley.login.result';
+const Unavailable = 'The chat is not available right now. Please reload the page later.';
+
+export interface SessionHost {
+  /** The session chose the conversation this page shows (null: none yet). */
+  show(conversationId: string | null): void;
+  refresh(): void;
+}
+
+/**
+ * Who the visitor is on this page: the device's stored visitor tokens (anonymous and logged in),
+ * a login before the chat with the page's function, a login during the chat (popup or, in a
+ * separate window, a redirect), and what happens when the server ends the session.
+ */
+export class VisitorSession {
+  token = '';
+  authenticated = false;
+  /** The page says its visitor is logged in (checked once at boot). */
+  pageAuthenticated = false;
+  private pendingLogin: LoginResult | null = null;
+  private readonly usedStates = new Set<string>();
+  private renewing = false;
+  private unauthorizedInARow = 0;
+
+  constructor(
+    private readonly api: Pick<Api, 'session' | 'startLogin'>,
+    private readonly storage: DeviceStorage,
+    private readonly config: MessengerConfig,
+    private readonly pageMode: boolean,
+    private readonly notice: Notice,
+    private readonly connection: Connection,
+    private readonly host: SessionHost,
+  ) {}
+
+  /**
+   * Chooses the session this page shows: on a logged-in page the authenticated one (the device's
+   * stored login, else a fresh token or code from the page); otherwise the device's anonymous one.
+   * An authenticated conversation is never shown on a page that is not logged in.
+   */
+  async start(): Promise<void> {
+    const stored = this.validLogin();
+    const anonymous = this.storage.get<string>('anon');
+    let session: Session | null = null;
+    this.notice.text = null;
+    this.notice.blocked = false;
+    if (this.config.authentication && (this.pageAuthenticated || this.pageMode)) {
+      if (stored) {
+        session = await this.api.session({ visitorToken: stored.token }).catch(() => null);
+        if (session && !session.authenticated) {
+          session = null;
+        }
+      }
+      if (!session && this.pageAuthenticated) {
+        session = await this.logIn(anonymous);
+      }
+    }
+    if (session === null && stored && !this.pageMode) {
+      const waiting = await this.api.session({ visitorToken: stored.token }).catch(() => null);
+      if (waiting?.authenticated && waiting.showConversationId) {
+        this.notice.text = 'You have a conversation in progress as a logged-in customer. Continue it on a page where you are logged in.';
+      }
+    }
+    if (session === null) {
+      session = await this.api.session({ visitorToken: anonymous });
+      this.storage.set('anon', session.visitorToken);
+    }
+    this.use(session, anonymous);
+  }
+
+  private use(session: Session, anonymous: string | null): void {
+    this.authenticated = session.authenticated;
+    this.token = session.visitorToken;
+    if (session.authenticated) {
+      this.storage.set('auth', { token: session.visitorToken, expiresAt: session.expiresAt } satisfies StoredLogin);
+    }
+    const show = session.showConversationId ?? null;
+    if (show && session.authenticated && anonymous && !session.conversations.some((c) => c.id === show)) {
+      // Logged in without an open authenticated conversation: the device's anonymous one stays anonymous.
+      this.token = anonymous;
+      this.authenticated = false;
+    }
+    this.host.show(show);
+  }
+
+  /** A login before the chat with the page's function: a JWT (implicit) or an authorization code. */
+  private async logIn(anonymous: string | null): Promise<Session | null> {
+    const auth = this.config.authentication!;
+    try {
+      if (auth.flow === 'implicit') {
+        const jwt = await pageToken(auth.jsClientFunction);
+        return jwt ? await this.api.session({ visitorToken: anonymous, jwt }) : null;
+      }
+      const redirectUri = location.origin + location.pathname;
+      const login = await this.api.startLogin(redirectUri);
+      const code = await pageCode(auth.jsClientFunction, { ...login, redirectUri });
+      return code ? await this.api.session({ visitorToken: anonymous, code: code.code, state: login.state, redirectUri: code.redirectUri }) : null;
+    } catch (error) {
+      this.notice.text = `You could not be logged in to the chat: ${(error as Error).message}`;
+      return null;
+    }
+  }
+
+  private validLogin(): StoredLogin | null {
+    const stored = this.storage.get<StoredLogin>('auth');
+    return stored && Date.parse(stored.expiresAt) > Date.now() ? stored : null;
+  }
+
+  /** The socket is authenticated: the token works. */
+  ready(): void {
+    this.unauthorizedInARow = 0;
+  }
+
+  /** A mid-chat login completed: this device now acts for the logged-in visitor. */
+  adopt(frame: SessionFrame): void {
+    this.authenticated = true;
+    this.token = frame.visitorToken;
+    this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt } satisfies StoredLogin);
+    this.notice.text = null;
+  }
+
+  /** The device session ended (the login expired): renew it from the page, or say where to continue. */
+  async expired(): Promise<void> {
+    if (this.renewing) {
+      return;
+    }
+    this.renewing = true;
+    try {
+      this.storage.set('auth', null);
+      const session = this.pageAuthenticated ? await this.logIn(this.storage.get<string>('anon')) : null;
+      if (session?.authenticated) {
+        this.use(session, null);
+        this.notice.text = null;
+        this.notice.blocked = false;
+        this.connection.restart();
+      } else {
+        this.notice.blocked = true;
+        this.notice.text = this.pageAuthenticated
+          ? 'Your login has expired. Log in again on the website to continue this conversation.'
+          : 'Your login has expired. Continue this conversation on a page where you are logged in.';
+      }
+    } finally {
+      this.renewing = false;
+      this.host.refresh();
+    }
+  }
+
+  /** The server refused the visitor token (expired, or the device was unlinked): start again. */
+  async unauthorized(): Promise<void> {
+    if (++this.unauthorizedInARow > 3) {
+      this.notice.text = Unavailable;
+      this.host.refresh();
+      return;
+    }
+    if (this.token === this.storage.get<StoredLogin>('auth')?.token) {
+      this.storage.set('auth', null);
+    } else if (this.token === this.storage.get<string>('anon')) {
+      this.storage.set('anon', null);
+    }
+    try {
+      await this.start();
+      this.connection.start();
+    } catch {
+      this.notice.text = Unavailable;
+    }
+    this.host.refresh();
+  }
+
+  /** This device's visitor token no longer works (history cleared): forget it. */
+  forget(): void {
+    this.storage.set(this.authenticated ? 'auth' : 'anon', null);
+  }
+
+  // ---- mid-chat login ----
+
+  login(url: string): void {
+    if (this.pageMode) {
+      // A separate window has no page to come back to: it goes to the brand and returns here.
+      sessionStorage.setItem(ReturnKey, location.href);
+      location.assign(url);
+      return;
+    }
+    const popup = window.open(url, 'parley-login', 'popup,width=480,height=680');
+    if (!popup) {
+      this.notice.text = 'Your browser blocked the login window. Allow pop-ups for this site and press "Log in" again.';
+      this.host.refresh();
+    }
+  }
+
+  /** A result the login popup posted (from Parley's origin); sent once the conversation is subscribed. */
+  received(data: (LoginResult & { type?: string }) | null, origin: string, parley: string, send: () => void): void {
+    if (origin !== parley || !data || data.type !== 'parley.login') {
+      return;
+    }
+    // A login state works once: a second copy of the same result would only earn an invalid_grant.
+    if (data.state && this.usedStates.has(data.state)) {
+      return;
+    }
+    this.pendingLogin = data;
+    send();
+  }
+
+  /** The result a redirect login left for this window. */
+  takeRedirectResult(): void {
+    try {
+      const raw = sessionStorage.getItem(ResultKey);
+      sessionStorage.removeItem(ResultKey);
+      this.pendingLogin = raw ? (JSON.parse(raw) as LoginResult) : null;
+    } catch {
+      this.pendingLogin = null;
+    }
+  }
+
+  get hasPendingLogin(): boolean {
+    return this.pendingLogin !== null;
+  }
+
+  /** Sends the pending login result for the conversation, once it is subscribed. */
+  sendPendingLogin(conversationId: string | null, subscribed: boolean): void {
+    const result = this.pendingLogin;
+    if (!result || !conversationId || !subscribed) {
+      return;
+    }
+    this.pendingLogin = null;
+    if (result.state) {
+      this.usedStates.add(result.state);
+    }
+    if (result.error) {
+      this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
+      this.host.refresh();
+      return;
+    }
+    this.connection.send({
+      type: 'conversation.authenticate', requestId: 'login', conversationId,
+      state: result.state, code: result.code, jwt: result.id_token, assertion: result.assertion,
+    });
+  }
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../../Parley.Client/src/connection';
+import type { ClientFrame } from '../../Parley.Client/src/frames';
+import type { Api } from '../src/api';
+import type { MessengerConfig, Notice, Session } from '../src/protocol';
+import { VisitorSession } from '../src/session';
+import { memoryDevice } from './memory';
+
+const future = new Date(Date.now() + 3_600_000).toISOString();
+const session = (token: string, extra: Partial<Session> = {}): Session => ({
+  visitorToken: token, consumerId: 'u', authenticated: false, expiresAt: future, conversations: [], showConversationId: null, ...extra,
+});
+const config = (authentication: MessengerConfig['authentication'] = null): MessengerConfig => ({
+  deploymentId: 'd', title: 'Demo', windowMode: 'embedded', authentication, windowUrl: '',
+});
+
+function harness(answer: (body: Parameters<Api['session']>[0]) => Session, options: { authentication?: MessengerConfig['authentication'] } = {}) {
+  const device = memoryDevice();
+  const notice: Notice = { text: null, blocked: false };
+  const shown: (string | null)[] = [];
+  const sent: ClientFrame[] = [];
+  const calls: string[] = [];
+  const asked: Parameters<Api['session']>[0][] = [];
+  const api = {
+    session: async (body: Parameters<Api['session']>[0]) => { asked.push(body); return answer(body); },
+    startLogin: async () => { throw new Error('not in these tests'); },
+  };
+  const connection = { restart: () => calls.push('restart'), start: () => calls.push('start'), send: (f: ClientFrame) => sent.push(f) } as unknown as Connection;
+  const visitor = new VisitorSession(api, device, config(options.authentication ?? null), false, notice, connection,
+    { show: (id) => shown.push(id), refresh: () => undefined });
+  return { visitor, device, notice, shown, sent, calls, asked };
+}
+
+describe('VisitorSession', () => {
+  it('an anonymous visitor keeps the device\'s token and is shown its conversation', async () => {
+    const { visitor, device, shown, asked } = harness((body) => session(body.visitorToken ?? 'pvt_new', { showConversationId: 'conv' }));
+    await visitor.start();
+    expect(visitor.token).toBe('pvt_new');
+    expect(device.get('anon')).toBe('pvt_new');
+    expect(shown).toEqual(['conv']);
+    await visitor.start();
+    expect(asked[asked.length - 1]).toEqual({ visitorToken: 'pvt_new' });
+  });
+
+  it('on a public page, a logged-in conversation in progress is not shown, only pointed to', async () => {
+    const { visitor, device, notice, shown } = harness((body) => body.visitorToken === 'pat_login'
+      ? session('pat_login', { authenticated: true, showConversationId: 'private' })
+      : session('pvt_anon'), { authentication: { flow: 'implicit', jsClientFunction: 'getToken' } });
+    device.set('auth', { token: 'pat_login', expiresAt: future });
+    await visitor.start();
+    expect(visitor.authenticated).toBe(false);
+    expect(shown).toEqual([null]);
+    expect(notice.text).toContain('Continue it on a page where you are logged in');
+  });
+
+  it('an expired login on a public page blocks the conversation with a notice and forgets the login', async () => {
+    const { visitor, device, notice, calls } = harness(() => session('pvt'));
+    device.set('auth', { token: 'pat', expiresAt: future });
+    await visitor.expired();
+    expect(notice).toEqual({ blocked: true, text: 'Your login has expired. Continue this conversation on a page where you are logged in.' });
+    expect(device.get('auth')).toBeNull();
+    expect(calls).toEqual([]);
+  });
+
+  it('a refused token is forgotten and a new session started, but not more than three times in a row', async () => {
+    let n = 0;
+    const { visitor, device, notice, calls } = harness((body) => session(body.visitorToken ?? `pvt_${++n}`));
+    await visitor.start();
+    for (let i = 0; i < 3; i++) {
+      await visitor.unauthorized();
+    }
+    expect(device.get('anon')).toBe('pvt_4');
+    expect(calls).toEqual(['start', 'start', 'start']);
+    await visitor.unauthorized();
+    expect(notice.text).toBe('The chat is not available right now. Please reload the page later.');
+    visitor.ready();
+    await visitor.unauthorized();
+    expect(calls).toHaveLength(4);
+  });
+
+  it('a mid-chat login result is sent once, after the conversation is subscribed, and a repeat of its state is ignored', () => {
+    const { visitor, sent } = harness(() => session('pvt'));
+    const result = { type: 'parley.login', state: 's1', code: 'abc' };
+    visitor.received(result, 'https://elsewhere.example', 'https://parley.example', () => undefined);
+    expect(visitor.hasPendingLogin).toBe(false);
+    visitor.received(result, 'https://parley.example', 'https://parley.example', () => visitor.sendPendingLogin('conv', false));
+    expect(sent).toEqual([]);
+    visitor.sendPendingLogin('conv', true);
+    expect(sent).toEqual([{ type: 'conversation.authenticate', requestId: 'login', conversationId: 'conv', state: 's1', code: 'abc', jwt: undefined, assertion: undefined }]);
+    visitor.received(result, 'https://parley.example', 'https://parley.example', () => visitor.sendPendingLogin('conv', true));
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a login that completed mid-chat is kept for reconnecting', () => {
+    const { visitor, device, notice } = harness(() => session('pvt'));
+    notice.text = 'Please log in';
+    visitor.adopt({ type: 'session', visitorToken: 'pat_new', consumerId: 'u', authenticated: true, expiresAt: future, conversation: {} as never });
+    expect([visitor.token, visitor.authenticated, notice.text]).toEqual(['pat_new', true, null]);
+    expect(device.get('auth')).toEqual({ token: 'pat_new', expiresAt: future });
+  });
+});
