@@ -63,7 +63,7 @@ public sealed class FrameSchemaTests
     [Fact]
     public void A_client_frame_member_the_schema_leaves_optional_may_be_left_out()
     {
-        var frame = RealtimeConnection.Parse("""{"type":"conversation.subscribe","conversationId":"0b8f4a52-6c1d-4c57-9a0e-4a3f1c2d9e10"}"""u8, out var error);
+        var frame = FrameReader.Parse("""{"type":"conversation.subscribe","conversationId":"0b8f4a52-6c1d-4c57-9a0e-4a3f1c2d9e10"}"""u8, out var error);
         Assert.Null(error);
         Assert.Equal(0, Assert.IsType<SubscribeFrame>(frame).Since);
     }
