@@ -2,11 +2,8 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Parley.Authentication;
 using Parley.Conversations;
 using Parley.Realtime;
-using Parley.Routing;
-using Parley.Security;
 
 namespace Parley.Server.Tests;
 
@@ -111,22 +108,8 @@ public sealed class RealtimeConnectionTests(SharedServerFixture fixture) : IClas
     private RealtimeConnection Connection(WebSocket socket, ILogger logger, int queueLimit = 2048) =>
         new(socket, new RealtimeOptions { OutboundQueueLimit = queueLimit }, _server.Store, logger, caller: null, budget: null, TimeProvider.System);
 
-    private FrameDispatcher Dispatcher()
-    {
-        var services = _server.Services;
-        return new FrameDispatcher(
-            services.GetRequiredService<ConversationService>(),
-            services.GetRequiredService<ILiveFanout>(),
-            services.GetRequiredService<CallerAuthenticator>(),
-            services.GetRequiredService<MidChatLogin>(),
-            services.GetRequiredService<AutoAssigner>(),
-            services.GetRequiredService<ConsumerConnections>(),
-            services.GetRequiredService<AuthenticationExpiry>(),
-            TimeProvider.System,
-            new RecordingLogger(),
-            ParticipantRole.Consumer,
-            TestServer.DemoDeployment);
-    }
+    private FrameDispatcher Dispatcher() =>
+        _server.Services.GetRequiredService<FrameDispatcherFactory>().Create(new RecordingLogger(), ParticipantRole.Consumer, TestServer.DemoDeployment);
 
     /// <summary>A WebSocket whose peer sends nothing until told to close, and whose sends the test can slow or hang.</summary>
     private sealed class ScriptedWebSocket : WebSocket

@@ -17,14 +17,15 @@ internal sealed partial class FrameDispatcher(
     Routing.AutoAssigner assigner,
     ConsumerConnections consumerConnections,
     Authentication.AuthenticationExpiry expiry,
+    RealtimeOptions options,
     TimeProvider time,
     ILogger logger,
     ParticipantRole role,
     Guid? deploymentId) : IDisposable
 {
-    private const int MaxSendsInFlight = 256;
-    private readonly SemaphoreSlim _inFlight = new(MaxSendsInFlight);
+    private readonly SemaphoreSlim _inFlight = new(options.MaxSendsInFlight);
     private int _pending;
+    private TaskCompletionSource? _drained;
     private ITimer? _sessionEnd;
     private AgentCaller? _present;
     private Guid? _countedConsumer;
@@ -250,16 +251,33 @@ internal sealed partial class FrameDispatcher(
         finally
         {
             _inFlight.Release();
-            Interlocked.Decrement(ref _pending);
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                Volatile.Read(ref _drained)?.TrySetResult();
+            }
         }
     }
 
-    /// <summary>Waits (briefly) for this connection's sends in flight, so their acks are queued before it ends.</summary>
+    /// <summary>
+    /// Waits, at most <see cref="RealtimeOptions.DrainTimeout"/>, for this connection's sends in
+    /// flight, so their acknowledgements are queued before it ends.
+    /// </summary>
     public async Task DrainAsync(RealtimeConnection connection)
     {
-        for (var i = 0; i < 100 && Volatile.Read(ref _pending) > 0; i++)
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _drained, drained);
+        if (Volatile.Read(ref _pending) == 0)
         {
-            await Task.Delay(20);
+            return;
+        }
+
+        try
+        {
+            await drained.Task.WaitAsync(options.DrainTimeout, time);
+        }
+        catch (TimeoutException)
+        {
+            // Whatever is still in flight is acknowledged to nobody; the client resends it by its client id.
         }
     }
 
@@ -320,4 +338,20 @@ internal sealed partial class FrameDispatcher(
 
     [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "Connection {ConnectionId}: a send failed unexpectedly")]
     private static partial void LogSendFailed(ILogger logger, Guid connectionId, Exception exception);
+}
+
+/// <summary>Builds each connection's dispatcher from the node's services and the realtime options.</summary>
+internal sealed class FrameDispatcherFactory(
+    ConversationService conversations,
+    ILiveFanout fanout,
+    CallerAuthenticator authenticator,
+    Conversations.MidChatLogin login,
+    Routing.AutoAssigner assigner,
+    ConsumerConnections consumerConnections,
+    Authentication.AuthenticationExpiry expiry,
+    Microsoft.Extensions.Options.IOptions<RealtimeOptions> options,
+    TimeProvider time)
+{
+    public FrameDispatcher Create(ILogger logger, ParticipantRole role, Guid? deploymentId) =>
+        new(conversations, fanout, authenticator, login, assigner, consumerConnections, expiry, options.Value, time, logger, role, deploymentId);
 }

@@ -16,7 +16,10 @@ public static partial class RealtimeEndpoints
             .Validate(o => o.KeepAliveTimeout >= TimeSpan.Zero, "Parley:Realtime:KeepAliveTimeout may not be negative.")
             .Validate(o => o.OutboundQueueLimit >= 16, "Parley:Realtime:OutboundQueueLimit must be at least 16.")
             .Validate(o => o.ReplayPageSize is >= 1 and <= 1000, "Parley:Realtime:ReplayPageSize must be between 1 and 1000.")
+            .Validate(o => o.MaxSendsInFlight is >= 1 and <= 10_000, "Parley:Realtime:MaxSendsInFlight must be between 1 and 10000.")
+            .Validate(o => o.DrainTimeout >= TimeSpan.Zero && o.DrainTimeout <= TimeSpan.FromMinutes(1), "Parley:Realtime:DrainTimeout must be between 0 and 1 minute.")
             .ValidateOnStart();
+        services.AddSingleton<FrameDispatcherFactory>();
         return services;
     }
 
@@ -119,18 +122,7 @@ public static partial class RealtimeEndpoints
             caller,
             role == ParticipantRole.Consumer ? FrameBudgetOf(services) : null,
             services.GetRequiredService<TimeProvider>());
-        using var dispatcher = new FrameDispatcher(
-            services.GetRequiredService<ConversationService>(),
-            services.GetRequiredService<ILiveFanout>(),
-            services.GetRequiredService<CallerAuthenticator>(),
-            services.GetRequiredService<Conversations.MidChatLogin>(),
-            services.GetRequiredService<Routing.AutoAssigner>(),
-            services.GetRequiredService<ConsumerConnections>(),
-            services.GetRequiredService<Authentication.AuthenticationExpiry>(),
-            services.GetRequiredService<TimeProvider>(),
-            logger,
-            role,
-            deploymentId);
+        using var dispatcher = services.GetRequiredService<FrameDispatcherFactory>().Create(logger, role, deploymentId);
         await connection.RunAsync(dispatcher, context.RequestAborted);
     }
 

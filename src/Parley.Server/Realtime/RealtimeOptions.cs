@@ -26,4 +26,10 @@ public sealed class RealtimeOptions
 
     /// <summary>Messages read from storage per page when replaying after <c>since</c>.</summary>
     public int ReplayPageSize { get; set; } = 200;
+
+    /// <summary>Sends one connection may have waiting for their acknowledgement; more wait in the socket (TCP pushes back).</summary>
+    public int MaxSendsInFlight { get; set; } = 256;
+
+    /// <summary>How long a closing connection waits for its sends in flight, so that their acknowledgements are queued before it ends.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }
