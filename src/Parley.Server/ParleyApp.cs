@@ -21,26 +21,7 @@ public static class ParleyApp
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.Services.Configure<ParleyOptions>(builder.Configuration.GetSection(ParleyOptions.Section));
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddOperations();
-        builder.Services.AddParleyStorage(builder.Configuration);
-        builder.Services.AddDemo(builder.Configuration);
-        builder.Services.AddCallerAuthentication();
-        builder.Services.AddAgents();
-        builder.Services.AddConversations();
-        builder.Services.AddRouting(builder.Configuration);
-        builder.Services.AddRealtime(builder.Configuration);
-        builder.Services.AddAuthenticationSettings(builder.Configuration);
-        builder.Services.AddMessenger();
-        builder.Services.AddAbuseLimits(builder.Configuration);
-        builder.Services.AddAudit();
-        builder.Services.AddOptions<RetentionOptions>().Bind(builder.Configuration.GetSection(RetentionOptions.Section))
-            .Validate(o => o.ClosedConversationDays is null or > 0, "Parley:Retention:ClosedConversationDays must be positive (or unset to keep everything).")
-            .Validate(o => o.Interval >= TimeSpan.FromMinutes(1), "Parley:Retention:Interval must be at least a minute.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<Retention>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<Retention>());
+        builder.Services.AddParley(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -51,6 +32,38 @@ public static class ParleyApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseRealtime();
+        app.MapParley();
+        return app;
+    }
+
+    /// <summary>
+    /// Every service of Parley: storage, the use cases, the background work and the web surfaces'
+    /// adapters. Without a web host (as the use-case tests run it) the use cases work all the same.
+    /// </summary>
+    public static IServiceCollection AddParley(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<ParleyOptions>(configuration.GetSection(ParleyOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+        services.AddOperations();
+        services.AddParleyStorage(configuration);
+        services.AddDemo(configuration);
+        services.AddCallerAuthentication();
+        services.AddAgents();
+        services.AddConversations();
+        services.AddRouting(configuration);
+        services.AddRealtime(configuration);
+        services.AddAuthenticationSettings(configuration);
+        services.AddMessenger();
+        services.AddAbuseLimits(configuration);
+        services.AddAudit();
+        services.AddRetention(configuration);
+        return services;
+    }
+
+    /// <summary>Every endpoint, one route group per feature (docs/api.md, docs/protocol.md).</summary>
+    public static IEndpointRouteBuilder MapParley(this IEndpointRouteBuilder app)
+    {
         app.MapOperations();
         app.MapRealtime();
         app.MapConsumerApi();

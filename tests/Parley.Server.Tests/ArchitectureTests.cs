@@ -74,6 +74,59 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void Only_the_conversation_lifecycle_publishes_a_conversation_change()
+    {
+        // Every change goes through ConversationLifecycle (store, event, publish); a service that
+        // published on its own would skip the event, or tell watchers a state that is not stored.
+        var publishers = Module("Parley.Server").GetTypes()
+            .SelectMany(t => t.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Instructions.Select(i => (Type: t, i.Operand))))
+            .Where(use => use.Operand is MethodReference { Name: ".ctor", DeclaringType.Name: "ConversationChanged" })
+            .Select(use => Outermost(use.Type).Name)
+            .Distinct()
+            .ToList();
+        Assert.Equal(["ConversationLifecycle"], publishers);
+    }
+
+    [Fact]
+    public void System_event_names_are_written_only_in_SystemEvents()
+    {
+        var names = typeof(Parley.Messaging.SystemEvents).GetFields().Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.Contains("conversation.closed", names);
+        var server = Path.Combine(RepositoryPaths.Root, "src", "Parley.Server");
+        var bare = Directory.EnumerateFiles(server, "*.cs", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != "SystemEvents.cs" && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => names.Where(n => File.ReadAllText(f).Contains($"\"{n}\"", StringComparison.Ordinal)).Select(n => $"{Path.GetFileName(f)}: {n}"))
+            .ToList();
+        Assert.True(bare.Count == 0, "Bare system event names: " + string.Join(", ", bare));
+    }
+
+    [Fact]
+    public void Endpoints_map_onto_a_route_builder_not_the_application()
+    {
+        // Map…(this IEndpointRouteBuilder) can be mounted in a group, a test host or another app.
+        var maps = Module("Parley.Server").GetTypes()
+            .SelectMany(t => t.Methods)
+            .Where(m => m.IsStatic && m.IsPublic && m.Name.StartsWith("Map", StringComparison.Ordinal) && m.Parameters.Count > 0)
+            .ToList();
+        Assert.Contains(maps, m => m.Name == "MapConsumerApi");
+        var onApplication = maps
+            .Where(m => m.Parameters[0].ParameterType.FullName != "Microsoft.AspNetCore.Routing.IEndpointRouteBuilder")
+            .Select(m => $"{m.DeclaringType.Name}.{m.Name}({m.Parameters[0].ParameterType.Name})")
+            .ToList();
+        Assert.True(onApplication.Count == 0, "Mapped on something else: " + string.Join(", ", onApplication));
+    }
+
+    private static TypeDefinition Outermost(TypeDefinition type)
+    {
+        while (type.DeclaringType is not null)
+        {
+            type = type.DeclaringType;
+        }
+
+        return type;
+    }
+
+    [Fact]
     public void The_cycle_check_sees_a_dependency_through_a_method_body()
     {
         // The detector itself: a type used only inside a method body (never in a signature) still counts.

@@ -65,7 +65,7 @@ public static partial class AgentApi
     }
 
     /// <summary>The agent REST API under <c>/api/v1/agent</c> (docs/api.md).</summary>
-    public static WebApplication MapAgentApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/agent/login", LoginAsync).AllowAnonymous();
         app.MapGet("/api/v1/agent/session", SessionAsync).AllowAnonymous();

@@ -8,7 +8,7 @@ namespace Parley.Agents;
 /// <summary>An agent's queue: what waits in the queues they serve, taking the next one, accepting one (docs/routing.md).</summary>
 public static class AgentQueueApi
 {
-    public static WebApplication MapAgentQueueApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapAgentQueueApi(this IEndpointRouteBuilder app)
     {
         var agent = app.MapGroup("/api/v1/agent").RequireAuthorization(CallerSchemes.Agent);
         agent.MapGet("/queue", WaitingAsync);

@@ -144,7 +144,7 @@ public static class AuditApi
     public static IServiceCollection AddAudit(this IServiceCollection services) => services.AddSingleton<AuditLog>();
 
     /// <summary><c>GET /api/v1/admin/audit?kind=&amp;before=&amp;limit=</c>: the tenant's events, newest first.</summary>
-    public static WebApplication MapAuditApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/admin/audit", ListAsync).RequireAuthorization(CallerSchemes.Admin);
         return app;

@@ -15,7 +15,7 @@ namespace Parley.Authentication;
 /// sessions, and sessions of a visitor who has logged in again since, record nothing.
 /// </summary>
 public sealed partial class AuthenticationExpiry(
-    IConsumerStore consumerStore, IConversationStore conversationStore, MessageWriter writer, Audit.AuditLog audit, TimeProvider time, ILogger<AuthenticationExpiry> logger)
+    IConsumerStore consumerStore, IConversationStore conversationStore, ConversationLifecycle lifecycle, Audit.AuditLog audit, ILogger<AuthenticationExpiry> logger)
 {
     private readonly ConcurrentDictionary<string, byte> _ended = new();
 
@@ -46,9 +46,8 @@ public sealed partial class AuthenticationExpiry(
                 .Where(c => c is { Status: ConversationStatus.Open, Authenticated: true } && c.DeploymentId == consumer.DeploymentId);
             foreach (var conversation in open)
             {
-                await writer.AppendAsync(conversation.TenantId, new NewMessage(
-                    conversation.Id, MessageKind.Event, ParticipantRole.System, null, null, "authentication.expired", time.GetUtcNow(),
-                    new JsonObject { ["expiredAt"] = consumer.SessionExpiresAt.ToString("O") }.ToJsonString()), CancellationToken.None);
+                await lifecycle.RecordAsync(conversation, SystemEvent.OfSystem(SystemEvents.AuthenticationExpired,
+                    new JsonObject { ["expiredAt"] = consumer.SessionExpiresAt.ToString("O") }), CancellationToken.None);
             }
         }
         catch (Exception exception) when (exception is StorageUnavailableException or InvalidOperationException or System.Data.Common.DbException)

@@ -85,7 +85,7 @@ public static class AuthenticationSettingsApi
     }
 
     /// <summary><c>/api/v1/admin/authentication-settings</c>: CRUD and the token tester (admins of the tenant only).</summary>
-    public static WebApplication MapAuthenticationSettingsApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapAuthenticationSettingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/admin/authentication-settings").RequireAuthorization(CallerSchemes.Admin);
         group.MapGet("/", ListAsync);

@@ -15,7 +15,7 @@ public sealed record CodeLoginResponse(string State, string Nonce, string CodeCh
 /// <summary><c>POST /api/v1/sessions/login</c>: starts a pre-chat code-flow login (the sign-in itself is <see cref="VisitorSignIn"/>).</summary>
 public static class VisitorLogin
 {
-    public static WebApplication MapVisitorLogin(this WebApplication app)
+    public static IEndpointRouteBuilder MapVisitorLogin(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/sessions/login", StartLoginAsync).AllowAnonymous().RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
             .RequireRateLimiting(Security.AbuseLimits.SessionsPolicy);

@@ -7,7 +7,7 @@ namespace Parley.Bots;
 public static class BotApi
 {
     /// <summary>An admin reads or replaces a deployment's bot: greeting and cases (docs/api.md).</summary>
-    public static WebApplication MapBotApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapBotApi(this IEndpointRouteBuilder app)
     {
         var bot = app.MapGroup("/api/v1/admin/deployments/{deploymentId:guid}/bot").RequireAuthorization(CallerSchemes.Admin);
         bot.MapGet("/", GetAsync);

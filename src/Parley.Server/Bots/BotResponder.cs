@@ -16,6 +16,7 @@ namespace Parley.Bots;
 public sealed partial class BotResponder(
     IDeploymentStore deploymentStore, IConversationStore conversationStore,
     MessageWriter writer,
+    ConversationLifecycle lifecycle,
     LoginLinks links,
     Security.LoginLinkLimiter linkLimiter,
     Routing.Router router,
@@ -125,7 +126,7 @@ public sealed partial class BotResponder(
             ["url"] = link.Url,
             ["expiresAt"] = link.ExpiresAt.ToString("O"),
         };
-        await EventAsync(conversation, "authentication.requested", data, CancellationToken.None);
+        await lifecycle.RecordAsync(conversation, SystemEvent.OfBot(SystemEvents.AuthenticationRequested, data), CancellationToken.None);
     }
 
     private async Task RunCaseAsync(Conversation conversation, BotCase botCase, CancellationToken cancellationToken)
@@ -146,16 +147,12 @@ public sealed partial class BotResponder(
     {
         // The visitor sees this event: it names the case, never the queue (a queue's name is the brand's business).
         await router.RerouteAsync(conversation.Id, enqueue: true, botCase?.Queue, cancellationToken);
-        await EventAsync(conversation, "conversation.handover", new JsonObject { ["case"] = botCase?.Name }, cancellationToken);
+        await lifecycle.RecordAsync(conversation, SystemEvent.OfBot(SystemEvents.ConversationHandover, new JsonObject { ["case"] = botCase?.Name }), cancellationToken);
     }
 
     private Task<AppendResult> SayAsync(Conversation conversation, string text, CancellationToken cancellationToken) =>
         writer.AppendAsync(conversation.TenantId,
             new NewMessage(conversation.Id, MessageKind.Text, ParticipantRole.Bot, null, null, text, time.GetUtcNow()), cancellationToken);
-
-    private Task<AppendResult> EventAsync(Conversation conversation, string name, JsonObject data, CancellationToken cancellationToken) =>
-        writer.AppendAsync(conversation.TenantId,
-            new NewMessage(conversation.Id, MessageKind.Event, ParticipantRole.Bot, null, null, name, time.GetUtcNow(), data.ToJsonString()), cancellationToken);
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "The bot could not answer in conversation {ConversationId}")]
     private static partial void LogBotFailed(ILogger logger, Guid conversationId, Exception exception);

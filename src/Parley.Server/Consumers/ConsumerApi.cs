@@ -45,7 +45,7 @@ public sealed record MessagePage(IReadOnlyList<MessageView> Items, long? NextAft
 public static class ConsumerApi
 {
     /// <summary>The consumer REST API under <c>/api/v1</c> (docs/api.md).</summary>
-    public static WebApplication MapConsumerApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapConsumerApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy).RequireRateLimiting(AbuseLimits.SessionsPolicy);
 

@@ -12,6 +12,7 @@ namespace Parley.Conversations;
 public sealed class ConversationService(
     IConsumerStore consumerStore, IAgentStore agentStore, IConversationStore conversationStore, IMessageStore messageStore, IRoutingStore routingStore,
     MessageWriter writer,
+    ConversationLifecycle lifecycle,
     ILiveFanout fanout,
     Bots.BotResponder bots,
     Routing.Router router,
@@ -86,9 +87,14 @@ public sealed class ConversationService(
                 return existing;
             }
 
-            await conversationStore.SetEngagementAttributesAsync(existing.Id, engagement, now, cancellationToken);
+            // The page's facts changed: agents see them, and routing may place the conversation elsewhere.
+            var updated = await lifecycle.ChangeAsync(existing.Id, async ct =>
+            {
+                await conversationStore.SetEngagementAttributesAsync(existing.Id, engagement, now, ct);
+                return true;
+            }, null, cancellationToken);
             await router.TryRerouteAsync(existing.Id);
-            return existing with { Attributes = engagement, UpdatedAt = now };
+            return updated ?? existing with { Attributes = engagement, UpdatedAt = now };
         }
 
         var owner = await consumerStore.GetConsumerAsync(consumer.ConsumerId, cancellationToken);
@@ -100,8 +106,7 @@ public sealed class ConversationService(
             conversation = await router.PlaceAsync(conversation, cancellationToken);
         }
 
-        await conversationStore.CreateConversationAsync(conversation, cancellationToken);
-        fanout.Publish(new ConversationChanged(conversation));
+        await lifecycle.CreateAsync(conversation, cancellationToken);
         if (conversation.Queue is not null)
         {
             await assigner.TryAssignWaitingAsync(conversation.TenantId);
@@ -235,7 +240,7 @@ public sealed class ConversationService(
 
         return await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken) switch
         {
-            AssignOutcome.Assigned => await PublishChangedAsync(conversationId, cancellationToken),
+            AssignOutcome.Assigned => await ChangedAsync(conversationId, null, cancellationToken),
             AssignOutcome.AtCapacity => throw CapacityReached(me.Capacity),
             _ => throw new ParleyException(ErrorCodes.AlreadyAssigned, "Another agent has accepted this conversation.", StatusCodes.Status409Conflict),
         };
@@ -250,7 +255,7 @@ public sealed class ConversationService(
         var taken = await routingStore.TakeNextConversationAsync(agent.AgentId, time.GetUtcNow(), cancellationToken);
         return taken.Outcome switch
         {
-            AssignOutcome.Assigned => await PublishChangedAsync(taken.ConversationId!.Value, cancellationToken),
+            AssignOutcome.Assigned => await ChangedAsync(taken.ConversationId!.Value, null, cancellationToken),
             AssignOutcome.AtCapacity => throw CapacityReached(
                 (await agentStore.GetAgentAsync(agent.AgentId, cancellationToken))?.Capacity ?? 0),
             _ => null,
@@ -268,7 +273,8 @@ public sealed class ConversationService(
         new(ErrorCodes.CapacityReached, $"Your capacity is {capacity} open conversations and you have that many. Close one first.", StatusCodes.Status409Conflict);
 
     /// <summary>Either side may close; closing twice is harmless.</summary>
-    public async Task<Conversation> CloseAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = "conversation.closed")
+    public async Task<Conversation> CloseAsync(
+        Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = SystemEvents.ConversationClosed)
     {
         var conversation = await GetAsync(caller, conversationId, cancellationToken);
         if (caller is AgentCaller agent && conversation.AssignedAgentId is { } assigned && assigned != agent.AgentId)
@@ -276,20 +282,16 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.NotAssigned, "Another agent has this conversation.", StatusCodes.Status409Conflict);
         }
 
-        if (await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), cancellationToken))
+        var closed = await lifecycle.ChangeAsync(conversationId,
+            ct => conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Closed, time.GetUtcNow(), ct),
+            By(caller, eventName), cancellationToken);
+        if (closed is not null && conversation.AssignedAgentId is not null)
         {
-            await RecordEventAsync(caller, conversation, eventName, cancellationToken);
-            var closed = await PublishChangedAsync(conversationId, cancellationToken);
-            if (conversation.AssignedAgentId is not null)
-            {
-                // The agent has room again.
-                await assigner.TryAssignWaitingAsync(conversation.TenantId);
-            }
-
-            return closed;
+            // The agent has room again.
+            await assigner.TryAssignWaitingAsync(conversation.TenantId);
         }
 
-        return conversation;
+        return closed ?? conversation;
     }
 
     /// <summary>Either side may resume a closed conversation. An agent who resumes it takes it (within capacity).</summary>
@@ -302,21 +304,24 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.InvalidRequest, "Another conversation is open; one conversation is shown per page.", StatusCodes.Status409Conflict);
         }
 
-        if (await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), cancellationToken))
+        var resumed = await lifecycle.ChangeAsync(conversationId, async ct =>
         {
+            if (!await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), ct))
+            {
+                return false;
+            }
+
             // An agent who resumes takes it if they have room; otherwise it waits in its queue, routed on today's facts.
             if (caller is not AgentCaller agent
-                || await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken) != AssignOutcome.Assigned)
+                || await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), ct) != AssignOutcome.Assigned)
             {
                 await router.TryRerouteAsync(conversationId);
                 await assigner.TryAssignWaitingAsync(conversation.TenantId);
             }
 
-            await RecordEventAsync(caller, conversation, "conversation.resumed", cancellationToken);
-            return await PublishChangedAsync(conversationId, cancellationToken);
-        }
-
-        return conversation;
+            return true;
+        }, By(caller, SystemEvents.ConversationResumed), cancellationToken);
+        return resumed ?? conversation;
     }
 
     /// <summary>
@@ -325,25 +330,16 @@ public sealed class ConversationService(
     /// </summary>
     public async Task ClearHistoryAsync(ConsumerCaller consumer, Guid conversationId, CancellationToken cancellationToken)
     {
-        await CloseAsync(consumer, conversationId, cancellationToken, "conversation.cleared");
+        await CloseAsync(consumer, conversationId, cancellationToken, SystemEvents.ConversationCleared);
         await consumerStore.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken);
         await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.HistoryCleared, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId, conversationId,
             detail: "the conversation was ended and this device unlinked");
     }
 
-    private async Task RecordEventAsync(Caller caller, Conversation conversation, string eventName, CancellationToken cancellationToken) =>
-        await writer.AppendAsync(
-            conversation.TenantId,
-            new NewMessage(conversation.Id, MessageKind.Event, caller.Role, caller.ParticipantId, null, eventName, time.GetUtcNow()),
-            cancellationToken);
+    private static SystemEvent By(Caller caller, string eventName) => new(eventName, caller.Role, caller.ParticipantId);
 
-    private async Task<Conversation> PublishChangedAsync(Guid conversationId, CancellationToken cancellationToken)
-    {
-        var changed = await conversationStore.GetConversationAsync(conversationId, cancellationToken)
-            ?? throw ParleyException.NotFound("The conversation");
-        fanout.Publish(new ConversationChanged(changed));
-        return changed;
-    }
+    private async Task<Conversation> ChangedAsync(Guid conversationId, SystemEvent? happened, CancellationToken cancellationToken) =>
+        await lifecycle.ChangedAsync(conversationId, happened, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
 
     private static EngagementAttributes? ValidateAttributes(IReadOnlyDictionary<string, string>? attributes)
     {

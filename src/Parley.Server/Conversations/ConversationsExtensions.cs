@@ -8,9 +8,22 @@ public static class ConversationsExtensions
         services.AddHostedService<FanoutLifetime>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
+        services.AddSingleton<ConversationLifecycle>();
         services.AddSingleton<ConversationService>();
         services.AddSingleton<MidChatLogin>();
         services.AddSingleton<Bots.BotResponder>();
+        return services;
+    }
+
+    /// <summary>The deletion of closed conversations past <c>Parley:Retention</c>, validated at start.</summary>
+    public static IServiceCollection AddRetention(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section))
+            .Validate(o => o.ClosedConversationDays is null or > 0, "Parley:Retention:ClosedConversationDays must be positive (or unset to keep everything).")
+            .Validate(o => o.Interval >= TimeSpan.FromMinutes(1), "Parley:Retention:Interval must be at least a minute.")
+            .ValidateOnStart();
+        services.AddSingleton<Retention>();
+        services.AddHostedService(sp => sp.GetRequiredService<Retention>());
         return services;
     }
 

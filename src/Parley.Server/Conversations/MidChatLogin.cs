@@ -47,8 +47,7 @@ public sealed partial class MidChatLogin(
     ConversationService conversations,
     BotResponder bots,
     Routing.Router router,
-    MessageWriter writer,
-    ILiveFanout fanout,
+    ConversationLifecycle lifecycle,
     AuthenticationSettingsResolver resolver,
     TokenValidator validator,
     TimeProvider time,
@@ -103,14 +102,11 @@ public sealed partial class MidChatLogin(
         }
 
         var (_, token, session, _) = await signIn.SignInAsync(identity, deployment, settings, cancellationToken);
-        await writer.AppendAsync(conversation.TenantId, new NewMessage(
-            conversationId, MessageKind.Event, ParticipantRole.System, null, null, "authentication.upgraded", time.GetUtcNow(),
-            new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }.ToJsonString()), cancellationToken);
-
         // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
         await router.TryRerouteAsync(conversationId);
-        var upgraded = await conversationStore.GetConversationAsync(conversationId, cancellationToken) ?? throw ParleyException.NotFound("The conversation");
-        fanout.Publish(new ConversationChanged(upgraded));
+        var upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,
+            new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }), cancellationToken)
+            ?? throw ParleyException.NotFound("The conversation");
         LogUpgraded(logger, conversationId, owner.Id);
         await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Succeeded, session, deployment.Id, conversationId,
             identity.Subject, detail: $"authenticated until {session.SessionExpiresAt:O}");
@@ -185,7 +181,7 @@ public static class MidChatLoginEndpoints
 {
     private static readonly string[] CallbackFields = ["state", "code", "id_token", "assertion", "error", "error_description"];
 
-    public static WebApplication MapMidChatLogin(this WebApplication app)
+    public static IEndpointRouteBuilder MapMidChatLogin(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/authenticate", AuthenticateAsync)
             .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy);

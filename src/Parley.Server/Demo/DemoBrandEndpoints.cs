@@ -14,9 +14,9 @@ public static class DemoBrandEndpoints
 {
     private static readonly string Page = Resource("page.html");
 
-    public static WebApplication MapDemoBrand(this WebApplication app)
+    public static IEndpointRouteBuilder MapDemoBrand(this IEndpointRouteBuilder app)
     {
-        if (!app.Services.GetRequiredService<IOptions<DemoOptions>>().Value.Enabled)
+        if (!app.ServiceProvider.GetRequiredService<IOptions<DemoOptions>>().Value.Enabled)
         {
             return app;
         }

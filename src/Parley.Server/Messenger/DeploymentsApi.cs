@@ -18,7 +18,7 @@ public static class DeploymentsApi
 {
     public const int MaxOrigins = 50;
 
-    public static WebApplication MapDeploymentsApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapDeploymentsApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/admin/deployments").RequireAuthorization(CallerSchemes.Admin);
         admin.MapGet("/", ListAsync);

@@ -40,7 +40,7 @@ public static class MessengerEndpoints
             .WithHeaders("content-type", "authorization")
             .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
 
-    public static WebApplication MapMessenger(this WebApplication app)
+    public static IEndpointRouteBuilder MapMessenger(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/widget.js", [HttpMethods.Get, HttpMethods.Head], WidgetScript).AllowAnonymous();
         app.MapGet("/messenger/{deploymentId:guid}", WindowPageAsync).AllowAnonymous();

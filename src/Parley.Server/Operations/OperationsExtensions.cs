@@ -16,7 +16,7 @@ public static partial class OperationsExtensions
     }
 
     /// <summary><c>/healthz</c>: the process is up. <c>/readyz</c>: it can reach its database.</summary>
-    public static WebApplication MapOperations(this WebApplication app)
+    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
     {
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapGet("/readyz", async Task<Results<Ok<HealthView>, JsonHttpResult<HealthView>>> (ISchemaStore schemaStore, CancellationToken cancellationToken) =>

@@ -9,18 +9,33 @@ namespace Parley.Operations;
 /// login callback). <c>Parley:PublicUrl</c> when set (required behind a proxy); otherwise the first
 /// address Kestrel listens on, with a wildcard host read as localhost.
 /// </summary>
-public sealed class PublicAddress(IOptions<ParleyOptions> options, IServer server)
+public sealed class PublicAddress
 {
+    private readonly IOptions<ParleyOptions> _options;
+    private readonly IServer? _server;
+
+    public PublicAddress(IOptions<ParleyOptions> options, IServer server)
+    {
+        _options = options;
+        _server = server;
+    }
+
+    /// <summary>Without a web server (the use cases run on a plain host): <c>Parley:PublicUrl</c>, else the default address.</summary>
+    public PublicAddress(IOptions<ParleyOptions> options)
+    {
+        _options = options;
+    }
+
     public Uri BaseUri
     {
         get
         {
-            if (options.Value.PublicUrl is { Length: > 0 } configured)
+            if (_options.Value.PublicUrl is { Length: > 0 } configured)
             {
                 return new Uri(configured.TrimEnd('/') + "/");
             }
 
-            var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
+            var listening = _server?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://localhost:5080";
             return new UriBuilder(Browsable(listening)) { Path = "/" }.Uri;
         }
     }

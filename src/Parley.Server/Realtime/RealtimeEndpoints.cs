@@ -23,15 +23,20 @@ public static partial class RealtimeEndpoints
         return services;
     }
 
-    /// <summary><c>/ws/consumer?deploymentId=…</c> and <c>/ws/agent</c>: the live messaging protocol (docs/protocol.md).</summary>
-    public static WebApplication MapRealtime(this WebApplication app)
+    /// <summary>The WebSocket middleware, with the keep-alive of <see cref="RealtimeOptions"/>; before the routes.</summary>
+    public static IApplicationBuilder UseRealtime(this IApplicationBuilder app)
     {
-        var options = app.Services.GetRequiredService<IOptions<RealtimeOptions>>().Value;
-        app.UseWebSockets(new WebSocketOptions
+        var options = app.ApplicationServices.GetRequiredService<IOptions<RealtimeOptions>>().Value;
+        return app.UseWebSockets(new WebSocketOptions
         {
             KeepAliveInterval = options.KeepAliveInterval,
             KeepAliveTimeout = options.KeepAliveTimeout > TimeSpan.Zero ? options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
         });
+    }
+
+    /// <summary><c>/ws/consumer?deploymentId=…</c> and <c>/ws/agent</c>: the live messaging protocol (docs/protocol.md).</summary>
+    public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
+    {
         app.Map("/ws/consumer", AcceptConsumerAsync);
         app.Map("/ws/agent", AcceptAgentAsync);
         return app;

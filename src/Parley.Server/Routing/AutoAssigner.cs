@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Parley.Conversations;
 using Parley.Storage;
 
 namespace Parley.Routing;
@@ -15,10 +14,10 @@ namespace Parley.Routing;
 /// capacity; the per-tenant gate here only keeps this node from racing itself.
 /// </remarks>
 public sealed partial class AutoAssigner(
-    IAgentStore agentStore, IConversationStore conversationStore, IRoutingStore routingStore, IPresenceStore presenceStore,
+    IAgentStore agentStore, IRoutingStore routingStore, IPresenceStore presenceStore,
     RoutingConfigurations configurations,
     AgentPresence presence,
-    ILiveFanout fanout,
+    Messaging.ConversationLifecycle lifecycle,
     TimeProvider time,
     ILogger<AutoAssigner> logger) : IDisposable
 {
@@ -62,7 +61,7 @@ public sealed partial class AutoAssigner(
                     case AssignOutcome.Assigned:
                         loads[agent.Id] = loads.GetValueOrDefault(agent.Id) + 1;
                         LogAssigned(logger, conversation.Id, agent.Id);
-                        await PublishAsync(conversation.Id, cancellationToken);
+                        await lifecycle.ChangedAsync(conversation.Id, null, cancellationToken);
                         break;
                     case AssignOutcome.AtCapacity:
                         // Filled meanwhile (an accept on another node): no more for this agent this round.
@@ -114,19 +113,11 @@ public sealed partial class AutoAssigner(
                 LogReturned(logger, away.AgentId, returned.Count);
                 foreach (var conversationId in returned)
                 {
-                    await PublishAsync(conversationId, cancellationToken);
+                    await lifecycle.ChangedAsync(conversationId, null, cancellationToken);
                 }
 
                 await AssignWaitingAsync(away.TenantId, cancellationToken);
             }
-        }
-    }
-
-    private async Task PublishAsync(Guid conversationId, CancellationToken cancellationToken)
-    {
-        if (await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } changed)
-        {
-            fanout.Publish(new ConversationChanged(changed));
         }
     }
 

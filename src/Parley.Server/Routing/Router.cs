@@ -13,7 +13,7 @@ public sealed partial class Router(
     IConsumerStore consumerStore, IConversationStore conversationStore, IRoutingStore routingStore,
     RoutingConfigurations configurations,
     AutoAssigner assigner,
-    ILiveFanout fanout,
+    Messaging.ConversationLifecycle lifecycle,
     TimeProvider time,
     ILogger<Router> logger)
 {
@@ -79,10 +79,9 @@ public sealed partial class Router(
         }
 
         LogRouted(logger, conversationId, conversation.Queue, decision.Queue, decision.Priority);
-        var routed = await conversationStore.GetConversationAsync(conversationId, cancellationToken);
+        var routed = await lifecycle.ChangedAsync(conversationId, null, cancellationToken);
         if (routed is not null)
         {
-            fanout.Publish(new ConversationChanged(routed));
             await assigner.AssignWaitingAsync(routed.TenantId, cancellationToken);
         }
 

@@ -41,7 +41,7 @@ public static class RoutingApi
     /// Admins: <c>/api/v1/admin/routing</c>, <c>/api/v1/admin/queues</c>, <c>/api/v1/admin/agents</c>.
     /// Agents: <c>/api/v1/agent/queue</c>, <c>…/conversations/next</c>, <c>…/conversations/{id}/accept</c> (docs/api.md).
     /// </summary>
-    public static WebApplication MapRoutingApi(this WebApplication app)
+    public static IEndpointRouteBuilder MapRoutingApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/admin").RequireAuthorization(CallerSchemes.Admin);
         admin.MapGet("/routing", GetRoutingAsync);

@@ -26,7 +26,7 @@ public static class WorkspaceEndpoints
         ? assets.ToFrozenDictionary(StringComparer.Ordinal)
         : throw new InvalidOperationException("The workspace web app is not embedded: build src/Parley.Workspace (dotnet build does it when npm is installed).");
 
-    public static WebApplication MapWorkspace(this WebApplication app)
+    public static IEndpointRouteBuilder MapWorkspace(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", () => Results.Redirect(BasePath + "/")).AllowAnonymous().ExcludeFromDescription();
         // Routing treats /app and /app/ alike; the page's relative links need the slash.

@@ -22,17 +22,22 @@ internal static class TestTokens
     }
 
     /// <summary>Implicit-flow settings trusting <paramref name="brand"/>'s public key, attached to the deployment.</summary>
-    public static async Task<AuthenticationSettings> AttachSettingsAsync(TestServer server, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null)
+    public static Task<AuthenticationSettings> AttachSettingsAsync(TestServer server, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null) =>
+        AttachSettingsAsync(server.Store, deploymentId, brand, sessionTtlMinutes, now);
+
+    /// <summary><see cref="AttachSettingsAsync(TestServer, Guid, RSA, int?, DateTimeOffset?)"/> on a store directly.</summary>
+    public static async Task<AuthenticationSettings> AttachSettingsAsync(
+        Parley.Storage.SqlParleyStore store, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null)
     {
-        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var deployment = (await store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
         var at = now ?? DateTimeOffset.UtcNow;
         var settings = new AuthenticationSettings
         {
             Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
             KeysDocument = brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = sessionTtlMinutes, CreatedAt = at, UpdatedAt = at,
         };
-        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        await store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
         return settings;
     }
 }

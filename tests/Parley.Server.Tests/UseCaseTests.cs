@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Parley.Agents;
+using Parley.Authentication;
+using Parley.Conversations;
+using Parley.Demo;
+using Parley.Identity.Tokens;
+using Parley.Messaging;
+using Parley.Security;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// The use cases (conversation lifecycle, assignment, routing, visitor sign-in) called as the
+/// endpoints and the frame dispatcher call them, on a host without a web server: what they store,
+/// what they publish, and what they refuse, with no HTTP or socket in between.
+/// </summary>
+public sealed class UseCaseTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    /// <summary>The demo deployment without a bot: a new conversation goes straight to routing.</summary>
+    private static readonly Guid NoBot = DemoOptions.DeploymentId;
+
+    private sealed class Recorder : ILiveSubscriber
+    {
+        private readonly ConcurrentQueue<Conversation> _changes = new();
+
+        public IReadOnlyList<Conversation> Changes => [.. _changes];
+
+        public void OnEvent(LiveEvent liveEvent)
+        {
+            if (liveEvent is ConversationChanged changed)
+            {
+                _changes.Enqueue(changed.Conversation);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Closing_stores_the_change_records_its_event_and_publishes_the_stored_conversation_once()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var started = await conversations.StartAsync(visitor, null, None);
+        var recorder = new Recorder();
+        using var watching = host.Get<ILiveFanout>().SubscribeTenant(visitor.TenantId, recorder);
+
+        var closed = await conversations.CloseAsync(visitor, started.Id, None);
+
+        Assert.Equal(ConversationStatus.Closed, (await host.Store.GetConversationAsync(started.Id, None))!.Status);
+        var history = await conversations.HistoryAsync(visitor, started.Id, 0, 50, None);
+        var happened = history[^1];
+        Assert.Equal((MessageKind.Event, SystemEvents.ConversationClosed, ParticipantRole.Consumer, (Guid?)visitor.ConsumerId),
+            (happened.Kind, happened.Text, happened.SenderRole, happened.SenderId));
+        var told = Assert.Single(recorder.Changes);
+        Assert.Equal(ConversationStatus.Closed, told.Status);
+        Assert.Equal(happened.Seq, told.LastSeq); // published after the event: watchers' lastSeq counts it
+        Assert.Equal(told, closed);
+
+        // Closing again changes nothing, so nothing is recorded or told.
+        await conversations.CloseAsync(visitor, started.Id, None);
+        Assert.Single(recorder.Changes);
+        Assert.Equal(history.Count, (await conversations.HistoryAsync(visitor, started.Id, 0, 50, None)).Count);
+    }
+
+    [Fact]
+    public async Task An_agent_who_resumes_a_closed_conversation_takes_it_and_the_event_names_them()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var agent = await host.AgentAsync();
+        var started = await conversations.StartAsync(visitor, null, None);
+        await conversations.CloseAsync(visitor, started.Id, None);
+        var recorder = new Recorder();
+        using var watching = host.Get<ILiveFanout>().SubscribeTenant(visitor.TenantId, recorder);
+
+        var resumed = await conversations.ResumeAsync(agent, started.Id, None);
+
+        Assert.Equal((ConversationStatus.Open, (Guid?)agent.AgentId), (resumed.Status, resumed.AssignedAgentId));
+        var happened = (await conversations.HistoryAsync(agent, started.Id, 0, 50, None))[^1];
+        Assert.Equal((SystemEvents.ConversationResumed, ParticipantRole.Agent, (Guid?)agent.AgentId), (happened.Text, happened.SenderRole, happened.SenderId));
+        Assert.Equal(happened.Seq, recorder.Changes[^1].LastSeq);
+        Assert.Equal(agent.AgentId, recorder.Changes[^1].AssignedAgentId);
+    }
+
+    [Fact]
+    public async Task A_visitor_whose_session_ended_cannot_send_from_a_connection_opened_before()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await UseCaseHost.StartAsync(clock);
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var started = await conversations.StartAsync(visitor, null, None);
+        await conversations.SendAsync(visitor, started.Id, "c-1", "hello", None);
+
+        clock.Advance(TimeSpan.FromDays(2)); // past the device session's end
+
+        var refused = await Assert.ThrowsAsync<ParleyException>(() => conversations.SendAsync(visitor, started.Id, "c-2", "still there?", None));
+        Assert.Equal((ErrorCodes.AuthenticationExpired, 401), (refused.Code, refused.Status));
+        Assert.Single(await host.Store.GetMessagesAsync(started.Id, 0, 50, None), m => m.Kind == MessageKind.Text);
+    }
+
+    [Fact]
+    public async Task Accept_is_refused_outside_the_agents_queues_and_to_a_second_agent()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var waiting = await conversations.StartAsync(visitor, null, None);
+        Assert.Equal("general", waiting.Queue); // the demo's routing: anonymous visitors wait in general
+
+        var vipOnly = new Agent(Guid.NewGuid(), visitor.TenantId, "vip@demo.parley.test", "VIP desk", "", AgentRole.Agent, 5, DateTimeOffset.UtcNow, ["vip"]);
+        await host.Store.CreateAgentAsync(vipOnly, None);
+        var outside = await Assert.ThrowsAsync<ParleyException>(() =>
+            conversations.AcceptAsync(new AgentCaller(vipOnly.Id, vipOnly.TenantId, vipOnly.Role, "s"), waiting.Id, None));
+        Assert.Equal((ErrorCodes.NotInQueue, 403), (outside.Code, outside.Status));
+
+        var agent = await host.AgentAsync();
+        Assert.Equal(agent.AgentId, (await conversations.AcceptAsync(agent, waiting.Id, None)).AssignedAgentId);
+        var admin = await host.AgentAsync(DemoOptions.AdminEmail);
+        var taken = await Assert.ThrowsAsync<ParleyException>(() => conversations.AcceptAsync(admin, waiting.Id, None));
+        Assert.Equal((ErrorCodes.AlreadyAssigned, 409), (taken.Code, taken.Status));
+        Assert.Equal(agent.AgentId, (await host.Store.GetConversationAsync(waiting.Id, None))!.AssignedAgentId);
+    }
+
+    [Fact]
+    public async Task Take_next_assigns_the_highest_priority_first_then_the_longest_wait()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await UseCaseHost.StartAsync(clock);
+        var conversations = host.Get<ConversationService>();
+        var older = await conversations.StartAsync(await host.NewVisitorAsync(NoBot), null, None);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var newer = await conversations.StartAsync(await host.NewVisitorAsync(NoBot), null, None);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var urgent = await conversations.StartAsync(await host.NewVisitorAsync(NoBot), null, None);
+        Assert.True(await host.Store.RouteConversationAsync(urgent.Id, "vip", 100, "VIP", null, clock.GetUtcNow(), None));
+
+        var admin = await host.AgentAsync(DemoOptions.AdminEmail);
+        var order = new List<Guid?>();
+        for (var i = 0; i < 4; i++)
+        {
+            order.Add((await conversations.TakeNextAsync(admin, None))?.Id);
+        }
+
+        Assert.Equal([urgent.Id, older.Id, newer.Id, null], order);
+    }
+
+    [Fact]
+    public async Task New_facts_from_the_page_route_a_waiting_conversation_again_and_agents_are_told()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        await host.Store.SaveRoutingConfigurationAsync(DemoOptions.TenantId, DemoOptions.Routing with
+        {
+            Rules = [new Parley.Routing.RoutingRule("Big cart", "attribute.cart > 1000", "vip", 50)],
+        }, DateTimeOffset.UtcNow, None);
+        host.Get<Parley.Routing.RoutingConfigurations>().Forget(DemoOptions.TenantId);
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var started = await conversations.StartAsync(visitor, new Dictionary<string, string> { ["cart"] = "20" }, None);
+        Assert.Equal("general", started.Queue);
+        var recorder = new Recorder();
+        using var watching = host.Get<ILiveFanout>().SubscribeTenant(visitor.TenantId, recorder);
+
+        await conversations.StartAsync(visitor, new Dictionary<string, string> { ["cart"] = "2500" }, None);
+
+        var routed = (await host.Store.GetConversationAsync(started.Id, None))!;
+        Assert.Equal(("vip", 50), (routed.Queue, routed.Priority));
+        Assert.Equal("2500", recorder.Changes[0].Attributes["cart"]); // the page's new facts, told before the move
+        Assert.Equal("vip", recorder.Changes[^1].Queue);
+    }
+
+    public static TheoryData<string, Func<RSA, RSA, string>, string, string> Refusals => new()
+    {
+        { "forged signature", (_, other) => Token(other, "C-1"), OAuthErrors.InvalidToken, "signature" },
+        { "another audience", (brand, _) => Token(brand, "C-1", audience: "someone-else"), OAuthErrors.InvalidToken, "aud" },
+        { "expired", (brand, _) => Token(brand, "C-1", lifetime: TimeSpan.FromMinutes(-10)), OAuthErrors.InvalidToken, "exp" },
+        { "not a JWT", (_, _) => "not-a-token", OAuthErrors.InvalidToken, "format" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task A_page_token_that_fails_a_check_is_refused_with_that_check(
+        string id, Func<RSA, RSA, string> mint, string error, string check)
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        using var other = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var deployment = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+
+        var refused = await Assert.ThrowsAsync<ParleyException>(() =>
+            host.Get<VisitorSignIn>().PreChatAsync(deployment, new PreChatProof(mint(brand, other), null, null, null, null, null), None));
+
+        Assert.True((error, check) == (refused.Code, refused.FailedCheck), $"{id}: {refused.Code} at {refused.FailedCheck}");
+        Assert.Equal(401, refused.Status);
+    }
+
+    [Fact]
+    public async Task A_page_token_signs_the_visitor_in_as_one_consumer_per_subject_on_every_device()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var deployment = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+        var signIn = host.Get<VisitorSignIn>();
+
+        var phone = await signIn.PreChatAsync(deployment, new PreChatProof(Token(brand, "C-1815"), null, null, null, null, null), None);
+        var laptop = await signIn.PreChatAsync(deployment, new PreChatProof(Token(brand, "C-1815"), null, null, null, null, null), None);
+        var someoneElse = await signIn.PreChatAsync(deployment, new PreChatProof(Token(brand, "C-1906"), null, null, null, null, null), None);
+
+        Assert.True(phone.Consumer.IsAuthenticated);
+        Assert.Equal(phone.Consumer.Id, laptop.Consumer.Id);
+        Assert.NotEqual(phone.Caller.SessionHash, laptop.Caller.SessionHash); // a device session each
+        Assert.NotEqual(phone.Consumer.Id, someoneElse.Consumer.Id);
+        Assert.Equal("Ada", (await host.Store.GetVerifiedIdentityAsync(phone.Consumer.Id, None))!.VerifiedClaims["given_name"]);
+    }
+
+    [Fact]
+    public async Task Sign_in_refuses_two_proofs_at_once_and_a_deployment_without_settings()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var signIn = host.Get<VisitorSignIn>();
+        var withSettings = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+        var without = (await host.Store.GetDeploymentAsync(DemoOptions.DeploymentId, None))!;
+
+        var both = await Assert.ThrowsAsync<ParleyException>(() =>
+            signIn.PreChatAsync(withSettings, new PreChatProof(Token(brand, "C-1"), "code", "state", null, null, null), None));
+        var none = await Assert.ThrowsAsync<ParleyException>(() =>
+            signIn.PreChatAsync(without, new PreChatProof(Token(brand, "C-1"), null, null, null, null, null), None));
+
+        Assert.Equal((OAuthErrors.InvalidRequest, "request"), (both.Code, both.FailedCheck));
+        Assert.Equal(ErrorCodes.InvalidRequest, none.Code);
+    }
+
+    private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return TestTokens.Rs256(key, new Dictionary<string, object>
+        {
+            ["iss"] = TestTokens.Issuer, ["aud"] = audience, ["sub"] = subject, ["iat"] = now - 60,
+            ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
+            ["given_name"] = subject == "C-1815" ? "Ada" : "Grace",
+        });
+    }
+}
