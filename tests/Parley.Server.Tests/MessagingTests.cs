@@ -281,8 +281,10 @@ public sealed class MessagingTests(SharedServerFixture fixture) : IClassFixture<
         await agent.ExpectAsync("conversation.updated", f => f.GetProperty("conversation").GetProperty("status").GetString() == "open");
         Assert.Equal("message.ack", (await SendAsync(consumer, conversationId, "back again")).GetProperty("type").GetString());
 
-        await consumer.SendAsync(new { type = "conversation.close", conversationId });
-        await agent.ExpectAsync("conversation.updated", f => f.GetProperty("conversation").GetProperty("status").GetString() == "closed");
+        // The agent still holds the update of its own close above: wait for the consumer's close itself.
+        await consumer.SendAsync(new { type = "conversation.close", conversationId, requestId = "consumer-close" });
+        var consumerClosed = await consumer.NextAsync(f => f.TryGetProperty("requestId", out var r) && r.GetString() == "consumer-close");
+        Assert.Equal("closed", consumerClosed.GetProperty("conversation").GetProperty("status").GetString());
         await agent.SendAsync(new { type = "conversation.resume", conversationId, requestId = "agent-resume" });
         var resumedByAgent = await agent.ExpectAsync("conversation.updated", f => f.TryGetProperty("requestId", out var r) && r.GetString() == "agent-resume");
         Assert.Equal("open", resumedByAgent.GetProperty("conversation").GetProperty("status").GetString());

@@ -120,6 +120,58 @@ public sealed class TokenCheckCliTests : IDisposable
         Assert.False(line.TryGetProperty("payload", out _));
     }
 
+    /// <summary>
+    /// Project Wycheproof's valid JWS vectors (tests/Parley.Identity.Tests/vectors/wycheproof), one
+    /// run of the binary per key with the group's tokens on stdin: each verifies and prints its
+    /// payload, JSON or not. The six Parley refuses on purpose are listed in WycheproofJwsTests.
+    /// </summary>
+    [Fact]
+    public async Task No_claims_verifies_wycheproofs_valid_vectors_and_prints_their_payloads()
+    {
+        int[] stricter = [346, 347, 350, 351, 372, 373];
+        var corpus = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(
+            Parley.Testing.RepositoryPaths.Root, "tests", "Parley.Identity.Tests", "vectors", "wycheproof", "json_web_signature_test.json"))).RootElement;
+        var verified = 0;
+        foreach (var group in corpus.GetProperty("testGroups").EnumerateArray())
+        {
+            var valid = group.GetProperty("tests").EnumerateArray()
+                .Where(t => t.GetProperty("result").GetString() == "valid" && !stricter.Contains(t.GetProperty("tcId").GetInt32()))
+                .Select(t => t.GetProperty("jws").GetString()!)
+                .ToList();
+            if (valid.Count == 0)
+            {
+                continue;
+            }
+
+            var key = group.TryGetProperty("public", out var pub) ? pub : group.GetProperty("private");
+            var keys = Path.Combine(_directory, "wycheproof.jwks");
+            await File.WriteAllTextAsync(keys, "{\"keys\":[" + key.GetRawText() + "]}");
+            var (exit, output, error) = await RunAsync(string.Join('\n', valid) + "\n", "token", "check", "--keys", keys, "--no-claims", "-");
+
+            Assert.True(exit == 0, $"{group.GetProperty("comment").GetString()}: exit {exit}\n{output}{error}");
+            var lines = output.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal(valid.Count, lines.Count);
+            foreach (var (jws, line) in valid.Zip(lines))
+            {
+                Assert.True(line.GetProperty("valid").GetBoolean());
+                Assert.True(Parley.Identity.Jose.Base64Url.TryDecode(jws.Split('.')[1], out var payload));
+                var printed = line.GetProperty("payloadEncoding").GetString() == "utf-8"
+                    ? System.Text.Encoding.UTF8.GetBytes(line.GetProperty("payload").GetString()!)
+                    : Convert.FromBase64String(Base64Padded(line.GetProperty("payload").GetString()!));
+                Assert.Equal(payload, printed);
+                verified++;
+            }
+        }
+
+        Assert.Equal(40, verified);
+    }
+
+    private static string Base64Padded(string base64Url)
+    {
+        var standard = base64Url.Replace('-', '+').Replace('_', '/');
+        return standard + new string('=', (4 - standard.Length % 4) % 4);
+    }
+
     [Fact]
     public async Task A_frozen_clock_makes_an_expired_token_valid_again()
     {
