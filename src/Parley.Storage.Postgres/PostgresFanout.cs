@@ -51,6 +51,8 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
 
     public IDisposable SubscribeTenant(Guid tenantId, ILiveSubscriber subscriber) => _local.SubscribeTenant(tenantId, subscriber);
 
+    public IDisposable SubscribeParticipant(Guid participantId, ILiveSubscriber subscriber) => _local.SubscribeParticipant(participantId, subscriber);
+
     public void Publish(LiveEvent liveEvent)
     {
         _local.Publish(liveEvent);
@@ -60,6 +62,7 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
             ReceiptChanged r => new Notice("r", r.TenantId, r.ConversationId, Participant: r.Receipt.ParticipantId),
             TypingChanged t => new Notice("y", t.TenantId, t.ConversationId, Participant: t.ParticipantId, Role: (int)t.Role, On: t.IsTyping),
             ConversationChanged c => new Notice("c", c.TenantId, c.ConversationId),
+            SessionEnded s => new Notice("s", s.TenantId, Guid.Empty, Participant: s.ParticipantId, Session: s.SessionHash, Reason: s.Reason),
             _ => null,
         };
         if (notice is not null && !_outgoing.Writer.TryWrite(JsonSerializer.Serialize(notice, FanoutJsonContext.Default.Notice)))
@@ -320,6 +323,11 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
             _local.Publish(new TypingChanged(typing.T, typing.C, typing.Participant, (ParticipantRole)typing.Role, typing.On));
         }
 
+        foreach (var ended in notices.Where(n => n.K == "s"))
+        {
+            _local.Publish(new SessionEnded(ended.T, ended.Participant, ended.Session, ended.Reason ?? "ended"));
+        }
+
         foreach (var change in notices.Where(n => n.K == "c" && (_local.Watches(n.C) || _local.WatchesTenant(n.T))).DistinctBy(n => n.C))
         {
             if (await _store.GetConversationAsync(change.C, cancellationToken) is { } conversation)
@@ -376,8 +384,9 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
 
 /// <summary>
 /// One event as other nodes see it: a kind (<c>m</c> message stored, <c>r</c> receipt, <c>y</c>
-/// typing, <c>c</c> conversation changed, <c>resync</c>), the tenant and conversation, and the
-/// seq, participant, role and typing flag where they apply. Ids only: never a message body.
+/// typing, <c>c</c> conversation changed, <c>s</c> session ended, <c>resync</c>), the tenant and
+/// conversation, and the seq, participant, role, typing flag, ended session's hash and reason where
+/// they apply. Ids only: never a message body or a token.
 /// </summary>
 internal sealed record Notice(
     string K,
@@ -386,7 +395,9 @@ internal sealed record Notice(
     long Seq = 0,
     Guid Participant = default,
     int Role = 0,
-    bool On = false);
+    bool On = false,
+    string? Session = null,
+    string? Reason = null);
 
 /// <summary>A node's notices in one NOTIFY payload.</summary>
 internal sealed record NoticeBatch(string N, List<Notice> E);

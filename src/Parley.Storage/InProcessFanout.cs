@@ -8,11 +8,14 @@ public sealed class InProcessFanout : ILiveFanout
 {
     private readonly ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> _conversations = new();
     private readonly ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> _tenants = new();
+    private readonly ConcurrentDictionary<Guid, ImmutableHashSet<ILiveSubscriber>> _participants = new();
 
     public IDisposable SubscribeConversation(Guid conversationId, ILiveSubscriber subscriber) =>
         Add(_conversations, conversationId, subscriber);
 
     public IDisposable SubscribeTenant(Guid tenantId, ILiveSubscriber subscriber) => Add(_tenants, tenantId, subscriber);
+
+    public IDisposable SubscribeParticipant(Guid participantId, ILiveSubscriber subscriber) => Add(_participants, participantId, subscriber);
 
     /// <summary>True when a connection here watches the conversation.</summary>
     public bool Watches(Guid conversationId) => _conversations.ContainsKey(conversationId);
@@ -25,6 +28,19 @@ public sealed class InProcessFanout : ILiveFanout
 
     public void Publish(LiveEvent liveEvent)
     {
+        if (liveEvent is SessionEnded ended)
+        {
+            if (_participants.TryGetValue(ended.ParticipantId, out var holders))
+            {
+                foreach (var subscriber in holders)
+                {
+                    subscriber.OnEvent(ended);
+                }
+            }
+
+            return;
+        }
+
         if (_conversations.TryGetValue(liveEvent.ConversationId, out var watchers))
         {
             foreach (var subscriber in watchers)

@@ -108,6 +108,23 @@ public sealed class MultiNodeTests : IAsyncLifetime
         (await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == text)).GetProperty("message");
 
     [Fact]
+    public async Task Signing_out_on_one_node_closes_the_agents_console_on_another()
+    {
+        var nodes = await NodesAsync(2);
+        var token = await LogInAsync(nodes[0]);
+        await using var console = await WsClient.ConnectAsync(Ws(nodes[1], "/ws/agent"), token);
+        await console.ExpectAsync("ready");
+
+        using var http = new HttpClient { BaseAddress = nodes[0].Address };
+        using var logout = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agent/logout");
+        logout.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.SendAsync(logout)).StatusCode);
+
+        // Told through LISTEN/NOTIFY, not by the recheck (30 s by default): well within seconds.
+        await SessionRevocationTests.AssertEndedAsync(console);
+    }
+
+    [Fact]
     public async Task A_consumer_on_one_node_and_an_agent_on_another_converse_with_receipts_and_typing()
     {
         var nodes = await NodesAsync(2);

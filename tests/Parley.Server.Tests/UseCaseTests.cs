@@ -115,7 +115,7 @@ public sealed class UseCaseTests
         var vipOnly = new Agent(Guid.NewGuid(), visitor.TenantId, "vip@demo.parley.test", "VIP desk", "", AgentRole.Agent, 5, DateTimeOffset.UtcNow, ["vip"]);
         await host.Store.CreateAgentAsync(vipOnly, None);
         var outside = await Assert.ThrowsAsync<ParleyException>(() =>
-            conversations.AcceptAsync(new AgentCaller(vipOnly.Id, vipOnly.TenantId, vipOnly.Role, "s"), waiting.Id, None));
+            conversations.AcceptAsync(new AgentCaller(vipOnly.Id, vipOnly.TenantId, vipOnly.Role, "s", DateTimeOffset.MaxValue), waiting.Id, None));
         Assert.Equal((ErrorCodes.NotInQueue, 403), (outside.Code, outside.Status));
 
         var agent = await host.AgentAsync();

@@ -137,9 +137,9 @@ public static partial class AgentApi
             : TypedResults.Ok(new SessionView(null));
     }
 
-    private static async Task<NoContent> LogoutAsync(HttpContext context, IAgentStore agentStore, CancellationToken cancellationToken)
+    private static async Task<NoContent> LogoutAsync(HttpContext context, SessionRevocation revocation, CancellationToken cancellationToken)
     {
-        await agentStore.DeleteAgentSessionAsync(context.Caller<AgentCaller>().SessionHash, cancellationToken);
+        await revocation.EndAgentSessionAsync(context.Caller<AgentCaller>(), "signed out", cancellationToken);
         context.Response.Cookies.Delete(CallerSchemes.AgentCookie);
         return TypedResults.NoContent();
     }

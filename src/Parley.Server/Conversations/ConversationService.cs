@@ -18,6 +18,7 @@ public sealed class ConversationService(
     Routing.Router router,
     Routing.AutoAssigner assigner,
     Audit.AuditLog audit,
+    SessionRevocation revocation,
     TimeProvider time,
     IOptions<ParleyOptions> options)
 {
@@ -37,6 +38,11 @@ public sealed class ConversationService(
 
     private void EnsureSessionLasts(Caller caller)
     {
+        if (caller is AgentCaller { SessionExpiresAt: var signedInUntil } && signedInUntil <= time.GetUtcNow())
+        {
+            throw new ParleyException(ErrorCodes.AuthenticationExpired, "Your sign-in has expired. Sign in again.", StatusCodes.Status401Unauthorized);
+        }
+
         if (caller is ConsumerCaller { SessionExpiresAt: var expires } && expires <= time.GetUtcNow())
         {
             // A socket opened before the session ended must not outlive it: log in again (a new
@@ -331,7 +337,7 @@ public sealed class ConversationService(
     public async Task ClearHistoryAsync(ConsumerCaller consumer, Guid conversationId, CancellationToken cancellationToken)
     {
         await CloseAsync(consumer, conversationId, cancellationToken, SystemEvents.ConversationCleared);
-        await consumerStore.DeleteConsumerSessionAsync(consumer.SessionHash, cancellationToken);
+        await revocation.EndConsumerSessionAsync(consumer, "the history was cleared", cancellationToken);
         await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.HistoryCleared, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId, conversationId,
             detail: "the conversation was ended and this device unlinked");
     }

@@ -28,6 +28,7 @@ internal sealed partial class FrameDispatcher(
     private TaskCompletionSource? _drained;
     private ITimer? _sessionEnd;
     private AgentCaller? _present;
+    private DateTimeOffset _recheckAt;
     private Guid? _countedConsumer;
 
     public void OnReady(RealtimeConnection connection)
@@ -57,30 +58,63 @@ internal sealed partial class FrameDispatcher(
 
         connection.Send(new ReadyFrame(role.Wire(), caller.ParticipantId, caller.TenantId));
         LogReady(logger, connection.ConnectionId, role.Wire(), caller.ParticipantId);
+        connection.WatchSession(fanout);
+        _recheckAt = time.GetUtcNow() + options.SessionRecheckInterval;
         WatchSessionEnd(connection);
     }
 
     /// <summary>
-    /// Tells a consumer's connection, the moment it happens, that its session (for a logged-in
-    /// visitor: the authentication) ended; sends are refused from then on until it logs in again.
+    /// Acts the moment the caller's session runs out. A consumer's connection is told (for a
+    /// logged-in visitor: the authentication ended) and stays open: sends are refused until it logs
+    /// in again. An agent's sign-in that expires ends the connection, as signing out does.
     /// </summary>
     private void WatchSessionEnd(RealtimeConnection connection)
     {
         _sessionEnd?.Dispose();
         _sessionEnd = null;
-        if (connection.Caller is ConsumerCaller consumer)
+        if (connection.Caller is not { } caller)
         {
-            var due = consumer.SessionExpiresAt - time.GetUtcNow();
-            var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
-            _sessionEnd = time.CreateTimer(
-                _ =>
+            return;
+        }
+
+        var due = caller.Until - time.GetUtcNow();
+        var longest = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+        _sessionEnd = time.CreateTimer(
+            _ =>
+            {
+                if (caller is ConsumerCaller consumer)
                 {
                     connection.Send(new AuthExpiredFrame(consumer.SessionExpiresAt));
                     _ = expiry.OnSessionEndedAsync(consumer);
-                },
-                null,
-                due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,
-                Timeout.InfiniteTimeSpan);
+                }
+                else
+                {
+                    connection.EndSession("the sign-in expired");
+                }
+            },
+            null,
+            due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>
+    /// Refuses frames on a connection whose session ended, and now and then (a frame after
+    /// <see cref="RealtimeOptions.SessionRecheckInterval"/>) checks that the session is still stored.
+    /// </summary>
+    private async Task EnsureSessionAsync(RealtimeConnection connection, Caller caller, CancellationToken cancellationToken)
+    {
+        if (connection.EndedBecause is null && time.GetUtcNow() >= _recheckAt)
+        {
+            _recheckAt = time.GetUtcNow() + options.SessionRecheckInterval;
+            if (!await authenticator.StillStoredAsync(caller, cancellationToken))
+            {
+                connection.EndSession("it was ended elsewhere");
+            }
+        }
+
+        if (connection.EndedBecause is { } reason)
+        {
+            throw new ParleyException(ErrorCodes.AuthenticationExpired, $"This session has ended ({reason}). Sign in again.", StatusCodes.Status401Unauthorized);
         }
     }
 
@@ -113,6 +147,7 @@ internal sealed partial class FrameDispatcher(
         // Every other frame, ping included, needs an authenticated connection (docs/protocol.md).
         var caller = connection.Caller
             ?? throw new ParleyException(ErrorCodes.Unauthorized, "Send an \"auth\" frame first.", StatusCodes.Status401Unauthorized);
+        await EnsureSessionAsync(connection, caller, cancellationToken);
         if (frame is PingFrame)
         {
             connection.Send(new PongFrame { RequestId = frame.RequestId });
@@ -145,6 +180,8 @@ internal sealed partial class FrameDispatcher(
                 Reply(connection, frame, await conversations.ResumeAsync(caller, resume.ConversationId, cancellationToken));
                 break;
             case ClearHistoryFrame clear when caller is ConsumerCaller consumer:
+                // This connection ends by its own request, with history.cleared: only the device's others are told.
+                connection.UnwatchSession();
                 await conversations.ClearHistoryAsync(consumer, clear.ConversationId, cancellationToken);
                 connection.Send(new HistoryClearedFrame(clear.ConversationId) { RequestId = frame.RequestId });
                 connection.Close(WebSocketCloseStatus.NormalClosure, "history cleared");
@@ -153,6 +190,7 @@ internal sealed partial class FrameDispatcher(
                 var upgraded = await login.AuthenticateAsync(consumer, authenticate.ConversationId,
                     new Conversations.AuthenticateConversationRequest(authenticate.State, authenticate.Code, authenticate.Jwt, authenticate.Assertion), cancellationToken);
                 connection.Caller = upgraded.Caller;
+                connection.WatchSession(fanout);
                 WatchSessionEnd(connection);
                 connection.Send(new SessionFrame(upgraded.VisitorToken, upgraded.ConsumerId, true, upgraded.ExpiresAt, upgraded.Conversation) { RequestId = frame.RequestId });
                 break;

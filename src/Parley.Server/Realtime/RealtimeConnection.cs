@@ -31,6 +31,8 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     private readonly Dictionary<Guid, IDisposable> _subscriptions = [];     // receive loop only
     private readonly CancellationTokenSource _aborted = new();
     private IDisposable? _tenantSubscription;
+    private IDisposable? _sessionSubscription;
+    private string? _endedBecause;
     private readonly FrameBudget? _budget;
     private readonly TimeProvider _time;
     private bool _slowed;
@@ -114,6 +116,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
             }
 
             _tenantSubscription?.Dispose();
+            _sessionSubscription?.Dispose();
             await WritingStoppedAsync();
         }
     }
@@ -249,6 +252,38 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     public void SubscribeTenant(ILiveFanout fanout, Guid tenantId) =>
         _tenantSubscription ??= fanout.SubscribeTenant(tenantId, this);
 
+    /// <summary>Listens for the end of the caller's session (on any node); replaces the listener of an earlier caller.</summary>
+    public void WatchSession(ILiveFanout fanout)
+    {
+        _sessionSubscription?.Dispose();
+        _sessionSubscription = Caller is { } caller ? fanout.SubscribeParticipant(caller.ParticipantId, this) : null;
+    }
+
+    /// <summary>Stops listening for the end of the caller's session (the connection is ending it itself).</summary>
+    public void UnwatchSession()
+    {
+        _sessionSubscription?.Dispose();
+        _sessionSubscription = null;
+    }
+
+    /// <summary>Why the session ended, once it has: the connection takes no more frames and is closing.</summary>
+    public string? EndedBecause => Volatile.Read(ref _endedBecause);
+
+    /// <summary>
+    /// The caller's session ended (signed out, history cleared, expired, revoked): says so with
+    /// <c>authentication_expired</c> and closes. Frames already on their way are refused.
+    /// </summary>
+    public void EndSession(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _endedBecause, reason, null) is not null)
+        {
+            return;
+        }
+
+        Send(new ErrorFrame(ErrorCodes.AuthenticationExpired, $"This session has ended ({reason}). Sign in again.", false));
+        Close(WebSocketCloseStatus.PolicyViolation, "session ended");
+    }
+
     public void Close(WebSocketCloseStatus status, string reason) => Enqueue(new CloseOutbound(status, reason));
 
     public void OnEvent(LiveEvent liveEvent)
@@ -263,6 +298,9 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
                 break;
             case TypingChanged typing when typing.ParticipantId != Caller?.ParticipantId:
                 Send(new TypingUpdatedFrame(typing.ConversationId, typing.ParticipantId, typing.Role.Wire(), typing.IsTyping));
+                break;
+            case SessionEnded ended when Caller is { } caller && ended.Ends(caller.ParticipantId, caller.Session):
+                EndSession(ended.Reason);
                 break;
             case ConversationChanged changed:
                 Send(Caller is AgentCaller

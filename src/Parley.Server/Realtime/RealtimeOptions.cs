@@ -32,4 +32,11 @@ public sealed class RealtimeOptions
 
     /// <summary>How long a closing connection waits for its sends in flight, so that their acknowledgements are queued before it ends.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often, at most, a connection's next frame re-reads its session from storage. A session
+    /// ended elsewhere closes its connections at once through the live fan-out; this is the backstop
+    /// for a notification lost between nodes.
+    /// </summary>
+    public TimeSpan SessionRecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

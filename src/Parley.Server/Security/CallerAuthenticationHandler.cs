@@ -139,6 +139,7 @@ public static class CallerExtensions
     public static IServiceCollection AddCallerAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton<SessionRevocation>();
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, CallerAuthenticationHandler>(CallerSchemes.Consumer, null)
             .AddScheme<AuthenticationSchemeOptions, CallerAuthenticationHandler>(CallerSchemes.Agent, null);

@@ -42,6 +42,20 @@ public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStor
         }
 
         var agent = await agentStore.GetAgentAsync(session.AgentId, cancellationToken);
-        return agent is null ? null : new AgentCaller(agent.Id, agent.TenantId, agent.Role, session.TokenHash);
+        return agent is null ? null : new AgentCaller(agent.Id, agent.TenantId, agent.Role, session.TokenHash, session.ExpiresAt);
     }
+
+    /// <summary>
+    /// Whether the session a connection authenticated with is still stored: the backstop for an
+    /// end the connection was not told of (a notification lost between nodes). Expiry is each
+    /// connection's own timer's business: an expired visitor may log in again on the same socket.
+    /// </summary>
+    public async Task<bool> StillStoredAsync(Caller caller, CancellationToken cancellationToken) => caller switch
+    {
+        ConsumerCaller consumer => await consumerStore.GetConsumerSessionAsync(consumer.SessionHash, cancellationToken) is { } session
+            && session.ConsumerId == consumer.ConsumerId,
+        AgentCaller agent => await agentStore.GetAgentSessionAsync(agent.SessionHash, cancellationToken) is { } session
+            && session.AgentId == agent.AgentId,
+        _ => false,
+    };
 }

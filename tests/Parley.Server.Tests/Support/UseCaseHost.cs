@@ -74,7 +74,7 @@ public sealed class UseCaseHost : IAsyncDisposable
     public async Task<AgentCaller> AgentAsync(string email = Parley.Demo.DemoOptions.AgentEmail)
     {
         var agent = (await Store.FindAgentByEmailAsync(email, CancellationToken.None))!;
-        return new AgentCaller(agent.Id, agent.TenantId, agent.Role, "test-session");
+        return new AgentCaller(agent.Id, agent.TenantId, agent.Role, "test-session", DateTimeOffset.MaxValue);
     }
 
     public async ValueTask DisposeAsync()
