@@ -126,6 +126,65 @@ public sealed class UseCaseTests
         Assert.Equal(agent.AgentId, (await host.Store.GetConversationAsync(waiting.Id, None))!.AssignedAgentId);
     }
 
+    private static async Task<AgentCaller> AgentServingAsync(UseCaseHost host, AgentRole role, params string[] queues)
+    {
+        var agent = new Agent(Guid.NewGuid(), DemoOptions.TenantId, $"{Guid.NewGuid():N}@demo.parley.test", "Desk", "", role, 5, DateTimeOffset.UtcNow, queues);
+        await host.Store.CreateAgentAsync(agent, None);
+        return new AgentCaller(agent.Id, agent.TenantId, agent.Role, "s", DateTimeOffset.MaxValue);
+    }
+
+    [Fact]
+    public async Task An_agent_cannot_close_a_conversation_they_do_not_hold()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var waiting = await conversations.StartAsync(await host.NewVisitorAsync(NoBot), null, None);
+        var agent = await host.AgentAsync();
+
+        var refused = await Assert.ThrowsAsync<ParleyException>(() => conversations.CloseAsync(agent, waiting.Id, None));
+
+        Assert.Equal((ErrorCodes.NotAssigned, 409), (refused.Code, refused.Status));
+        Assert.True((await host.Store.GetConversationAsync(waiting.Id, None))!.IsOpen);
+    }
+
+    [Fact]
+    public async Task Closing_then_resuming_does_not_take_a_conversation_outside_the_agents_queues()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var visitor = await host.NewVisitorAsync(NoBot);
+        var vip = await conversations.StartAsync(visitor, null, None);
+        Assert.True(await host.Store.RouteConversationAsync(vip.Id, "vip", 100, "VIP", null, DateTimeOffset.UtcNow, None));
+        var general = await AgentServingAsync(host, AgentRole.Agent, "general");
+
+        Assert.Equal(ErrorCodes.NotInQueue, (await Assert.ThrowsAsync<ParleyException>(() => conversations.AcceptAsync(general, vip.Id, None))).Code);
+        Assert.Equal(ErrorCodes.NotAssigned, (await Assert.ThrowsAsync<ParleyException>(() => conversations.CloseAsync(general, vip.Id, None))).Code);
+        await conversations.CloseAsync(visitor, vip.Id, None);
+        Assert.Equal(ErrorCodes.NotInQueue, (await Assert.ThrowsAsync<ParleyException>(() => conversations.ResumeAsync(general, vip.Id, None))).Code);
+        await Assert.ThrowsAsync<ParleyException>(() => conversations.SendAsync(general, vip.Id, "c-1", "hello", None));
+
+        var stored = (await host.Store.GetConversationAsync(vip.Id, None))!;
+        Assert.Equal((ConversationStatus.Closed, (Guid?)null), (stored.Status, stored.AssignedAgentId));
+    }
+
+    [Fact]
+    public async Task An_admin_may_go_beyond_the_agent_rule_and_the_audit_log_records_each_time()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        var conversations = host.Get<ConversationService>();
+        var vip = await conversations.StartAsync(await host.NewVisitorAsync(NoBot), null, None);
+        Assert.True(await host.Store.RouteConversationAsync(vip.Id, "vip", 100, "VIP", null, DateTimeOffset.UtcNow, None));
+        var admin = await AgentServingAsync(host, AgentRole.Admin, "general");
+
+        await conversations.CloseAsync(admin, vip.Id, None);
+        await conversations.ResumeAsync(admin, vip.Id, None);
+
+        var overrides = await host.Store.ListAuditEventsAsync(DemoOptions.TenantId, Parley.Audit.AuditKinds.AdminOverride, null, 10, None);
+        Assert.Equal<string?>([ErrorCodes.NotInQueue, ErrorCodes.NotAssigned], overrides.Select(e => e.Reason)); // newest first
+        Assert.All(overrides, e => Assert.Equal((admin.AgentId, vip.Id), (e.ActorId!.Value, e.ConversationId!.Value)));
+        Assert.Equal(admin.AgentId, (await host.Store.GetConversationAsync(vip.Id, None))!.AssignedAgentId);
+    }
+
     [Fact]
     public async Task Take_next_assigns_the_highest_priority_first_then_the_longest_wait()
     {

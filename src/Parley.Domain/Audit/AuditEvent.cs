@@ -41,4 +41,5 @@ public static class AuditKinds
     public const string DeploymentCreated = "deployment.created";
     public const string DeploymentChanged = "deployment.changed";
     public const string AgentCreated = "agent.created";
+    public const string AdminOverride = "conversation.admin_override";
 }

@@ -237,12 +237,7 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed.", StatusCodes.Status409Conflict);
         }
 
-        var me = await agentStore.GetAgentAsync(agent.AgentId, cancellationToken)
-            ?? throw new ParleyException(ErrorCodes.Unauthorized, "The agent no longer exists.", StatusCodes.Status401Unauthorized);
-        if (me.Role != Agents.AgentRole.Admin && !me.Serves(conversation.Queue))
-        {
-            throw new ParleyException(ErrorCodes.NotInQueue, "This conversation is in a queue you do not serve.", StatusCodes.Status403Forbidden);
-        }
+        var me = await AuthorizeAsync(agent, conversation, AgentAction.Take, cancellationToken);
 
         return await routingStore.TryAssignConversationAsync(conversationId, agent.AgentId, time.GetUtcNow(), cancellationToken) switch
         {
@@ -278,14 +273,14 @@ public sealed class ConversationService(
     private static ParleyException CapacityReached(int capacity) =>
         new(ErrorCodes.CapacityReached, $"Your capacity is {capacity} open conversations and you have that many. Close one first.", StatusCodes.Status409Conflict);
 
-    /// <summary>Either side may close; closing twice is harmless.</summary>
+    /// <summary>Either side may close (an agent, one they hold); closing twice is harmless.</summary>
     public async Task<Conversation> CloseAsync(
         Caller caller, Guid conversationId, CancellationToken cancellationToken, string eventName = SystemEvents.ConversationClosed)
     {
         var conversation = await GetAsync(caller, conversationId, cancellationToken);
-        if (caller is AgentCaller agent && conversation.AssignedAgentId is { } assigned && assigned != agent.AgentId)
+        if (caller is AgentCaller agent && conversation.IsOpen)
         {
-            throw new ParleyException(ErrorCodes.NotAssigned, "Another agent has this conversation.", StatusCodes.Status409Conflict);
+            await AuthorizeAsync(agent, conversation, AgentAction.Act, cancellationToken);
         }
 
         var closed = await lifecycle.ChangeAsync(conversationId,
@@ -304,6 +299,12 @@ public sealed class ConversationService(
     public async Task<Conversation> ResumeAsync(Caller caller, Guid conversationId, CancellationToken cancellationToken)
     {
         var conversation = await GetAsync(caller, conversationId, cancellationToken);
+        if (caller is AgentCaller taker && !conversation.IsOpen)
+        {
+            // An agent who resumes takes the conversation: the same rule as accepting it.
+            await AuthorizeAsync(taker, conversation, AgentAction.Take, cancellationToken);
+        }
+
         if (caller is ConsumerCaller consumer && (await ListForConsumerAsync(consumer, cancellationToken))
                 .Any(c => c.IsOpen && c.Id != conversationId && c.DeploymentId == conversation.DeploymentId))
         {
@@ -340,6 +341,51 @@ public sealed class ConversationService(
         await revocation.EndConsumerSessionAsync(consumer, "the history was cleared", cancellationToken);
         await audit.RecordAsync(consumer.TenantId, Audit.AuditKinds.HistoryCleared, Audit.AuditEvent.Succeeded, consumer, consumer.DeploymentId, conversationId,
             detail: "the conversation was ended and this device unlinked");
+    }
+
+    /// <summary>What an agent does to a conversation, as the one agent rule sees it.</summary>
+    private enum AgentAction
+    {
+        /// <summary>Accept or resume: the agent takes the conversation.</summary>
+        Take,
+
+        /// <summary>Close (and, checked where it is stored, reply): the agent acts in a conversation.</summary>
+        Act,
+    }
+
+    /// <summary>
+    /// The one rule every agent action checks: to take a conversation its queue must be one the
+    /// agent serves; to act in one the agent must hold it. Admins may go beyond it, and each time
+    /// they do the audit log records it. Replies are held to the same rule where they are stored
+    /// (<see cref="AppendGuard"/>), under the conversation's lock.
+    /// </summary>
+    private async Task<Agents.Agent> AuthorizeAsync(AgentCaller agent, Conversation conversation, AgentAction action, CancellationToken cancellationToken)
+    {
+        var me = await agentStore.GetAgentAsync(agent.AgentId, cancellationToken)
+            ?? throw new ParleyException(ErrorCodes.Unauthorized, "The agent no longer exists.", StatusCodes.Status401Unauthorized);
+        var refusal = action switch
+        {
+            AgentAction.Take when !me.Serves(conversation.Queue) =>
+                new ParleyException(ErrorCodes.NotInQueue, "This conversation is in a queue you do not serve.", StatusCodes.Status403Forbidden),
+            AgentAction.Act when conversation.AssignedAgentId != agent.AgentId =>
+                new ParleyException(ErrorCodes.NotAssigned, conversation.AssignedAgentId is null
+                    ? "No agent has this conversation yet: accept it first."
+                    : "Another agent has this conversation.", StatusCodes.Status409Conflict),
+            _ => null,
+        };
+        if (refusal is null)
+        {
+            return me;
+        }
+
+        if (me.Role != Agents.AgentRole.Admin)
+        {
+            throw refusal;
+        }
+
+        await audit.RecordAsync(agent.TenantId, Audit.AuditKinds.AdminOverride, Audit.AuditEvent.Succeeded, agent, conversation.DeploymentId, conversation.Id,
+            reason: refusal.Code, detail: action == AgentAction.Take ? "an admin took a conversation outside their queues" : "an admin acted in a conversation they do not hold");
+        return me;
     }
 
     private static SystemEvent By(Caller caller, string eventName) => new(eventName, caller.Role, caller.ParticipantId);
