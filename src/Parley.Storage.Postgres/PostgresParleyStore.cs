@@ -114,6 +114,10 @@ public sealed class PostgresParleyStore : SqlParleyStore, IAsyncDisposable
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    /// <summary>Class 22, data exception: a NUL in text or jsonb (22P05, 22021), a value out of range, …</summary>
+    protected override string? RefusedValue(DbException exception) =>
+        exception is PostgresException { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal) ? state : null;
+
     protected override bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) // connection

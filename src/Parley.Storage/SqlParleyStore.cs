@@ -75,6 +75,9 @@ public abstract partial class SqlParleyStore
     /// <summary>True when the error is the database being unreachable, locked, read-only or full.</summary>
     protected abstract bool IsUnavailable(Exception exception);
 
+    /// <summary>The SQLSTATE of an error about a value the database cannot hold, or null for any other error.</summary>
+    protected virtual string? RefusedValue(DbException exception) => null;
+
 
     private static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
@@ -154,6 +157,11 @@ public abstract partial class SqlParleyStore
         catch (DbException exception) when (IsUniqueViolation(exception))
         {
             throw new DuplicateKeyException("A unique key is already taken.", exception);
+        }
+        catch (DbException exception) when (RefusedValue(exception) is { } sqlState)
+        {
+            // Not wrapped: the provider's message and detail may quote the value.
+            throw new StorageValueRefusedException(sqlState);
         }
         catch (Exception exception) when (exception is not OperationCanceledException && IsUnavailable(exception))
         {

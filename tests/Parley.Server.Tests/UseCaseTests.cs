@@ -238,6 +238,7 @@ public sealed class UseCaseTests
         { "another audience", (brand, _) => Token(brand, "C-1", audience: "someone-else"), OAuthErrors.InvalidToken, "aud" },
         { "expired", (brand, _) => Token(brand, "C-1", lifetime: TimeSpan.FromMinutes(-10)), OAuthErrors.InvalidToken, "exp" },
         { "not a JWT", (_, _) => "not-a-token", OAuthErrors.InvalidToken, "format" },
+        { "a NUL in sub", (brand, _) => Token(brand, "C-1\u0000"), OAuthErrors.InvalidToken, "claims" },
     };
 
     [Theory]

@@ -31,6 +31,26 @@ public sealed class PostgresStorageTests(PostgresServerFixture fixture) : Storag
     }
 
     [Fact]
+    public async Task A_value_postgresql_cannot_hold_is_refused_as_such_and_quotes_nothing_of_it()
+    {
+        var store = await CreateStoreAsync();
+        await store.MigrateAsync(CancellationToken.None);
+        var tenant = new Tenants.Tenant(Guid.NewGuid(), "Acme", DateTimeOffset.UtcNow);
+        await store.CreateTenantAsync(tenant, CancellationToken.None);
+        var secret = "cart-of-ada-lovelace";
+        var consumer = Consumers.Consumer.Anonymous(tenant.Id, DateTimeOffset.UtcNow);
+
+        // Parley refuses control characters before storage; this is the net under that check.
+        var refused = await Assert.ThrowsAsync<StorageValueRefusedException>(() =>
+            store.CreateConsumerAsync(consumer with { Subject = secret + "\u0000" }, CancellationToken.None));
+
+        Assert.StartsWith("22", refused.SqlState, StringComparison.Ordinal);
+        Assert.Null(refused.InnerException);
+        Assert.DoesNotContain(secret, refused.ToString(), StringComparison.Ordinal);
+        Assert.Null(await store.GetConsumerAsync(consumer.Id, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Nodes_migrating_at_once_apply_each_step_once()
     {
         var connectionString = await fixture.Server.CreateDatabaseAsync();

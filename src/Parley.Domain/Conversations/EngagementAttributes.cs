@@ -39,6 +39,11 @@ public sealed class EngagementAttributes : ReadOnlyDictionary<string, string>
             {
                 return $"attribute '{key}' is longer than {MaxValueLength} characters";
             }
+
+            if ((PlainText.Problem("an attribute name", key) ?? PlainText.Problem($"attribute '{key}'", value)) is { } control)
+            {
+                return control;
+            }
         }
 
         return null;

@@ -36,6 +36,17 @@ public sealed record QueueStatistics(
 public sealed class StorageUnavailableException(string message, Exception? inner = null)
     : Exception(message, inner);
 
+/// <summary>
+/// The database refused a value it cannot hold (PostgreSQL's data exceptions, SQLSTATE class 22).
+/// Carries the SQLSTATE only: the provider's message may quote the value, and so the visitor's data.
+/// Retrying the same value fails the same way.
+/// </summary>
+public sealed class StorageValueRefusedException(string sqlState)
+    : Exception($"The database refused a value (SQLSTATE {sqlState}).")
+{
+    public string SqlState { get; } = sqlState;
+}
+
 /// <summary>A unique key is already taken.</summary>
 public sealed class DuplicateKeyException(string message, Exception? inner = null)
     : Exception(message, inner);

@@ -448,7 +448,27 @@ public sealed partial class TokenValidator(TimeProvider time)
                 Pass("nonce", "matches");
             }
 
-            return new ConsumerIdentity(issuer, subject, claims.Verified, ContextVariables(claims.Contexts), Text(claims.Acr), expires, issuedAt);
+            var contexts = ContextVariables(claims.Contexts);
+            RefuseControlCharacters(subject, claims.Verified, contexts, Text(claims.Acr));
+            return new ConsumerIdentity(issuer, subject, claims.Verified, contexts, Text(claims.Acr), expires, issuedAt);
+        }
+
+        /// <summary>
+        /// What Parley stores of the identity holds no C0 control character (tab and line breaks
+        /// aside): a NUL cannot be stored as text, and no IdP has a reason to send one.
+        /// </summary>
+        private static void RefuseControlCharacters(
+            string subject, Dictionary<string, string> verified, Dictionary<string, string> contexts, string? acr)
+        {
+            static bool Control(string? value) => value is not null && value.Any(c => c < ' ' && c is not ('\t' or '\n' or '\r'));
+            var offending = Control(subject) ? "sub"
+                : Control(acr) ? "acr"
+                : verified.FirstOrDefault(c => Control(c.Key) || Control(c.Value)).Key
+                ?? contexts.FirstOrDefault(c => Control(c.Key) || Control(c.Value)).Key;
+            if (offending is not null)
+            {
+                throw Invalid("claims", $"Claim \"{Clip(offending)}\" holds a control character; Parley stores claims as text and refuses them.");
+            }
         }
 
         private void CheckAudience(JsonElement aud, JsonElement azp)

@@ -225,6 +225,11 @@ public static partial class AgentApi
             throw ParleyException.Invalid("displayName is required, at most 80 characters (customers may see it).");
         }
 
+        if ((PlainText.Problem("email", email) ?? PlainText.Problem("displayName", name)) is { } control)
+        {
+            throw ParleyException.Invalid(control);
+        }
+
         if (request.Password is not { Length: >= MinPasswordLength and <= 200 })
         {
             throw ParleyException.Invalid($"password is {MinPasswordLength} to 200 characters.");
@@ -324,6 +329,7 @@ public static partial class AgentApi
 
     private static string? Trimmed(string? value, string name) =>
         string.IsNullOrWhiteSpace(value) ? null
+        : PlainText.Problem(name, value) is { } control ? throw ParleyException.Invalid(control)
         : value.Trim() is { Length: <= 200 } trimmed ? trimmed
         : throw ParleyException.Invalid($"{name} is at most 200 characters.");
 

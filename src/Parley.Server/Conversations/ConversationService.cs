@@ -153,6 +153,11 @@ public sealed class ConversationService(
             throw new ParleyException(ErrorCodes.MessageTooLong, $"text is longer than {options.Value.MaxMessageLength} characters.");
         }
 
+        if ((PlainText.Problem("text", text, lineBreaks: true) ?? PlainText.Problem("clientMessageId", clientMessageId)) is { } control)
+        {
+            throw ParleyException.Invalid(control);
+        }
+
         // Whether the sender may write here (the conversation is theirs, open, and an agent's own) is
         // checked when the message is appended, under the conversation's lock: no read before, and
         // no window in which the conversation could close between the check and the write.

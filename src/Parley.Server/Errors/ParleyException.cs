@@ -24,6 +24,10 @@ public sealed class ParleyException(string code, string message, int status = St
 
     public static ParleyException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
 
+    /// <summary>A value the database cannot hold: the same request fails the same way, so it is not retryable.</summary>
+    public static ParleyException ValueRefused() =>
+        new(ErrorCodes.InvalidRequest, "A value in the request cannot be stored (a control character, or out of range). Correct it; sending it again fails the same way.");
+
     public static ParleyException StorageUnavailable() =>
         new(ErrorCodes.StorageUnavailable, "The database is unavailable; nothing was stored. Try again.", StatusCodes.Status503ServiceUnavailable, retryable: true);
 }

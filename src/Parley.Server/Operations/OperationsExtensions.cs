@@ -42,6 +42,7 @@ internal sealed partial class ParleyExceptionHandler(IProblemDetailsService prob
         {
             ParleyException parley => (parley.Status, parley.Code, parley.Message, parley.Retryable),
             StorageUnavailableException => (StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable, "The database is unavailable. Try again.", true),
+            StorageValueRefusedException => (StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, ParleyException.ValueRefused().Message, false),
             BadHttpRequestException bad => (bad.StatusCode, ErrorCodes.InvalidRequest, "The request is malformed.", false),
             _ => (StatusCodes.Status500InternalServerError, "server_error", "An unexpected error occurred.", false),
         };

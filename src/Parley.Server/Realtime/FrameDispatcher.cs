@@ -348,6 +348,7 @@ internal sealed partial class FrameDispatcher(
     {
         ParleyException parley => parley,
         Storage.StorageUnavailableException => ParleyException.StorageUnavailable(),
+        Storage.StorageValueRefusedException => ParleyException.ValueRefused(),
         _ => null,
     };
 
