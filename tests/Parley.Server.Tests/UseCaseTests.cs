@@ -280,6 +280,49 @@ public sealed class UseCaseTests
     }
 
     [Fact]
+    public async Task A_code_flow_record_refuses_a_bare_token_and_an_implicit_one_refuses_a_code()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        var signIn = host.Get<VisitorSignIn>();
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.CodeFlowDeploymentId, brand, flow: AuthenticationFlow.Code);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var codeFlow = (await host.Store.GetDeploymentAsync(DemoOptions.CodeFlowDeploymentId, None))!;
+        var implicitFlow = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+
+        // A valid token of the brand would skip PKCE, the nonce and the client secret.
+        var bareToken = await Assert.ThrowsAsync<ParleyException>(() =>
+            signIn.PreChatAsync(codeFlow, new PreChatProof(Token(brand, "C-1815"), null, null, null, null, null), None));
+        var code = await Assert.ThrowsAsync<ParleyException>(() =>
+            signIn.PreChatAsync(implicitFlow, new PreChatProof(null, "a-code", "a-state", null, null, null), None));
+
+        Assert.Equal((OAuthErrors.InvalidRequest, "flow", 400), (bareToken.Code, bareToken.FailedCheck, bareToken.Status));
+        Assert.Equal((OAuthErrors.InvalidRequest, "flow", 400), (code.Code, code.FailedCheck, code.Status));
+    }
+
+    [Fact]
+    public async Task A_token_carrying_parleys_nonce_is_refused_without_its_login_state()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var deployment = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+        var visitor = await host.NewVisitorAsync(DemoOptions.ImplicitDeploymentId);
+        var conversation = await host.Get<ConversationService>().StartAsync(visitor, null, None);
+        var answered = Token(brand, "C-1815", nonce: LoginLinks.NoncePrefix + "issued-for-another-conversations-link");
+
+        var asPageToken = await Assert.ThrowsAsync<ParleyException>(() =>
+            host.Get<VisitorSignIn>().PreChatAsync(deployment, new PreChatProof(answered, null, null, null, null, null), None));
+        var midChat = await Assert.ThrowsAsync<ParleyException>(() =>
+            host.Get<MidChatLogin>().AuthenticateAsync(visitor, conversation.Id, new AuthenticateConversationRequest(Jwt: answered), None));
+
+        Assert.Equal((OAuthErrors.InvalidToken, "nonce"), (asPageToken.Code, asPageToken.FailedCheck));
+        Assert.Equal((OAuthErrors.InvalidToken, "nonce"), (midChat.Code, midChat.FailedCheck));
+        // The brand's own nonces (a page token that is the brand's id_token) are none of Parley's business.
+        await host.Get<VisitorSignIn>().PreChatAsync(deployment, new PreChatProof(Token(brand, "C-1815", nonce: "brand-nonce"), null, null, null, null, null), None);
+    }
+
+    [Fact]
     public async Task Sign_in_refuses_two_proofs_at_once_and_a_deployment_without_settings()
     {
         await using var host = await UseCaseHost.StartAsync();
@@ -298,14 +341,20 @@ public sealed class UseCaseTests
         Assert.Equal(ErrorCodes.InvalidRequest, none.Code);
     }
 
-    private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null)
+    private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null, string? nonce = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        return TestTokens.Rs256(key, new Dictionary<string, object>
+        var claims = new Dictionary<string, object>
         {
             ["iss"] = TestTokens.Issuer, ["aud"] = audience, ["sub"] = subject, ["iat"] = now - 60,
             ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
             ["given_name"] = subject == "C-1815" ? "Ada" : "Grace",
-        });
+        };
+        if (nonce is not null)
+        {
+            claims["nonce"] = nonce;
+        }
+
+        return TestTokens.Rs256(key, claims);
     }
 }

@@ -32,6 +32,13 @@ public sealed record TokenValidationSettings
     /// <summary>The nonce Parley sent in the authorization request; the token must carry exactly it.</summary>
     public string? ExpectedNonce { get; init; }
 
+    /// <summary>
+    /// Without <see cref="ExpectedNonce"/>: a token whose nonce starts with this prefix answers a
+    /// login the relying party started itself, so it is refused here; it counts only together with
+    /// that login's state.
+    /// </summary>
+    public string? ReservedNoncePrefix { get; init; }
+
     /// <summary>Accepted <c>typ</c> header values when the header has one (compared case-insensitively).</summary>
     public IReadOnlyList<string> AcceptedTypes { get; init; } = ["JWT"];
 

@@ -447,6 +447,11 @@ public sealed partial class TokenValidator(TimeProvider time)
 
                 Pass("nonce", "matches");
             }
+            else if (settings.ReservedNoncePrefix is { } reserved && Text(claims.Nonce) is { } unbound
+                     && unbound.StartsWith(reserved, StringComparison.Ordinal))
+            {
+                throw Invalid("nonce", "This token answers a login Parley started (it carries Parley's nonce): it counts only once, together with that login's state.");
+            }
 
             var contexts = ContextVariables(claims.Contexts);
             RefuseControlCharacters(subject, claims.Verified, contexts, Text(claims.Acr));

@@ -57,6 +57,7 @@ public sealed partial class AuthenticationSettingsResolver(
                 DecryptionKey = decryption,
                 ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
                 RecordPassedChecks = false,
+                ReservedNoncePrefix = LoginLinks.NoncePrefix,
             };
         });
         return expectedNonce is null ? cached : cached with { ExpectedNonce = expectedNonce };

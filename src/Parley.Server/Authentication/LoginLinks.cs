@@ -28,6 +28,12 @@ public sealed class LoginLinks(
 {
     public const string CallbackPath = "/auth/callback";
 
+    /// <summary>
+    /// Starts every nonce Parley sends, so that a token answering one of Parley's logins is known
+    /// as such wherever it turns up: without its state it is refused.
+    /// </summary>
+    public const string NoncePrefix = "parley-";
+
     /// <summary>Null when the deployment has no authentication settings or no authorization endpoint to send the visitor to.</summary>
     public async Task<LoginLink?> CreateAsync(Conversation conversation, CancellationToken cancellationToken)
     {
@@ -56,7 +62,7 @@ public sealed class LoginLinks(
         AuthenticationSettings settings, string? endpoint, Guid deploymentId, Conversation? conversation, string redirectUri, CancellationToken cancellationToken)
     {
         var (state, stateHash) = OpaqueToken.Create("pls_");
-        var nonce = Random();
+        var nonce = NoncePrefix + Random();
         var verifier = Random();
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var now = time.GetUtcNow();

@@ -59,9 +59,9 @@ public sealed partial class VisitorSignIn(
         }
 
         var settings = await SettingsOfAsync(deployment, cancellationToken);
-        var result = proof.Jwt is { } jwt
+        var result = SignInRefusal.WrongFlow(settings, proof.Jwt, proof.Code) ?? (proof.Jwt is { } jwt
             ? await validator.ValidateAsync(jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken)
-            : await ExchangeCodeAsync(deployment, settings, proof, cancellationToken);
+            : await ExchangeCodeAsync(deployment, settings, proof, cancellationToken));
         if (!result.IsValid)
         {
             LogRefused(logger, deployment.Id, result.Error!, result.FailedCheck!);
@@ -135,6 +135,19 @@ public static class SignInRefusal
     /// <summary>A refusal decided by Parley itself (state, flow, endpoints), shaped like the identity core's.</summary>
     public static TokenValidationResult Result(string error, string check, string description) =>
         new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };
+
+    /// <summary>
+    /// A record takes its own flow only: a code-flow record refuses a bare token (which would skip
+    /// PKCE, the nonce and the client secret), and an implicit record refuses a code.
+    /// </summary>
+    public static TokenValidationResult? WrongFlow(AuthenticationSettings settings, string? jwt, string? code) => settings.Flow switch
+    {
+        AuthenticationFlow.Code when jwt is not null => Result(OAuthErrors.InvalidRequest, "flow",
+            "These authentication settings use the authorization code flow: send the code with its state, not a token."),
+        AuthenticationFlow.Implicit when code is not null => Result(OAuthErrors.InvalidRequest, "flow",
+            "These authentication settings take a token from the page (implicit flow), not an authorization code."),
+        _ => null,
+    };
 
     /// <summary>A refused token or code as REST and WebSocket clients get it: the OAuth code, the failed check and its description.</summary>
     public static ParleyException Of(TokenValidationResult result) =>

@@ -123,6 +123,11 @@ public sealed partial class MidChatLogin(
             return SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
         }
 
+        if (SignInRefusal.WrongFlow(settings, request.Jwt, request.Code) is { } wrongFlow)
+        {
+            return wrongFlow;
+        }
+
         LoginState? state = null;
         if (!string.IsNullOrEmpty(request.State))
         {

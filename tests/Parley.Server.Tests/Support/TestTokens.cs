@@ -27,14 +27,15 @@ internal static class TestTokens
 
     /// <summary><see cref="AttachSettingsAsync(TestServer, Guid, RSA, int?, DateTimeOffset?)"/> on a store directly.</summary>
     public static async Task<AuthenticationSettings> AttachSettingsAsync(
-        Parley.Storage.SqlParleyStore store, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null)
+        Parley.Storage.SqlParleyStore store, Guid deploymentId, RSA brand, int? sessionTtlMinutes = null, DateTimeOffset? now = null,
+        AuthenticationFlow flow = AuthenticationFlow.Implicit)
     {
         var deployment = (await store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
         var at = now ?? DateTimeOffset.UtcNow;
         var settings = new AuthenticationSettings
         {
             Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "site", Issuer = Issuer, ClientId = "parley",
-            KeysDocument = brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = sessionTtlMinutes, CreatedAt = at, UpdatedAt = at,
+            KeysDocument = brand.ExportSubjectPublicKeyInfoPem(), SessionTtlMinutes = sessionTtlMinutes, CreatedAt = at, UpdatedAt = at, Flow = flow,
         };
         await store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
         await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
