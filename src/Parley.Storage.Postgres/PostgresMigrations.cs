@@ -179,5 +179,13 @@ internal static class PostgresMigrations
                 detail text);
             CREATE INDEX audit_events_tenant ON audit_events (tenant_id, at DESC);
             """),
+        new(11, "failed agent sign-ins per account key, and the audit log's retention", """
+            CREATE TABLE sign_in_failures (
+                key_hash text PRIMARY KEY,
+                failures integer NOT NULL,
+                locked_until timestamptz,
+                updated_at timestamptz NOT NULL);
+            CREATE INDEX audit_events_at ON audit_events (at);
+            """),
     ];
 }

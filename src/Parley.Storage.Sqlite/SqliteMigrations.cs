@@ -180,5 +180,13 @@ internal static class SqliteMigrations
                 detail TEXT);
             CREATE INDEX audit_events_tenant ON audit_events (tenant_id, at DESC);
             """),
+        new(11, "failed agent sign-ins per account key, and the audit log's retention", """
+            CREATE TABLE sign_in_failures (
+                key_hash TEXT PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                locked_until INTEGER,
+                updated_at INTEGER NOT NULL);
+            CREATE INDEX audit_events_at ON audit_events (at);
+            """),
     ];
 }

@@ -56,4 +56,9 @@ public abstract partial class SqlParleyStore : IAuditStore
             cancellationToken,
             [.. parameters]);
     }
+
+    public Task<int> DeleteAuditEventsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < @before ORDER BY at LIMIT @limit)",
+            cancellationToken, ("before", ToDb(before)), ("limit", limit));
 }

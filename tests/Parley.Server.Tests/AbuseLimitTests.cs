@@ -21,7 +21,8 @@ public sealed class AbuseLimitTests : IAsyncLifetime
         "--Parley:Limits:FramesPerSecond=2",
         "--Parley:Limits:FrameBurst=5",
         "--Parley:Limits:MaxConnectionsPerConsumer=2",
-        "--Parley:Limits:LoginLinksPerConversation=2");
+        "--Parley:Limits:LoginLinksPerConversation=2",
+        "--Parley:Limits:MidChatLoginsPerConversationPerMinute=3");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -195,5 +196,36 @@ public sealed class AbuseLimitTests : IAsyncLifetime
         await using var again = await _server.ConsumerAsync(token);
         await again.SendAsync(new { type = "ping" });
         await again.ExpectAsync("pong");
+    }
+
+    [Fact]
+    public async Task A_flood_of_forged_mid_chat_logins_is_stopped_before_it_fills_the_audit_log()
+    {
+        var (deploymentId, _) = await _server.NewTenantAsync();
+        using var brand = System.Security.Cryptography.RSA.Create(2048);
+        var settings = await TestTokens.AttachSettingsAsync(_server, deploymentId, brand);
+        var token = await _server.NewVisitorAsync(deploymentId);
+        await using var visitor = await _server.ConsumerAsync(token, deploymentId);
+        await visitor.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await visitor.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate")
+            {
+                Content = JsonContent.Create(new { jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmb3JnZWQifQ.AAAA" }),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("X-Forwarded-For", $"198.51.100.{10 + i}"); // apart from the per-address limit: this one is per conversation
+            statuses.Add((await _server.Http.SendAsync(request)).StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 3), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)], statuses);
+        // The WebSocket shares the conversation's budget.
+        await visitor.SendAsync(new { type = "conversation.authenticate", conversationId, jwt = "forged", requestId = "ws" });
+        Assert.Equal("rate_limited", (await visitor.ExpectAsync("error", f => f.GetProperty("requestId").GetString() == "ws")).GetProperty("code").GetString());
+        var audited = await _server.Store.ListAuditEventsAsync(settings.TenantId, Audit.AuditKinds.MidChatLogin, null, 50, CancellationToken.None);
+        Assert.Equal(3, audited.Count(e => e.ConversationId == conversationId));
     }
 }

@@ -33,4 +33,25 @@ public sealed class RetentionTests
         Assert.Equal(HttpStatusCode.NotFound, (await server.SendAsync(HttpMethod.Get, $"/api/v1/consumer/conversations/{closed}", token)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Get, $"/api/v1/consumer/conversations/{open}", token)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_audit_log_has_a_retention_of_its_own()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await UseCaseHost.StartAsync(clock, "--Parley:Retention:AuditDays=90", "--Parley:Retention:ClosedConversationDays=30");
+        var audit = host.Get<Audit.AuditLog>();
+        var tenant = Demo.DemoOptions.TenantId;
+        await audit.RecordAsync(tenant, Audit.AuditKinds.Login, Audit.AuditEvent.Refused, null, reason: "old");
+        clock.Advance(TimeSpan.FromDays(60));
+        await audit.RecordAsync(tenant, Audit.AuditKinds.Login, Audit.AuditEvent.Refused, null, reason: "recent");
+        var retention = host.Get<Retention>();
+
+        clock.Advance(TimeSpan.FromDays(20)); // the old one is 80 days old: kept
+        Assert.Equal(0, await retention.SweepAuditAsync(CancellationToken.None));
+        clock.Advance(TimeSpan.FromDays(11));
+        Assert.Equal(1, await retention.SweepAuditAsync(CancellationToken.None));
+
+        var left = await host.Store.ListAuditEventsAsync(tenant, Audit.AuditKinds.Login, null, 50, CancellationToken.None);
+        Assert.Equal(["recent"], left.Select(e => e.Reason!));
+    }
 }

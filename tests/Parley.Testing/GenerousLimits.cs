@@ -15,5 +15,7 @@ public static class GenerousLimits
         "--Parley:Limits:FrameBurst=1000000",
         "--Parley:Limits:MaxConnectionsPerConsumer=100000",
         "--Parley:Limits:LoginLinksPerConversation=100000",
+        "--Parley:Limits:MidChatLoginsPerConversationPerMinute=100000",
+        "--Parley:Limits:SignInsPerIpPerMinute=1000000",
     ];
 }

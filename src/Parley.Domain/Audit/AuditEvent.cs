@@ -42,4 +42,5 @@ public static class AuditKinds
     public const string DeploymentChanged = "deployment.changed";
     public const string AgentCreated = "agent.created";
     public const string AdminOverride = "conversation.admin_override";
+    public const string AgentSignIn = "agent.sign_in";
 }

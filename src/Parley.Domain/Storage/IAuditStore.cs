@@ -16,4 +16,7 @@ public interface IAuditStore
 
     /// <summary>A tenant's audit events, newest first, before a time, optionally of one kind.</summary>
     Task<IReadOnlyList<AuditEvent>> ListAuditEventsAsync(Guid tenantId, string? kind, DateTimeOffset? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> events recorded before <paramref name="before"/> (the audit log's retention); returns how many.</summary>
+    Task<int> DeleteAuditEventsAsync(DateTimeOffset before, int limit, CancellationToken cancellationToken);
 }

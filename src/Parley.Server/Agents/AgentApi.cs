@@ -61,13 +61,14 @@ public static partial class AgentApi
     public static IServiceCollection AddAgents(this IServiceCollection services)
     {
         services.AddSingleton<IPasswordHasher<Agent>, PasswordHasher<Agent>>();
+        services.AddSingleton<AgentSignIn>();
         return services;
     }
 
     /// <summary>The agent REST API under <c>/api/v1/agent</c> (docs/api.md).</summary>
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/agent/login", LoginAsync).AllowAnonymous();
+        app.MapPost("/api/v1/agent/login", LoginAsync).AllowAnonymous().RequireRateLimiting(AbuseLimits.SignInPolicy);
         app.MapGet("/api/v1/agent/session", SessionAsync).AllowAnonymous();
 
         var agent = app.MapGroup("/api/v1/agent").RequireAuthorization(CallerSchemes.Agent);
@@ -86,42 +87,19 @@ public static partial class AgentApi
     }
 
     /// <summary>Signs an agent in: a bearer token for API clients and an HttpOnly cookie for the web app.</summary>
-    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
-        LoginRequest request,
-        HttpContext context,
-        IAgentStore agentStore,
-        IPasswordHasher<Agent> hasher,
-        TimeProvider time,
-        IOptions<ParleyOptions> options,
-        ILogger<LoginRequest> logger,
-        CancellationToken cancellationToken)
+    private static async Task<Ok<LoginResponse>> LoginAsync(
+        LoginRequest request, HttpContext context, AgentSignIn signIn, CancellationToken cancellationToken)
     {
-        var agent = string.IsNullOrWhiteSpace(request.Email) ? null : await agentStore.FindAgentByEmailAsync(request.Email.Trim(), cancellationToken);
-        var verdict = agent is null || string.IsNullOrEmpty(request.Password)
-            ? PasswordVerificationResult.Failed
-            : hasher.VerifyHashedPassword(agent, agent.PasswordHash, request.Password);
-        if (verdict == PasswordVerificationResult.Failed)
-        {
-            LogLoginFailed(logger);
-            return TypedResults.Problem(
-                detail: "The email or password is wrong.", statusCode: StatusCodes.Status401Unauthorized,
-                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Unauthorized });
-        }
-
-        var now = time.GetUtcNow();
-        var (token, hash) = OpaqueToken.Create(OpaqueToken.AgentPrefix);
-        var expires = now + options.Value.AgentSessionLifetime;
-        await agentStore.CreateAgentSessionAsync(new AgentSession(hash, agent!.Id, agent.TenantId, now, expires), cancellationToken);
-        context.Response.Cookies.Append(CallerSchemes.AgentCookie, token, new CookieOptions
+        var signedIn = await signIn.SignInAsync(request.Email, request.Password, context.Connection.RemoteIpAddress?.ToString(), cancellationToken);
+        context.Response.Cookies.Append(CallerSchemes.AgentCookie, signedIn.Token, new CookieOptions
         {
             HttpOnly = true,
             Secure = context.Request.IsHttps,
             SameSite = SameSiteMode.Strict,
             Path = "/",
-            Expires = expires,
+            Expires = signedIn.ExpiresAt,
         });
-        LogLoggedIn(logger, agent.Id);
-        return TypedResults.Ok(new LoginResponse(token, expires, agent.ToView()));
+        return TypedResults.Ok(new LoginResponse(signedIn.Token, signedIn.ExpiresAt, signedIn.Agent.ToView()));
     }
 
     /// <summary>
@@ -363,10 +341,4 @@ public static partial class AgentApi
         ["preferred_username"] = "Username",
         ["birthdate"] = "Date of birth",
     };
-
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Agent login refused")]
-    private static partial void LogLoginFailed(ILogger logger);
-
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Agent {AgentId} signed in")]
-    private static partial void LogLoggedIn(ILogger logger, Guid agentId);
 }

@@ -20,6 +20,7 @@ public static class ConversationsExtensions
     {
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section))
             .Validate(o => o.ClosedConversationDays is null or > 0, "Parley:Retention:ClosedConversationDays must be positive (or unset to keep everything).")
+            .Validate(o => o.AuditDays is null or > 0, "Parley:Retention:AuditDays must be positive (or unset to keep the audit log).")
             .Validate(o => o.Interval >= TimeSpan.FromMinutes(1), "Parley:Retention:Interval must be at least a minute.")
             .ValidateOnStart();
         services.AddSingleton<Retention>();

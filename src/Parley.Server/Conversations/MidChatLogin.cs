@@ -52,6 +52,7 @@ public sealed partial class MidChatLogin(
     TokenValidator validator,
     TimeProvider time,
     Audit.AuditLog audit,
+    MidChatLoginLimiter limiter,
     ILogger<MidChatLogin> logger)
 {
     /// <summary>How old a custom login page's assertion may be.</summary>
@@ -64,6 +65,13 @@ public sealed partial class MidChatLogin(
         ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
         var conversation = await conversations.GetAsync(caller, conversationId, cancellationToken);
+        if (!limiter.TryAcquire(conversationId))
+        {
+            // Before any check or audit row: a flood of forged tokens costs one counter.
+            throw new ParleyException(ErrorCodes.RateLimited, "Too many login attempts for this conversation; try again in a minute.",
+                StatusCodes.Status429TooManyRequests, retryable: true) { RetryAfter = TimeSpan.FromMinutes(1) };
+        }
+
         if (!conversation.IsOpen)
         {
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before logging in to it.", StatusCodes.Status409Conflict);
@@ -189,7 +197,8 @@ public static class MidChatLoginEndpoints
     public static IEndpointRouteBuilder MapMidChatLogin(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/authenticate", AuthenticateAsync)
-            .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy);
+            .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
+            .RequireRateLimiting(AbuseLimits.SessionsPolicy);
         app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath + "/origins", OriginsAsync).AllowAnonymous();

@@ -12,6 +12,12 @@ public sealed class RetentionOptions
     /// <summary>Closed conversations are deleted (messages, receipts, login states) this many days after they closed; null keeps them.</summary>
     public int? ClosedConversationDays { get; set; }
 
+    /// <summary>
+    /// Audit events are deleted this many days after they were recorded; null keeps them. Apart
+    /// from the conversations' period: an audit trail is usually kept longer than the chats.
+    /// </summary>
+    public int? AuditDays { get; set; }
+
     /// <summary>How often the deletion runs.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 }
@@ -21,7 +27,9 @@ public sealed class RetentionOptions
 /// <see cref="RetentionOptions.Interval"/>. Safe on several nodes (each batch locks its rows).
 /// A conversation resumed before its deletion is open again and kept.
 /// </summary>
-public sealed partial class Retention(IConversationStore conversationStore, TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
+public sealed partial class Retention(
+    IConversationStore conversationStore, IAuditStore auditStore, ISignInThrottleStore signIns,
+    TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
 {
     private const int BatchSize = 200;
 
@@ -51,19 +59,47 @@ public sealed partial class Retention(IConversationStore conversationStore, Time
         return total;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>One round of the audit log's retention, batch after batch. Returns how many events were deleted.</summary>
+    public async Task<int> SweepAuditAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.ClosedConversationDays is null)
+        if (options.Value.AuditDays is not { } days)
         {
-            return;
+            return 0;
         }
 
-        await Housekeeping.EveryAsync(options.Value.Interval, time, SweepAsync, exception => LogFailed(logger, exception), stoppingToken);
+        var before = time.GetUtcNow().AddDays(-days);
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await auditStore.DeleteAuditEventsAsync(before, BatchSize, cancellationToken);
+            total += deleted;
+        }
+        while (deleted == BatchSize);
+
+        if (total > 0)
+        {
+            LogAuditDeleted(logger, total, days);
+        }
+
+        return total;
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Housekeeping.EveryAsync(options.Value.Interval, time, async cancellationToken =>
+        {
+            await SweepAsync(cancellationToken);
+            await SweepAuditAsync(cancellationToken);
+            // Failed sign-ins counted more than a day ago, with no lock left, count no more.
+            await signIns.PurgeSignInFailuresAsync(time.GetUtcNow().AddDays(-1), cancellationToken);
+        }, exception => LogFailed(logger, exception), stoppingToken);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Retention deleted {Count} conversations closed more than {Days} days ago")]
     private static partial void LogDeleted(ILogger logger, int count, int days);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Retention could not delete old conversations")]
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Retention deleted {Count} audit events recorded more than {Days} days ago")]
+    private static partial void LogAuditDeleted(ILogger logger, int count, int days);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Retention could not delete old conversations or audit events")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

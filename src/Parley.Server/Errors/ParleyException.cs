@@ -19,6 +19,9 @@ public sealed class ParleyException(string code, string message, int status = St
     /// </summary>
     public string? FailedCheck { get; init; }
 
+    /// <summary>For a retryable refusal: how long to wait, when Parley knows (REST sends it as <c>Retry-After</c>).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static ParleyException NotFound(string what) =>
         new(ErrorCodes.NotFound, $"{what} was not found.", StatusCodes.Status404NotFound);
 

@@ -59,7 +59,9 @@ internal sealed partial class ParleyExceptionHandler(IProblemDetailsService prob
 
         if ((retryable || status == StatusCodes.Status503ServiceUnavailable) && !context.Response.Headers.ContainsKey("Retry-After"))
         {
-            context.Response.Headers.RetryAfter = "2";
+            context.Response.Headers.RetryAfter = exception is ParleyException { RetryAfter: { } after }
+                ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : "2";
         }
 
         if (exception is ParleyException { FailedCheck: { } check })

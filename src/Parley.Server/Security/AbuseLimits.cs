@@ -23,6 +23,24 @@ public sealed class LimitOptions
     /// <summary>Session starts per deployment per minute, whatever the IP (a botnet against one brand).</summary>
     public int SessionsPerDeploymentPerMinute { get; set; } = 6000;
 
+    /// <summary>Agent sign-in attempts per client IP per minute, whatever the account.</summary>
+    public int SignInsPerIpPerMinute { get; set; } = 10;
+
+    /// <summary>Failed sign-ins in a row for one email (an account or not) before it is locked.</summary>
+    public int SignInFailuresBeforeLock { get; set; } = 5;
+
+    /// <summary>The first lock; each further failure doubles it, up to <see cref="SignInLockoutMax"/>.</summary>
+    public TimeSpan SignInLockout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest lock.</summary>
+    public TimeSpan SignInLockoutMax { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Threads of their own that check passwords (PBKDF2), apart from the threads that serve messaging.</summary>
+    public int PasswordCheckThreads { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>Password checks that may wait for those threads; past that, sign-ins get 429 at once.</summary>
+    public int PasswordChecksQueued { get; set; } = 64;
+
     /// <summary>Token tester calls per admin per minute.</summary>
     public int TokenTestsPerAdminPerMinute { get; set; } = 30;
 
@@ -35,6 +53,9 @@ public sealed class LimitOptions
 
     /// <summary>…and in a burst.</summary>
     public int FrameBurst { get; set; } = 60;
+
+    /// <summary>Mid-chat login attempts (<c>/authenticate</c>, <c>conversation.authenticate</c>) per conversation per minute.</summary>
+    public int MidChatLoginsPerConversationPerMinute { get; set; } = 10;
 
     /// <summary>Mid-chat login links the bot issues per conversation in 10 minutes (each is a stored login state).</summary>
     public int LoginLinksPerConversation { get; set; } = 5;
@@ -134,6 +155,13 @@ public abstract class PerIdLimiter(int permits, TimeSpan window) : IDisposable
 public sealed class LoginLinkLimiter(IOptions<LimitOptions> options)
     : PerIdLimiter(options.Value.LoginLinksPerConversation, TimeSpan.FromMinutes(10));
 
+/// <summary>
+/// Mid-chat login attempts per conversation (REST and WebSocket alike): each refused one is
+/// audited, so a flood of forged tokens at one conversation stops here.
+/// </summary>
+public sealed class MidChatLoginLimiter(IOptions<LimitOptions> options)
+    : PerIdLimiter(options.Value.MidChatLoginsPerConversationPerMinute, TimeSpan.FromMinutes(1));
+
 /// <summary>Session starts per deployment, checked once the deployment is known (it is in the request body).</summary>
 public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options)
     : PerIdLimiter(options.Value.SessionsPerDeploymentPerMinute, TimeSpan.FromMinutes(1));
@@ -142,17 +170,22 @@ public static class AbuseLimits
 {
     public const string SessionsPolicy = "parley-sessions";
     public const string TokenTestPolicy = "parley-token-test";
+    public const string SignInPolicy = "parley-sign-in";
 
     public static IServiceCollection AddAbuseLimits(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LimitOptions>().Bind(configuration.GetSection(LimitOptions.Section))
             .Validate(o => o.SessionsPerIpPerMinute > 0 && o.SessionsPerDeploymentPerMinute > 0 && o.TokenTestsPerAdminPerMinute > 0
-                && o.FramesPerSecond > 0 && o.FrameBurst >= 1 && o.MaxConnectionsPerConsumer > 0 && o.LoginLinksPerConversation > 0, "Parley:Limits values must be positive.")
+                && o.FramesPerSecond > 0 && o.FrameBurst >= 1 && o.MaxConnectionsPerConsumer > 0 && o.LoginLinksPerConversation > 0 && o.MidChatLoginsPerConversationPerMinute > 0, "Parley:Limits values must be positive.")
             .Validate(o => o.KnownProxies.All(p => IPAddress.TryParse(p, out _)), "Parley:Limits:KnownProxies must be IP addresses.")
+            .Validate(o => o.SignInsPerIpPerMinute > 0 && o.SignInFailuresBeforeLock > 0 && o.PasswordCheckThreads > 0 && o.PasswordChecksQueued > 0
+                && o.SignInLockout > TimeSpan.Zero && o.SignInLockoutMax >= o.SignInLockout, "Parley:Limits sign-in values must be positive, and SignInLockoutMax at least SignInLockout.")
             .ValidateOnStart();
         services.AddSingleton<ConsumerConnections>();
         services.AddSingleton<DeploymentSessionLimiter>();
         services.AddSingleton<LoginLinkLimiter>();
+        services.AddSingleton<MidChatLoginLimiter>();
+        services.AddSingleton<PasswordChecks>();
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<LimitOptions>>((forwarded, limits) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
@@ -169,6 +202,9 @@ public static class AbuseLimits
             limiter.AddPolicy(SessionsPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.SessionsPerIpPerMinute)));
+            limiter.AddPolicy(SignInPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.SignInsPerIpPerMinute)));
             limiter.AddPolicy(TokenTestPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Items[typeof(Caller)] is AgentCaller admin ? admin.AgentId.ToString() : "anonymous",
                 _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.TokenTestsPerAdminPerMinute)));
