@@ -741,4 +741,43 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.NotNull(await Store.ConsumeLoginStateAsync("s1", T0, Ct));
         Assert.Null(await Store.FindLoginStateAsync("s1", T0, Ct));
     }
+
+    [Fact]
+    public async Task Failed_sign_ins_are_counted_per_key_locked_as_told_cleared_and_purged()
+    {
+        Assert.Null(await Store.GetSignInLockAsync("k1", Ct));
+        var counts = new List<int>();
+        for (var i = 0; i < 3; i++)
+        {
+            counts.Add(await Store.RecordSignInFailureAsync("k1", T0, n => n >= 3 ? TimeSpan.FromMinutes(2) : null, Ct));
+        }
+
+        Assert.Equal([1, 2, 3], counts);
+        Assert.Equal(T0.AddMinutes(2), await Store.GetSignInLockAsync("k1", Ct));
+        Assert.Equal(1, await Store.RecordSignInFailureAsync("k2", T0, _ => null, Ct));
+        Assert.Null(await Store.GetSignInLockAsync("k2", Ct));
+
+        await Store.ClearSignInFailuresAsync("k1", Ct);
+        Assert.Null(await Store.GetSignInLockAsync("k1", Ct));
+        Assert.Equal(1, await Store.RecordSignInFailureAsync("k1", T0, _ => null, Ct));
+
+        Assert.Equal(2, await Store.PurgeSignInFailuresAsync(T0.AddDays(1), Ct));
+        Assert.Equal(1, await Store.RecordSignInFailureAsync("k2", T0, _ => null, Ct));
+    }
+
+    [Fact]
+    public async Task Audit_events_older_than_a_time_are_deleted_in_batches_oldest_first()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        await Store.AppendAuditEventsAsync(
+            [.. Enumerable.Range(0, 5).Select(i => new AuditEvent(Guid.NewGuid(), tenant.Id, T0.AddDays(i), AuditKinds.Login, AuditEvent.Refused, "visitor", null, deployment.Id, Reason: $"day-{i}"))],
+            Ct);
+
+        Assert.Equal(2, await Store.DeleteAuditEventsAsync(T0.AddDays(3), 2, Ct));
+        Assert.Equal(1, await Store.DeleteAuditEventsAsync(T0.AddDays(3), 2, Ct));
+        Assert.Equal(0, await Store.DeleteAuditEventsAsync(T0.AddDays(3), 2, Ct));
+
+        var left = await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct);
+        Assert.Equal(["day-4", "day-3"], left.Select(e => e.Reason!));
+    }
 }
