@@ -221,7 +221,15 @@ public static class DemoBrandEndpoints
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Basic ", StringComparison.Ordinal))
         {
-            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(authorization["Basic ".Length..])).Split(':', 2);
+            // A malformed header is a client that failed to authenticate (RFC 6749 §5.2), not a crash.
+            var encoded = authorization["Basic ".Length..].Trim();
+            var decoded = new byte[encoded.Length];
+            if (!Convert.TryFromBase64String(encoded, decoded, out var length))
+            {
+                return Results.Json(new { error = "invalid_client" }, statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            var pair = Encoding.UTF8.GetString(decoded, 0, length).Split(':', 2);
             (clientId, secret) = (WebUtility.UrlDecode(pair[0]), WebUtility.UrlDecode(pair.ElementAtOrDefault(1) ?? ""));
         }
 

@@ -173,6 +173,15 @@ public static class DemoExtensions
     public static IServiceCollection AddDemo(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<DemoOptions>(configuration.GetSection(DemoOptions.Section));
+        // On by default in Development only (appsettings.Development.json). Asked for elsewhere, its
+        // own login flows need https: refuse to start rather than run a demo whose logins all fail.
+        services.AddOptions<DemoOptions>()
+            .Validate<IHostEnvironment>(
+                (demo, environment) => !demo.Enabled || environment.IsDevelopment() || demo.BrandUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase),
+                "Parley:Demo:Enabled is on outside Development, where the demo brand's logins need https: set Parley:PublicUrl to the https address "
+                + "browsers use, run in Development (ASPNETCORE_ENVIRONMENT=Development), or turn the demo off (Parley__Demo__Enabled=false). "
+                + "Never run the demo on a public server: its accounts use a published password.")
+            .ValidateOnStart();
         services.PostConfigure<DemoOptions>(demo =>
         {
             if (demo.BrandUrl.Length == 0)

@@ -72,7 +72,7 @@ internal sealed partial class ParleyExceptionHandler(IProblemDetailsService prob
             problem.Extensions["failedCheck"] = check;
             if (status == StatusCodes.Status401Unauthorized)
             {
-                context.Response.Headers.WWWAuthenticate = $"Bearer error=\"{code}\", error_description=\"{detail.Replace("\"", "'", StringComparison.Ordinal)}\"";
+                context.Response.Headers.WWWAuthenticate = BearerChallenge.Of(code, detail);
             }
         }
 

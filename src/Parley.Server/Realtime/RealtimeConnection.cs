@@ -38,6 +38,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     private bool _slowed;
     private Caller? _caller;
     private Timer? _handshake;
+    private Timer? _closeHandshake;
 
     // The outbound queue; it and the fields below are guarded by locking _outbound.
     private readonly Queue<Outbound> _outbound = new();
@@ -232,7 +233,11 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         }
     }
 
-    public void Dispose() => _aborted.Dispose();
+    public void Dispose()
+    {
+        _closeHandshake?.Dispose();
+        _aborted.Dispose();
+    }
 
     /// <summary>Queues a frame. Never blocks; a client too slow to keep up is disconnected.</summary>
     public void Send(OutboundFrame frame) => Enqueue(new SendOutbound(frame));
@@ -475,6 +480,8 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
                 if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                 {
                     await _socket.CloseOutputAsync(close.Status, close.Reason, cancellationToken);
+                    // A peer that never answers the close must not hold the connection (or a stopping node) open.
+                    _closeHandshake = new Timer(static state => ((RealtimeConnection)state!).Abort(), this, _options.CloseHandshakeTimeout, Timeout.InfiniteTimeSpan);
                 }
 
                 break;

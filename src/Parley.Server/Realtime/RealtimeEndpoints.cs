@@ -18,10 +18,12 @@ public static partial class RealtimeEndpoints
             .Validate(o => o.ReplayPageSize is >= 1 and <= 1000, "Parley:Realtime:ReplayPageSize must be between 1 and 1000.")
             .Validate(o => o.MaxSendsInFlight is >= 1 and <= 10_000, "Parley:Realtime:MaxSendsInFlight must be between 1 and 10000.")
             .Validate(o => o.DrainTimeout >= TimeSpan.Zero && o.DrainTimeout <= TimeSpan.FromMinutes(1), "Parley:Realtime:DrainTimeout must be between 0 and 1 minute.")
+            .Validate(o => o.CloseHandshakeTimeout > TimeSpan.Zero && o.CloseHandshakeTimeout <= TimeSpan.FromMinutes(1), "Parley:Realtime:CloseHandshakeTimeout must be between 0 and 1 minute.")
             .Validate(o => o.SessionRecheckInterval >= TimeSpan.FromSeconds(1) && o.SessionRecheckInterval <= TimeSpan.FromMinutes(10),
                 "Parley:Realtime:SessionRecheckInterval must be between 1 second and 10 minutes.")
             .ValidateOnStart();
         services.AddSingleton<FrameDispatcherFactory>();
+        services.AddSingleton<LiveConnections>();
         return services;
     }
 
@@ -130,6 +132,7 @@ public static partial class RealtimeEndpoints
             role == ParticipantRole.Consumer ? FrameBudgetOf(services) : null,
             services.GetRequiredService<TimeProvider>());
         using var dispatcher = services.GetRequiredService<FrameDispatcherFactory>().Create(logger, role, deploymentId);
+        using var counted = services.GetRequiredService<LiveConnections>().Add(connection);
         await connection.RunAsync(dispatcher, context.RequestAborted);
     }
 

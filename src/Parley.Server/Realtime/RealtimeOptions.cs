@@ -33,6 +33,9 @@ public sealed class RealtimeOptions
     /// <summary>How long a closing connection waits for its sends in flight, so that their acknowledgements are queued before it ends.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a connection Parley closes waits for the peer's close frame before it is dropped.</summary>
+    public TimeSpan CloseHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// How often, at most, a connection's next frame re-reads its session from storage. A session
     /// ended elsewhere closes its connections at once through the live fan-out; this is the backstop

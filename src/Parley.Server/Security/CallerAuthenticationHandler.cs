@@ -93,7 +93,7 @@ public sealed class CallerAuthenticationHandler(
         var refusal = Context.Items[typeof(Refusal)] as Refusal;
         Response.Headers.WWWAuthenticate = refusal is null
             ? "Bearer"
-            : $"Bearer error=\"invalid_token\", error_description=\"{refusal.Description}\"";
+            : BearerChallenge.Of("invalid_token", refusal.Description);
         await WriteProblemAsync(StatusCodes.Status401Unauthorized, refusal?.Code ?? ErrorCodes.Unauthorized,
             refusal?.Description ?? (Scheme.Name == CallerSchemes.Consumer
                 ? "This route needs a visitor token: Authorization: Bearer pvt_…"

@@ -77,6 +77,22 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException("Parley did not become ready within 30 s.");
     }
 
+    /// <summary>SIGTERM, as a service manager or an orchestrator stops a node; waits for the exit and says how long it took.</summary>
+    public async Task<TimeSpan> TerminateAsync()
+    {
+        var process = Interlocked.Exchange(ref _process, null) ?? throw new InvalidOperationException("Not running.");
+        var started = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync();
+        var took = started.Elapsed;
+        process.Dispose();
+        return took;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing, nothing graceful.</summary>
     public async Task KillAsync()
     {

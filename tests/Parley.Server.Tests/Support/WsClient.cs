@@ -23,6 +23,8 @@ public sealed class WsClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public string? CloseStatusDescription => _socket.CloseStatusDescription;
+
     public WebSocketState State => _socket.State;
 
     public static async Task<WsClient> ConnectAsync(Uri uri, string? bearer = null, string? origin = null)
@@ -134,6 +136,12 @@ public sealed class WsClient : IAsyncDisposable
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    // Answer the close, as browsers do.
+                    if (_socket.State == WebSocketState.CloseReceived)
+                    {
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    }
+
                     break;
                 }
 
