@@ -102,7 +102,7 @@ public sealed class KeySourceTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("slow", "did not answer")]
+    [InlineData("slow", "gave no HTTPS answer within")]
     [InlineData("huge", "more than")]
     [InlineData("garbage", "not valid JSON")]
     [InlineData("empty-object", "neither")]

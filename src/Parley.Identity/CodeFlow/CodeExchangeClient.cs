@@ -89,13 +89,13 @@ public sealed class CodeExchangeClient(HttpClient http, TokenValidator validator
         {
             return Refused(OAuthErrors.ServerError, "token_response", "The token endpoint's response is not UTF-8 text.");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException exception) when (exception.InnerException is OutboundAddressRefusedException refused)
         {
-            return Refused(OAuthErrors.TemporarilyUnavailable, "token_endpoint", "The token endpoint did not answer in time.");
+            return Refused(OAuthErrors.ServerError, "token_endpoint", refused.Message);
         }
-        catch (HttpRequestException exception)
+        catch (Exception exception) when (exception is HttpRequestException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return Refused(OAuthErrors.TemporarilyUnavailable, "token_endpoint", $"The token endpoint could not be reached ({exception.HttpRequestError}).");
+            return Refused(OAuthErrors.TemporarilyUnavailable, "token_endpoint", "The token endpoint " + KeyDocumentFetcher.Unreachable(request.TokenEndpoint, options));
         }
 
         var json = StrictJson.ParseObject(Encoding.UTF8.GetBytes(body), out _);
@@ -113,7 +113,8 @@ public sealed class CodeExchangeClient(HttpClient http, TokenValidator validator
                     or OAuthErrors.UnsupportedGrantType or OAuthErrors.InvalidScope or OAuthErrors.TemporarilyUnavailable => error,
                 _ => OAuthErrors.ServerError,
             };
-            var described = json?.String("error_description") is { } d ? $": {(d.Length > 200 ? d[..200] : d)}" : "";
+            // The IdP's own words only for a real OAuth error answer, never parts of whatever else answered.
+            var described = code == error && json?.String("error_description") is { } d ? $": {Printable(d.Length > 200 ? d[..200] : d)}" : "";
             return Refused(code!, "token_response", $"The token endpoint refused the code (HTTP {(int)status}, {error ?? "no error code"}){described}.");
         }
 
@@ -132,6 +133,8 @@ public sealed class CodeExchangeClient(HttpClient http, TokenValidator validator
             ? result
             : result with { Error = OAuthErrors.InvalidGrant, Description = "The id_token is not valid: " + result.Description };
     }
+
+    private static string Printable(string text) => new([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]);
 
     private static TokenValidationResult Refused(string error, string check, string description) =>
         new() { Error = error, FailedCheck = check, Description = description, Checks = [new TokenCheck(check, false, description)] };

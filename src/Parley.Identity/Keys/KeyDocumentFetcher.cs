@@ -23,13 +23,15 @@ internal static class KeyDocumentFetcher
             return await ReadBoundedAsync(response.Content, options.MaxResponseBytes, timeout.Token)
                 ?? throw new KeySourceUnavailableException($"{Where(url)} sent more than {options.MaxResponseBytes} bytes.");
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (HttpRequestException exception) when (exception.InnerException is OutboundAddressRefusedException refused)
         {
-            throw new KeySourceUnavailableException($"{Where(url)} did not answer within {options.FetchTimeout.TotalSeconds:0.#} s.");
+            throw new KeySourceUnavailableException(refused.Message, refused);
         }
-        catch (HttpRequestException exception)
+        catch (Exception exception) when (exception is HttpRequestException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new KeySourceUnavailableException($"{Where(url)} could not be reached ({exception.HttpRequestError}).", exception);
+            // One answer for every way a connection fails (refused, timed out, not TLS, no such host):
+            // the admin learns what to fix without Parley mapping which ports are open where.
+            throw new KeySourceUnavailableException(Unreachable(url, options), exception as HttpRequestException);
         }
         catch (DecoderFallbackException)
         {
@@ -66,4 +68,8 @@ internal static class KeyDocumentFetcher
     }
 
     public static string Where(Uri url) => url.GetLeftPart(UriPartial.Path);
+
+    /// <summary>What a brand needs to hear when a URL of theirs cannot be had, whatever the network said.</summary>
+    public static string Unreachable(Uri url, KeySourceOptions options) =>
+        $"{Where(url)} gave no HTTPS answer within {options.FetchTimeout.TotalSeconds:0.#} s: check that the host name is public and resolves, and that it serves HTTPS with a valid certificate.";
 }

@@ -74,7 +74,15 @@ public static class AuthenticationSettingsApi
 {
     public static IServiceCollection AddAuthenticationSettings(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddHttpClient(AuthenticationSettingsResolver.HttpClientName);
+        services.AddOptions<OutboundOptions>().Bind(configuration.GetSection(OutboundOptions.Section))
+            .Validate(o => o.AllowedNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)), "Parley:Outbound:AllowedNetworks holds networks in CIDR notation, e.g. 10.20.0.0/16.")
+            .ValidateOnStart();
+        services.AddSingleton<OutboundPolicy>();
+        // Keys and discovery may redirect (each hop is checked); the token endpoint, which gets the client secret, may not.
+        services.AddHttpClient(AuthenticationSettingsResolver.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Handler(followRedirects: true));
+        services.AddHttpClient(AuthenticationSettingsResolver.TokenEndpointClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Handler(followRedirects: false));
         services.AddSingleton<AuthenticationSettingsResolver>();
         services.AddSingleton<VisitorSignIn>();
         services.AddSingleton<LoginLinks>();
@@ -106,7 +114,7 @@ public static class AuthenticationSettingsApi
         TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken)));
 
     private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
-        AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, TimeProvider time,
+        AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, OutboundPolicy outbound, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -114,18 +122,18 @@ public static class AuthenticationSettingsApi
         {
             Id = Guid.NewGuid(), TenantId = context.Caller<AgentCaller>().TenantId, Name = "", Issuer = "", ClientId = "", CreatedAt = now, UpdatedAt = now,
         };
-        var settings = Apply(empty, request, resolver);
+        var settings = Apply(empty, request, resolver, outbound);
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsCreated, detail: Described(settings));
         return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings));
     }
 
     private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
-        Guid id, AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, TimeProvider time,
+        Guid id, AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, OutboundPolicy outbound, TimeProvider time,
         Audit.AuditLog audit, CancellationToken cancellationToken)
     {
         var current = await OwnAsync(id, context, settingsStore, cancellationToken);
-        var settings = Apply(current, request, resolver) with { UpdatedAt = time.GetUtcNow() };
+        var settings = Apply(current, request, resolver, outbound) with { UpdatedAt = time.GetUtcNow() };
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsUpdated, detail: Described(settings) + (request.ClientSecret is null && request.HmacSecret is null
             && request.DecryptionKeyPem is null && request.SecurityKey is null ? "" : "; a secret was replaced"));
@@ -179,7 +187,8 @@ public static class AuthenticationSettingsApi
             : throw ParleyException.NotFound("The authentication settings record");
 
     /// <summary>Checks a request completely (fail fast, say what to change) and applies it to a record.</summary>
-    private static AuthenticationSettings Apply(AuthenticationSettings current, AuthenticationSettingsRequest request, AuthenticationSettingsResolver resolver)
+    private static AuthenticationSettings Apply(
+        AuthenticationSettings current, AuthenticationSettingsRequest request, AuthenticationSettingsResolver resolver, OutboundPolicy outbound)
     {
         static ParleyException Bad(string message) => ParleyException.Invalid(message);
         if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.Issuer) || string.IsNullOrWhiteSpace(request.ClientId))
@@ -219,6 +228,12 @@ public static class AuthenticationSettingsApi
             catch (ArgumentException exception)
             {
                 throw Bad(exception.Message);
+            }
+
+            // A host name is checked at each connection (its address may change); a literal address can be refused now.
+            if (what != "authorizationEndpoint" && System.Net.IPAddress.TryParse(uri.DnsSafeHost, out var address) && !outbound.Allows(address))
+            {
+                throw Bad($"{what} points at a private, loopback or link-local address, which Parley does not call (an operator can allow a network with Parley:Outbound:AllowedNetworks).");
             }
         }
 

@@ -21,6 +21,9 @@ public sealed partial class AuthenticationSettingsResolver(
     ILogger<AuthenticationSettingsResolver> logger)
 {
     public const string HttpClientName = "parley-identity";
+
+    /// <summary>The client for token endpoints: it follows no redirect.</summary>
+    public const string TokenEndpointClientName = "parley-identity-token";
     private const string Purpose = "Parley.AuthenticationSettings.Secrets";
     // Keyed by record id and version: an updated record gets fresh entries. Old versions stay until
     // restart (records change rarely); see the closing note on eviction.
@@ -135,7 +138,7 @@ public sealed partial class AuthenticationSettingsResolver(
             return SignInRefusal.Result(OAuthErrors.ServerError, "token_endpoint", "The settings have no token endpoint (set tokenEndpoint or discoveryUrl).");
         }
 
-        var client = new Identity.CodeFlow.CodeExchangeClient(httpClients.CreateClient(HttpClientName), validator, KeySourceOptions);
+        var client = new Identity.CodeFlow.CodeExchangeClient(httpClients.CreateClient(TokenEndpointClientName), validator, KeySourceOptions);
         return await client.ExchangeAsync(
             new Identity.CodeFlow.CodeExchangeRequest(
                 tokenEndpoint, settings.ClientId, Unprotect(settings.ProtectedClientSecret), Identity.CodeFlow.ClientAuthentication.ClientSecretBasic,
