@@ -31,11 +31,6 @@ ensure_prerequisites() {
     echo "==> installing postgresql (server binaries for the throwaway test servers)"
     apt_install postgresql
   fi
-  # Parley prefers the system's SQLite (the bundled one sleeps whole seconds when it waits): test on it.
-  if ! ldconfig -p | grep -q 'libsqlite3\.so\.0 '; then
-    echo "==> installing libsqlite3-0 (the SQLite library Parley prefers)"
-    apt_install libsqlite3-0
-  fi
   # Browser checks drive Debian's Chromium with playwright-core.
   if [ ! -x /usr/bin/chromium ]; then
     echo "==> installing chromium (browser tests)"

@@ -3,7 +3,6 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Parley.Storage.Sqlite;
@@ -25,12 +24,15 @@ public sealed class SqliteParleyStore : SqlParleyStore
     private readonly SqliteStoreOptions _options;
     private readonly SemaphoreSlim _gate;
 
-    private static readonly Lock LibraryLock = new();
-    private static string? _library;
+    /// <summary>
+    /// The SQLite bundled with Parley (SQLitePCLRaw's e_sqlite3), on every machine. Its 2021 build
+    /// slept whole seconds wherever SQLite waited, so Parley preferred the system's library; the
+    /// current one sleeps with <c>nanosleep</c>, and measured no slower (docs/benchmarks.md).
+    /// </summary>
+    static SqliteParleyStore() => SQLitePCL.Batteries_V2.Init();
 
     public SqliteParleyStore(SqliteStoreOptions options)
     {
-        UseLibrary(options.Library);
         _options = options;
         var fullPath = System.IO.Path.GetFullPath(options.Path);
         _gate = Gates.GetOrAdd(fullPath, _ => new SemaphoreSlim(1, 1));
@@ -44,37 +46,6 @@ public sealed class SqliteParleyStore : SqlParleyStore
             // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout; 0 would mean forever.
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         }.ToString();
-    }
-
-    /// <summary>The SQLite library this process uses: <c>system</c> or <c>bundled</c> (see <see cref="SqliteStoreOptions.Library"/>).</summary>
-    public static string Library => _library ?? "not loaded";
-
-    /// <summary>Points the bundled provider's native calls at the system's libsqlite3 when asked and present; once per process.</summary>
-    private static void UseLibrary(string choice)
-    {
-        lock (LibraryLock)
-        {
-            if (_library is not null)
-            {
-                return;
-            }
-
-            if (choice is not ("auto" or "bundled"))
-            {
-                throw new ArgumentException($"Parley:Storage:Sqlite:Library is auto or bundled, not \"{choice}\".");
-            }
-
-            var system = IntPtr.Zero;
-            if (choice == "auto" && OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libsqlite3.so.0", out system))
-            {
-                NativeLibrary.SetDllImportResolver(
-                    typeof(SQLitePCL.SQLite3Provider_e_sqlite3).Assembly,
-                    (name, _, _) => name == "e_sqlite3" ? system : IntPtr.Zero);
-            }
-
-            SQLitePCL.Batteries_V2.Init();
-            _library = system == IntPtr.Zero ? "bundled" : "system";
-        }
     }
 
     protected override IReadOnlyList<SqlMigration> Migrations => SqliteMigrations.All;

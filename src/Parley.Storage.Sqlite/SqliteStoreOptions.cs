@@ -14,13 +14,4 @@ public sealed class SqliteStoreOptions
     /// Null: no cap beyond the file system's.
     /// </summary>
     public long? MaxPageCount { get; set; }
-
-    /// <summary>
-    /// Which SQLite library to use: <c>auto</c> (default) uses the operating system's
-    /// <c>libsqlite3.so.0</c> when it has one and the library bundled with Parley otherwise;
-    /// <c>bundled</c> always uses the bundled one. The bundled build has no <c>usleep</c>, so every
-    /// wait inside SQLite (a reader retrying while a commit updates the WAL index, the busy handler)
-    /// sleeps a whole second; the system's waits microseconds. Read once per process, by the first store.
-    /// </summary>
-    public string Library { get; set; } = "auto";
 }

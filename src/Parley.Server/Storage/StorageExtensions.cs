@@ -22,7 +22,6 @@ public static class StorageExtensions
                 "Parley:Storage:Postgres:ConnectionString is required when Parley:Storage:Provider is 'postgres'.")
             .Validate(o => o.MaxBatchSize is >= 1 and <= 10_000, "Parley:Storage:MaxBatchSize must be between 1 and 10000.")
             .Validate(o => o.Writers is >= 1 and <= 64, "Parley:Storage:Writers must be between 1 and 64.")
-            .Validate(o => o.Sqlite.Library is "auto" or "bundled", "Parley:Storage:Sqlite:Library must be 'auto' or 'bundled'.")
             .ValidateOnStart();
 
         services.AddSingleton<SqlParleyStore>(sp =>
@@ -70,17 +69,10 @@ internal sealed partial class StorageStartup(SqlParleyStore store, IOptions<Stor
     {
         await store.MigrateAsync(cancellationToken);
         LogMigrated(logger, options.Value.Provider, await store.GetSchemaVersionAsync(cancellationToken));
-        if (store is SqliteParleyStore)
-        {
-            LogSqliteLibrary(logger, SqliteParleyStore.Library);
-        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Storage {Provider} ready at schema version {Version}")]
     private static partial void LogMigrated(ILogger logger, string provider, int version);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "SQLite: the {Library} library (Parley:Storage:Sqlite:Library)")]
-    private static partial void LogSqliteLibrary(ILogger logger, string library);
 }
