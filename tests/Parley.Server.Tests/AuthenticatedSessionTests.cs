@@ -315,4 +315,33 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         var kept = elsewhere.GetProperty("conversations").EnumerateArray().Single(c => c.GetProperty("id").GetGuid() == authenticatedConversation);
         Assert.Equal("closed", kept.GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task An_ended_login_is_renewed_by_a_fresh_token_on_the_authenticate_route_and_nowhere_else()
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var sub = "customer-" + Guid.NewGuid().ToString("N")[..8];
+        var session = await (await SessionAsync(deploymentId, Jwt(sub, expOffset: 2))).Content.ReadFromJsonAsync<JsonElement>();
+        var token = session.GetProperty("visitorToken").GetString()!;
+        Guid conversationId;
+        await using (var socket = await Server.ConsumerAsync(token, deploymentId))
+        {
+            await socket.SendAsync(new { type = "conversation.start" });
+            conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the token, and so the device's login, has ended
+        var ended = await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
+        Assert.Equal("authentication_expired", (await ended.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+
+        var renewed = await Server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/authenticate", token, new { jwt = Jwt(sub) });
+
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        var body = await renewed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(conversationId, body.GetProperty("conversation").GetProperty("id").GetGuid());
+        var fresh = body.GetProperty("visitorToken").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", fresh)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", token)).StatusCode);
+    }
 }

@@ -323,6 +323,36 @@ public sealed class UseCaseTests
     }
 
     [Fact]
+    public async Task A_fresh_token_renews_an_ended_login_on_the_same_conversation()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var host = await UseCaseHost.StartAsync(clock);
+        using var brand = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var deployment = (await host.Store.GetDeploymentAsync(DemoOptions.ImplicitDeploymentId, None))!;
+        var conversations = host.Get<ConversationService>();
+        var ada = await host.Get<VisitorSignIn>().PreChatAsync(deployment,
+            new PreChatProof(Token(brand, "C-1815", lifetime: TimeSpan.FromMinutes(10), now: clock.GetUtcNow()), null, null, null, null, null), None);
+        var conversation = await conversations.StartAsync(ada.Caller, null, None);
+        clock.Advance(TimeSpan.FromMinutes(11)); // the login has ended; the socket that holds ada.Caller is still open
+
+        Assert.Equal(ErrorCodes.AuthenticationExpired,
+            (await Assert.ThrowsAsync<ParleyException>(() => conversations.SendAsync(ada.Caller, conversation.Id, "c-1", "still me", None))).Code);
+        var renewed = await host.Get<MidChatLogin>().AuthenticateAsync(ada.Caller, conversation.Id,
+            new AuthenticateConversationRequest(Jwt: Token(brand, "C-1815", now: clock.GetUtcNow())), None);
+
+        Assert.Equal(conversation.Id, renewed.Conversation.Id);
+        Assert.Equal(ada.Consumer.Id, renewed.ConsumerId);
+        Assert.True(renewed.ExpiresAt > clock.GetUtcNow());
+        await conversations.SendAsync(renewed.Caller, conversation.Id, "c-1", "still me", None);
+        // Renewal is for the same customer: someone else's fresh token does not take the conversation over.
+        clock.Advance(TimeSpan.FromMinutes(11));
+        var grace = await Assert.ThrowsAsync<ParleyException>(() => host.Get<MidChatLogin>().AuthenticateAsync(renewed.Caller, conversation.Id,
+            new AuthenticateConversationRequest(Jwt: Token(brand, "C-1906", now: clock.GetUtcNow())), None));
+        Assert.Equal((OAuthErrors.InvalidGrant, "subject"), (grace.Code, grace.FailedCheck));
+    }
+
+    [Fact]
     public async Task Sign_in_refuses_two_proofs_at_once_and_a_deployment_without_settings()
     {
         await using var host = await UseCaseHost.StartAsync();
@@ -341,13 +371,13 @@ public sealed class UseCaseTests
         Assert.Equal(ErrorCodes.InvalidRequest, none.Code);
     }
 
-    private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null, string? nonce = null)
+    private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null, string? nonce = null, DateTimeOffset? now = null)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var issued = (now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
         var claims = new Dictionary<string, object>
         {
-            ["iss"] = TestTokens.Issuer, ["aud"] = audience, ["sub"] = subject, ["iat"] = now - 60,
-            ["exp"] = now + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
+            ["iss"] = TestTokens.Issuer, ["aud"] = audience, ["sub"] = subject, ["iat"] = issued - 60,
+            ["exp"] = issued + (long)(lifetime ?? TimeSpan.FromMinutes(10)).TotalSeconds,
             ["given_name"] = subject == "C-1815" ? "Ada" : "Grace",
         };
         if (nonce is not null)

@@ -44,7 +44,6 @@ public sealed record ConversationAuthenticated(string VisitorToken, Guid Consume
 public sealed partial class MidChatLogin(
     IDeploymentStore deploymentStore, IConsumerStore consumerStore, IConversationStore conversationStore, ILoginStateStore loginStateStore,
     VisitorSignIn signIn,
-    ConversationService conversations,
     BotResponder bots,
     Routing.Router router,
     ConversationLifecycle lifecycle,
@@ -64,7 +63,11 @@ public sealed partial class MidChatLogin(
     public async Task<ConversationAuthenticated> AuthenticateAsync(
         ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
-        var conversation = await conversations.GetAsync(caller, conversationId, cancellationToken);
+        // Not conversations.GetAsync: that refuses a device whose login has ended, and renewing that
+        // login is what this is for. The device's session, ended or not, still says whose conversation it is.
+        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } found && found.ConsumerId == caller.ConsumerId
+            ? found
+            : throw ParleyException.NotFound("The conversation");
         if (!limiter.TryAcquire(conversationId))
         {
             // Before any check or audit row: a flood of forged tokens costs one counter.
@@ -198,7 +201,8 @@ public static class MidChatLoginEndpoints
     {
         app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/authenticate", AuthenticateAsync)
             .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
-            .RequireRateLimiting(AbuseLimits.SessionsPolicy);
+            .RequireRateLimiting(AbuseLimits.SessionsPolicy)
+            .WithMetadata(new RenewsEndedSession());
         app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath + "/origins", OriginsAsync).AllowAnonymous();

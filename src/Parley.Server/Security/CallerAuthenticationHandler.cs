@@ -54,12 +54,13 @@ public sealed class CallerAuthenticationHandler(
         if (Scheme.Name == CallerSchemes.Consumer)
         {
             var check = await authenticator.CheckConsumerAsync(token, Context.RequestAborted);
-            if (check.Ended)
+            if (check.Ended && Context.GetEndpoint()?.Metadata.GetMetadata<RenewsEndedSession>() is null)
             {
                 return Refuse(ErrorCodes.AuthenticationExpired, "This device's session has ended; log in again (or start a new visitor session).");
             }
 
-            caller = check.Caller;
+            // A route that renews a login (a fresh token for the same conversation) takes the ended session's caller.
+            caller = check.Caller ?? check.EndedCaller;
         }
         else
         {

@@ -2,8 +2,14 @@ using Parley.Storage;
 
 namespace Parley.Security;
 
-/// <summary>What a visitor token is: a live session's caller, an ended session, or nothing Parley knows.</summary>
-public readonly record struct ConsumerCheck(ConsumerCaller? Caller, bool Ended);
+/// <summary>
+/// What a visitor token is: a live session's caller, an ended session (with the caller it was, so
+/// that a fresh login can renew it), or nothing Parley knows.
+/// </summary>
+public readonly record struct ConsumerCheck(ConsumerCaller? Caller, ConsumerCaller? EndedCaller = null)
+{
+    public bool Ended => EndedCaller is not null;
+}
 
 /// <summary>Turns a visitor or agent bearer token into a caller, or null when it is unknown or expired.</summary>
 public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStore agentStore, TimeProvider time)
@@ -23,9 +29,13 @@ public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStor
         }
 
         var session = await consumerStore.GetConsumerSessionAsync(OpaqueToken.Hash(token!), cancellationToken);
-        return session is null ? default
-            : session.ExpiresAt <= time.GetUtcNow() ? new ConsumerCheck(null, Ended: true)
-            : new ConsumerCheck(new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt), Ended: false);
+        if (session is null)
+        {
+            return default;
+        }
+
+        var caller = new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt);
+        return session.ExpiresAt <= time.GetUtcNow() ? new ConsumerCheck(null, EndedCaller: caller) : new ConsumerCheck(caller);
     }
 
     public async Task<AgentCaller?> AuthenticateAgentAsync(string? token, CancellationToken cancellationToken)
