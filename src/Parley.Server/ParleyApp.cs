@@ -72,6 +72,7 @@ public static class ParleyApp
         app.MapAuthenticationSettingsApi();
         app.MapVisitorLogin();
         app.MapMidChatLogin();
+        app.MapBackChannelLogout();
         app.MapBotApi();
         app.MapRoutingApi();
         app.MapMessenger();

@@ -187,5 +187,10 @@ internal static class PostgresMigrations
                 updated_at timestamptz NOT NULL);
             CREATE INDEX audit_events_at ON audit_events (at);
             """),
+        new(12, "ids of tokens that count once (back-channel logout)", """
+            CREATE TABLE used_token_ids (
+                id_hash text PRIMARY KEY,
+                keep_until timestamptz NOT NULL);
+            """),
     ];
 }

@@ -188,5 +188,10 @@ internal static class SqliteMigrations
                 updated_at INTEGER NOT NULL);
             CREATE INDEX audit_events_at ON audit_events (at);
             """),
+        new(12, "ids of tokens that count once (back-channel logout)", """
+            CREATE TABLE used_token_ids (
+                id_hash TEXT PRIMARY KEY,
+                keep_until INTEGER NOT NULL);
+            """),
     ];
 }

@@ -88,6 +88,16 @@ public abstract partial class SqlParleyStore : IConsumerStore
     public async Task<bool> DeleteConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken) =>
         await ExecuteAsync("DELETE FROM consumer_sessions WHERE token_hash = @hash", cancellationToken, ("hash", tokenHash)) > 0;
 
+    public Task<Consumer?> FindAuthenticatedConsumerAsync(Guid tenantId, string issuer, string subject, CancellationToken cancellationToken) =>
+        QuerySingleAsync(
+            "SELECT id, tenant_id, issuer, subject, created_at FROM consumers WHERE tenant_id = @tenant AND issuer = @iss AND subject = @sub",
+            ReadConsumer,
+            cancellationToken,
+            ("tenant", ToDb(tenantId)), ("iss", issuer), ("sub", subject));
+
+    public Task<int> DeleteConsumerSessionsAsync(Guid consumerId, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM consumer_sessions WHERE consumer_id = @consumer", cancellationToken, ("consumer", ToDb(consumerId)));
+
     public Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken) =>
         WriteAsync(connection => SaveVerifiedIdentityAsync(connection, null, identity, cancellationToken), cancellationToken);
 

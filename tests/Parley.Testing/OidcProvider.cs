@@ -60,6 +60,25 @@ public sealed class OidcProvider : IAsyncDisposable
         return (await ReadLineAsync(_process, "rotated "))["rotated ".Length..];
     }
 
+    /// <summary>Registers Parley's back-channel logout URI for the client (the provider is rebuilt with it).</summary>
+    public async Task SetBackChannelLogoutAsync(Uri uri)
+    {
+        await _process.StandardInput.WriteLineAsync("backchannel " + uri);
+        await _process.StandardInput.FlushAsync();
+        await ReadLineAsync(_process, "backchannel set");
+    }
+
+    /// <summary>
+    /// The provider logs <paramref name="subject"/> out and sends Parley a logout token over the back
+    /// channel; returns its line: <c>logged-out …</c> when Parley answered 200, else <c>logout-failed …</c>.
+    /// </summary>
+    public async Task<string> LogOutAsync(string subject)
+    {
+        await _process.StandardInput.WriteLineAsync("logout " + subject);
+        await _process.StandardInput.FlushAsync();
+        return await ReadLineAsync(_process, "log");
+    }
+
     private static async Task<string> ReadLineAsync(Process process, string prefix)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));

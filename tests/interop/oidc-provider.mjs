@@ -2,6 +2,8 @@
 //   node oidc-provider.mjs <port> <client_secret> <redirect_uri> [<redirect_uri> ...]
 // Prints "ready <issuer>" when listening. Reads commands on stdin:
 //   "rotate" -> a new signing key is published first in the JWKS (the old one stays), prints "rotated <kid>".
+//   "backchannel <uri>" -> the client's back-channel logout URI (Back-Channel Logout 1.0), prints "backchannel set".
+//   "logout <sub>" -> the provider sends the client a logout token for <sub>, prints "logged-out <sub>" (or "logout-failed <reason>").
 // Logins are completed without a form: the account is the authorization request's login_hint.
 import http from 'node:http';
 import readline from 'node:readline';
@@ -16,6 +18,8 @@ async function signingKey(kid) {
   return { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
 }
 
+let backchannelUri = null;
+
 function build(keys) {
   const provider = new Provider(issuer, {
     clients: [{
@@ -25,12 +29,15 @@ function build(keys) {
       response_types: ['code'],
       grant_types: ['authorization_code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      ...(backchannelUri ? { backchannel_logout_uri: backchannelUri, backchannel_logout_session_required: false } : {}),
     }],
     jwks: { keys },
     pkce: { required: () => true },
     conformIdTokenClaims: false,
     claims: { openid: ['sub'], profile: ['given_name', 'family_name'], email: ['email', 'email_verified'] },
-    features: { devInteractions: { enabled: false } },
+    features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
+    // Its outgoing requests refuse loopback (SSRF protection); in these tests Parley is on loopback.
+    fetch: (url, { dispatcher, ...options }) => fetch(url, options),
     cookies: { keys: ['parley-interop-cookie-key'] },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(ctx, sub) {
@@ -80,6 +87,19 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
     keys = [await signingKey(`key-${generation}`), ...keys];
     provider = build(keys);
     console.log(`rotated key-${generation}`);
+  } else if (line.startsWith('backchannel ')) {
+    backchannelUri = line.slice('backchannel '.length).trim();
+    provider = build(keys);
+    console.log('backchannel set');
+  } else if (line.startsWith('logout ')) {
+    const sub = line.slice('logout '.length).trim();
+    try {
+      const client = await provider.Client.find('parley');
+      await client.backchannelLogout(sub);
+      console.log(`logged-out ${sub}`);
+    } catch (error) {
+      console.log(`logout-failed ${String(error.message).replace(/\s+/g, ' ')} ${String(error.cause ?? "").replace(/\s+/g, ' ')}`);
+    }
   }
 });
 process.stdin.on('end', () => server.close(() => process.exit(0)));

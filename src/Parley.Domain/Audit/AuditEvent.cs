@@ -43,4 +43,5 @@ public static class AuditKinds
     public const string AgentCreated = "agent.created";
     public const string AdminOverride = "conversation.admin_override";
     public const string AgentSignIn = "agent.sign_in";
+    public const string Logout = "authentication.logout";
 }

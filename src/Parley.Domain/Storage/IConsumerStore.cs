@@ -42,6 +42,12 @@ public interface IConsumerStore
     /// <summary>Unlinks a device. Returns false when there was no such session.</summary>
     Task<bool> DeleteConsumerSessionAsync(string tokenHash, CancellationToken cancellationToken);
 
+    /// <summary>The authenticated consumer tenant + iss + sub, if they ever logged in.</summary>
+    Task<Consumer?> FindAuthenticatedConsumerAsync(Guid tenantId, string issuer, string subject, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every device session of the consumer (logged out everywhere); returns how many there were.</summary>
+    Task<int> DeleteConsumerSessionsAsync(Guid consumerId, CancellationToken cancellationToken);
+
     /// <summary>Records what a consumer's latest login proved (replacing the previous one).</summary>
     Task SaveVerifiedIdentityAsync(VerifiedIdentity identity, CancellationToken cancellationToken);
 

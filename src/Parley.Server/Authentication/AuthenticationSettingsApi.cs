@@ -55,7 +55,8 @@ public sealed record AuthenticationSettingsView(
     bool HasDecryptionKey,
     bool HasSecurityKey,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    string BackChannelLogoutUri);
 
 public sealed record TokenTestRequest(string Token);
 
@@ -85,6 +86,7 @@ public static class AuthenticationSettingsApi
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundPolicy>().Handler(followRedirects: false));
         services.AddSingleton<AuthenticationSettingsResolver>();
         services.AddSingleton<VisitorSignIn>();
+        services.AddSingleton<BackChannelLogout>();
         services.AddSingleton<LoginLinks>();
         services.AddSingleton<AuthenticationExpiry>();
         services.AddHostedService<LoginStatePurge>();
@@ -106,16 +108,18 @@ public static class AuthenticationSettingsApi
         return app;
     }
 
-    private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
+    private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(
+        HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<AuthenticationSettingsView>>(
-            (await settingsStore.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(View).ToList());
+            (await settingsStore.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(s => View(s, address)).ToList());
 
-    private static async Task<Ok<AuthenticationSettingsView>> GetAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
-        TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken)));
+    private static async Task<Ok<AuthenticationSettingsView>> GetAsync(
+        Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, CancellationToken cancellationToken) =>
+        TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken), address));
 
     private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
         AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, OutboundPolicy outbound, TimeProvider time,
-        Audit.AuditLog audit, CancellationToken cancellationToken)
+        Audit.AuditLog audit, Operations.PublicAddress address, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var empty = new AuthenticationSettings
@@ -125,19 +129,19 @@ public static class AuthenticationSettingsApi
         var settings = Apply(empty, request, resolver, outbound);
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsCreated, detail: Described(settings));
-        return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings));
+        return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings, address));
     }
 
     private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
         Guid id, AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, OutboundPolicy outbound, TimeProvider time,
-        Audit.AuditLog audit, CancellationToken cancellationToken)
+        Audit.AuditLog audit, Operations.PublicAddress address, CancellationToken cancellationToken)
     {
         var current = await OwnAsync(id, context, settingsStore, cancellationToken);
         var settings = Apply(current, request, resolver, outbound) with { UpdatedAt = time.GetUtcNow() };
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsUpdated, detail: Described(settings) + (request.ClientSecret is null && request.HmacSecret is null
             && request.DecryptionKeyPem is null && request.SecurityKey is null ? "" : "; a secret was replaced"));
-        return TypedResults.Ok(View(settings));
+        return TypedResults.Ok(View(settings, address));
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Audit.AuditLog audit, CancellationToken cancellationToken)
@@ -326,9 +330,9 @@ public static class AuthenticationSettingsApi
         _ => resolver.Protect(given),
     };
 
-    private static AuthenticationSettingsView View(AuthenticationSettings s) =>
+    private static AuthenticationSettingsView View(AuthenticationSettings s, Operations.PublicAddress address) =>
         new(s.Id, s.Name, s.Flow == AuthenticationFlow.Code ? "code" : "implicit", s.Issuer, s.ClientId, s.KeysUrl, s.DiscoveryUrl, s.KeysDocument,
             s.AuthorizationEndpoint, s.TokenEndpoint, s.JsClientFunction, s.AllowedAlgorithms, s.ClockSkewSeconds, s.SessionTtlMinutes, s.ClaimMapping,
             s.ProtectedClientSecret is not null, s.ProtectedHmacSecret is not null, s.ProtectedDecryptionKey is not null, s.ProtectedSecurityKey is not null,
-            s.CreatedAt, s.UpdatedAt);
+            s.CreatedAt, s.UpdatedAt, address.Resolve($"/auth/backchannel-logout/{s.Id}").ToString());
 }

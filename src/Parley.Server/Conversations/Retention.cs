@@ -28,7 +28,7 @@ public sealed class RetentionOptions
 /// A conversation resumed before its deletion is open again and kept.
 /// </summary>
 public sealed partial class Retention(
-    IConversationStore conversationStore, IAuditStore auditStore, ISignInThrottleStore signIns,
+    IConversationStore conversationStore, IAuditStore auditStore, ISignInThrottleStore signIns, IUsedTokenStore usedTokens,
     TimeProvider time, IOptions<RetentionOptions> options, ILogger<Retention> logger) : BackgroundService
 {
     private const int BatchSize = 200;
@@ -92,6 +92,7 @@ public sealed partial class Retention(
             await SweepAuditAsync(cancellationToken);
             // Failed sign-ins counted more than a day ago, with no lock left, count no more.
             await signIns.PurgeSignInFailuresAsync(time.GetUtcNow().AddDays(-1), cancellationToken);
+            await usedTokens.PurgeUsedTokenIdsAsync(time.GetUtcNow(), cancellationToken);
         }, exception => LogFailed(logger, exception), stoppingToken);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Retention deleted {Count} conversations closed more than {Days} days ago")]

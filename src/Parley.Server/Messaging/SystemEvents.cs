@@ -29,6 +29,9 @@ public static class SystemEvents
 
     /// <summary>The customer's login ended; <c>data.expiredAt</c>.</summary>
     public const string AuthenticationExpired = "authentication.expired";
+
+    /// <summary>The customer logged out at the brand's site (back-channel logout); <c>data.at</c>.</summary>
+    public const string AuthenticationLoggedOut = "authentication.logged_out";
 }
 
 /// <summary>One event for a conversation's timeline: its name, who caused it, and its data.</summary>

@@ -18,6 +18,14 @@ public sealed class SessionRevocation(IAgentStore agentStore, IConsumerStore con
         fanout.Publish(new SessionEnded(agent.TenantId, agent.AgentId, agent.SessionHash, reason));
     }
 
+    /// <summary>The customer logged out everywhere (at the brand's IdP): every device session ends; returns how many.</summary>
+    public async Task<int> EndConsumerEverywhereAsync(Guid tenantId, Guid consumerId, string reason, CancellationToken cancellationToken)
+    {
+        var ended = await consumerStore.DeleteConsumerSessionsAsync(consumerId, cancellationToken);
+        fanout.Publish(new SessionEnded(tenantId, consumerId, null, reason));
+        return ended;
+    }
+
     /// <summary>A device's session ends (its history cleared): that device forgets it; the visitor's other devices keep theirs.</summary>
     public async Task EndConsumerSessionAsync(ConsumerCaller consumer, string reason, CancellationToken cancellationToken)
     {

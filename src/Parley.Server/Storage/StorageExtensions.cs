@@ -48,6 +48,7 @@ public static class StorageExtensions
         services.AddSingleton<IPresenceStore>(sp => sp.GetRequiredService<SqlParleyStore>());
         services.AddSingleton<IAuditStore>(sp => sp.GetRequiredService<SqlParleyStore>());
         services.AddSingleton<ISignInThrottleStore>(sp => sp.GetRequiredService<SqlParleyStore>());
+        services.AddSingleton<IUsedTokenStore>(sp => sp.GetRequiredService<SqlParleyStore>());
         services.AddSingleton<ILoginStateStore>(sp => sp.GetRequiredService<SqlParleyStore>());
         services.AddSingleton<IAuthenticationSettingsStore>(sp => sp.GetRequiredService<SqlParleyStore>());
         services.AddSingleton(sp => sp.GetRequiredService<SqlParleyStore>().CreateLiveFanout(sp.GetRequiredService<ILoggerFactory>()));

@@ -45,6 +45,7 @@ function describe(message: Message): string {
     case 'conversation.handover': return 'An agent will be with you shortly.';
     case 'conversation.cleared': return 'The history was cleared.';
     case 'authentication.expired': return 'Your login expired.';
+    case 'authentication.logged_out': return 'You logged out.';
     default: return message.text;
   }
 }

@@ -8,6 +8,8 @@ export function describeEvent(message: Message): string {
       return 'The customer logged in during the chat: the conversation is now authenticated.';
     case 'authentication.expired':
       return "The customer's authentication expired.";
+    case 'authentication.logged_out':
+      return "The customer logged out at the brand's site: their devices were signed out.";
     case 'authentication.requested':
       return `The bot asked the customer to log in${data.case ? ` (${String(data.case)})` : ''}.`;
     case 'conversation.handover':

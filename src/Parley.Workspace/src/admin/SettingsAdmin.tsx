@@ -22,6 +22,7 @@ export interface SettingsRecord {
   hasHmacSecret: boolean;
   hasDecryptionKey: boolean;
   hasSecurityKey: boolean;
+  backChannelLogoutUri: string;
 }
 
 const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'];
@@ -168,6 +169,11 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
         <label>Clock skew (seconds)<input type="number" min={0} max={600} value={form.clockSkewSeconds} onChange={set('clockSkewSeconds')} /></label>
         <label>Session length (minutes; empty: until the token expires)<input type="number" min={1} value={form.sessionTtlMinutes} onChange={set('sessionTtlMinutes')} /></label>
         <label className="wide">Claim labels for agents (one <code>claim = Label</code> per line)<textarea rows={3} value={form.claimMapping} onChange={set('claimMapping')} /></label>
+        {record && (
+          <label className="wide">Back-channel logout URI (register it at the identity provider: a logout there signs the customer out here too)
+            <input readOnly value={record.backChannelLogoutUri} onFocus={(e) => e.target.select()} />
+          </label>
+        )}
       </div>
       <fieldset>
         <legend>Allowed algorithms</legend>
