@@ -780,4 +780,37 @@ public abstract partial class StorageSuite : IAsyncLifetime
         var left = await Store.ListAuditEventsAsync(tenant.Id, null, null, 10, Ct);
         Assert.Equal(["day-4", "day-3"], left.Select(e => e.Reason!));
     }
+
+    [Fact]
+    public async Task A_consumer_is_found_by_issuer_and_subject_and_all_their_device_sessions_end_at_once()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var ada = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "ada", T0, Ct);
+        var grace = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "grace", T0, Ct);
+        foreach (var (hash, consumer) in new[] { ("a1", ada), ("a2", ada), ("g1", grace) })
+        {
+            await Store.CreateConsumerSessionAsync(new ConsumerSession(hash, consumer.Id, tenant.Id, deployment.Id, T0, T0.AddHours(1)), Ct);
+        }
+
+        Assert.Equal(ada.Id, (await Store.FindAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "ada", Ct))!.Id);
+        Assert.Null(await Store.FindAuthenticatedConsumerAsync(tenant.Id, "https://other.example", "ada", Ct));
+        Assert.Null(await Store.FindAuthenticatedConsumerAsync(Guid.NewGuid(), "https://idp.example", "ada", Ct));
+
+        Assert.Equal(2, await Store.DeleteConsumerSessionsAsync(ada.Id, Ct));
+        Assert.Null(await Store.GetConsumerSessionAsync("a1", Ct));
+        Assert.Null(await Store.GetConsumerSessionAsync("a2", Ct));
+        Assert.NotNull(await Store.GetConsumerSessionAsync("g1", Ct));
+    }
+
+    [Fact]
+    public async Task A_token_id_is_used_once_until_it_is_purged()
+    {
+        Assert.True(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(5), Ct));
+        Assert.False(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(5), Ct));
+        Assert.True(await Store.TryUseTokenIdAsync("jti-2", T0.AddMinutes(50), Ct));
+
+        Assert.Equal(1, await Store.PurgeUsedTokenIdsAsync(T0.AddMinutes(10), Ct));
+        Assert.True(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(15), Ct));
+        Assert.False(await Store.TryUseTokenIdAsync("jti-2", T0.AddMinutes(50), Ct));
+    }
 }
