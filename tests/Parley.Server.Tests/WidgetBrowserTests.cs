@@ -63,6 +63,9 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
     public Task An_authenticated_conversation_is_not_shown_on_a_public_page() => RunAsync("public");
 
     [Fact]
+    public Task On_a_shared_device_the_next_customer_sees_nothing_of_the_last_ones_conversation() => RunAsync("shared");
+
+    [Fact]
     public Task While_minimised_new_messages_raise_the_unread_badge_and_opening_sends_a_read_receipt() => RunAsync("unread");
 
     [Fact]

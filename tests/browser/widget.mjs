@@ -218,6 +218,54 @@ const scenarios = {
     await log(account).getByText(`My private question (${run})`, { exact: true }).waitFor();
   },
 
+  /**
+   * A shared device: Ada chats on My account, then the bank logs her out without telling the chat
+   * (the page's own logout URL); Grace logs in on the same browser. Nothing of Ada's conversation
+   * shows, also after a reload, and Grace's messages never reach it. Then Grace uses the bank's
+   * Log out link, which calls Parley.logout(): the public page shows nothing of her conversation.
+   */
+  async shared() {
+    const context = await device();
+    await logInAtBrand(context, 'ada');
+    const page = await open(context, '/demo-brand/account');
+    await openChat(page);
+    await state(page).getByText('Connected · logged in').waitFor();
+    await say(page, `Ada's private question (${run})`);
+    const adas = await conversationOf(page);
+    // Minimised, so that the public page the bank's logout leads to starts no anonymous chat of its own.
+    await page.getByRole('button', { name: 'Minimize the chat' }).click();
+
+    await page.goto(base + '/demo-brand/logout'); // the bank forgets Ada; the chat is not told
+    await logInAtBrand(context, 'grace');
+    await page.goto(base + '/demo-brand/account');
+    await openChat(page);
+    await state(page).getByText('Connected · logged in').waitFor();
+    await say(page, `Grace's question (${run})`);
+    check(await log(page).getByText(`Ada's private question (${run})`).count() === 0, "Ada's conversation is shown to Grace");
+    check(await conversationOf(page) !== adas, "Grace writes into Ada's conversation");
+    await page.reload();
+    await openChat(page);
+    await log(page).getByText(`Grace's question (${run})`, { exact: true }).waitFor();
+    check(await log(page).getByText(`Ada's private question (${run})`).count() === 0, "Ada's conversation is shown after a reload");
+    await screenshot(page, 'widget-shared-device');
+
+    const a = await agent();
+    const texts = await a.texts(adas);
+    check(!texts.some((t) => t.includes('Grace')), `Grace's message reached Ada's conversation: ${texts.join(' | ')}`);
+    const adaEvents = (await a.get(`/api/v1/agent/conversations/${adas}/messages?limit=200`)).items.filter((m) => m.kind === 'event').map((m) => m.text);
+    check(adaEvents.includes('authentication.logged_out'), `the agent is not told Ada logged out: ${adaEvents.join(', ')}`);
+    a.close();
+
+    await page.getByRole('link', { name: 'Log out' }).click();
+    await page.waitForURL(/\/demo-brand$/);
+    await openChat(page);
+    await state(page).getByText('Connected').waitFor();
+    check(await log(page).getByText(`Grace's question (${run})`).count() === 0, "Grace's conversation is shown after she logged out");
+    check(await page.getByRole('alert').count() === 0 || !(await page.getByRole('alert').innerText()).includes('logged-in customer'),
+      'the public page still offers to continue the logged-out conversation');
+    check(!(await page.evaluate(() => window.Parley.authenticated)), 'still authenticated after Parley.logout()');
+  },
+
   /** Minimised: new messages raise the unread badge (and its accessible name); opening clears it and sends a read receipt. */
   async unread() {
     const page = await open(await device(), '/demo-brand');

@@ -89,7 +89,7 @@ public sealed partial class BackChannelLogout(
         foreach (var conversation in open)
         {
             await lifecycle.RecordAsync(conversation, SystemEvent.OfSystem(SystemEvents.AuthenticationLoggedOut,
-                new JsonObject { ["at"] = time.GetUtcNow().ToString("O") }), cancellationToken);
+                new JsonObject { ["at"] = time.GetUtcNow().ToString("O"), ["scope"] = "everywhere" }), cancellationToken);
         }
 
         LogLoggedOut(logger, settings.Id, consumer.Id, ended);

@@ -23,7 +23,10 @@ public sealed record PreChatProof(string? Jwt, string? Code, string? State, stri
 public sealed partial class VisitorSignIn(
     IAuthenticationSettingsStore settingsStore,
     IConsumerStore consumerStore,
+    IConversationStore conversationStore,
     ILoginStateStore loginStateStore,
+    SessionRevocation revocation,
+    Messaging.ConversationLifecycle lifecycle,
     AuthenticationSettingsResolver resolver,
     TokenValidator validator,
     Audit.AuditLog audit,
@@ -93,6 +96,32 @@ public sealed partial class VisitorSignIn(
             new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
             new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires)), cancellationToken);
         return new SignedIn(consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires), identity);
+    }
+
+    /// <summary>
+    /// A visitor logs out on this device (<c>Parley.logout()</c>, a brand's logout): the device's
+    /// session ends and its open sockets close; the customer's other devices keep theirs. For a
+    /// logged-in customer, their open authenticated conversations on this deployment get
+    /// <c>authentication.logged_out</c>, so the agent knows the customer left.
+    /// </summary>
+    public async Task SignOutAsync(ConsumerCaller caller, CancellationToken cancellationToken)
+    {
+        await revocation.EndConsumerSessionAsync(caller, "logged out", cancellationToken);
+        if (await consumerStore.GetConsumerAsync(caller.ConsumerId, cancellationToken) is not { IsAuthenticated: true } consumer)
+        {
+            return;
+        }
+
+        var open = (await conversationStore.ListConversationsByConsumerAsync(consumer.Id, cancellationToken))
+            .Where(c => c is { Status: Conversations.ConversationStatus.Open, Authenticated: true } && c.DeploymentId == caller.DeploymentId);
+        foreach (var conversation in open)
+        {
+            await lifecycle.RecordAsync(conversation, Messaging.SystemEvent.OfSystem(Messaging.SystemEvents.AuthenticationLoggedOut,
+                new System.Text.Json.Nodes.JsonObject { ["at"] = time.GetUtcNow().ToString("O"), ["scope"] = "device" }), cancellationToken);
+        }
+
+        await audit.RecordAsync(caller.TenantId, Audit.AuditKinds.Logout, Audit.AuditEvent.Succeeded, caller, caller.DeploymentId,
+            subject: consumer.Subject, detail: "logged out on one device");
     }
 
     /// <summary>

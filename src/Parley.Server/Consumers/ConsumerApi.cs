@@ -50,6 +50,7 @@ public static class ConsumerApi
         app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy).RequireRateLimiting(AbuseLimits.SessionsPolicy);
 
         var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer).RequireCors(MessengerEndpoints.CorsPolicy);
+        consumer.MapPost("/session/logout", LogoutAsync);
         consumer.MapGet("/conversations", ListAsync);
         consumer.MapGet("/conversations/{conversationId:guid}", GetAsync);
         consumer.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);
@@ -132,6 +133,13 @@ public static class ConsumerApi
     /// <summary>The consumer's open conversation on the deployment (one conversation per page), if any.</summary>
     internal static Guid? OpenOn(IEnumerable<Conversations.Conversation> list, Guid deploymentId) =>
         list.FirstOrDefault(c => c.IsOpen && c.DeploymentId == deploymentId)?.Id;
+
+    /// <summary>Logs this device out: its visitor token stops working and its sockets close; other devices keep their sessions.</summary>
+    private static async Task<NoContent> LogoutAsync(HttpContext context, VisitorSignIn signIn, CancellationToken cancellationToken)
+    {
+        await signIn.SignOutAsync(context.Caller<ConsumerCaller>(), cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     private static async Task<Ok<IReadOnlyList<ConsumerConversationView>>> ListAsync(
         HttpContext context, ConversationService conversations, CancellationToken cancellationToken) =>

@@ -98,6 +98,11 @@ public static class DemoBrandEndpoints
     /// What a brand puts on its logged-in pages: who is logged in (the identity function), and a
     /// fresh token for them when the messenger asks.
     /// </summary>
+    /// <summary>The bank's Log out also logs the visitor out of the chat (<c>Parley.logout()</c>), then leaves.</summary>
+    private const string LogOutScript =
+        "event.preventDefault(); var to = this.href; Promise.resolve(window.Parley && window.Parley.logout && window.Parley.logout())"
+        + ".catch(function () {}).then(function () { location.href = to; });";
+
     internal const string TokenFunction = """
         <script>
         window.getAuthenticationToken = function (callback) {
@@ -263,7 +268,7 @@ public static class DemoBrandEndpoints
         var user = demo.LoggedIn(context);
         var who = user is null
             ? $"""<a href="{DemoBrand.BasePath}/login">Log in</a>"""
-            : $"""{Encode(user.GivenName)} {Encode(user.FamilyName)} · <a href="{DemoBrand.BasePath}/logout">Log out</a>""";
+            : $"""{Encode(user.GivenName)} {Encode(user.FamilyName)} · <a href="{DemoBrand.BasePath}/logout" onclick="{LogOutScript}">Log out</a>""";
         return TypedResults.Content(
             Page.Replace("{{title}}", Encode(title), StringComparison.Ordinal)
                 .Replace("{{who}}", who, StringComparison.Ordinal)

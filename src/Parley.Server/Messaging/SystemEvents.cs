@@ -30,7 +30,10 @@ public static class SystemEvents
     /// <summary>The customer's login ended; <c>data.expiredAt</c>.</summary>
     public const string AuthenticationExpired = "authentication.expired";
 
-    /// <summary>The customer logged out at the brand's site (back-channel logout); <c>data.at</c>.</summary>
+    /// <summary>
+    /// The customer logged out: <c>data.scope</c> is <c>device</c> (this device, e.g. <c>Parley.logout()</c>)
+    /// or <c>everywhere</c> (at the brand's identity provider, back-channel logout); <c>data.at</c>.
+    /// </summary>
     public const string AuthenticationLoggedOut = "authentication.logged_out";
 }
 

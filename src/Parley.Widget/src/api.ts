@@ -20,15 +20,24 @@ export class Api {
     return this.request<Session>('POST', '/api/v1/sessions', { deploymentId: this.deploymentId, ...body });
   }
 
+  /** Ends this device's session (its visitor token stops working; other devices keep theirs). */
+  async logout(visitorToken: string): Promise<void> {
+    await this.request<unknown>('POST', '/api/v1/consumer/session/logout', undefined, visitorToken);
+  }
+
   /** A single-use state, nonce and PKCE challenge for a pre-chat code-flow login. */
   startLogin(redirectUri: string): Promise<CodeLogin> {
     return this.request<CodeLogin>('POST', '/api/v1/sessions/login', { deploymentId: this.deploymentId, redirectUri });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, bearer?: string): Promise<T> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (bearer) {
+      headers.authorization = `Bearer ${bearer}`;
+    }
     const response = await fetch(this.base + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'omit',
       referrerPolicy: 'strict-origin',

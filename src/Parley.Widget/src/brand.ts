@@ -63,20 +63,44 @@ export function ask<T>(invoke: (callback: Callback<T>) => void, timeoutMs = Bran
 }
 
 /**
+ * What the page says about its visitor: `in` (logged in; `who` is `iss sub` when the identity
+ * function gives them), `out` (an identity function answered that nobody is logged in), or
+ * `public` (no identity function and no login function: a page that says nothing).
+ */
+export type PageLogin = { state: 'in'; who: string | null } | { state: 'out' } | { state: 'public' };
+
+/**
  * Whether this page is a logged-in page: the first identity function registered in
  * `Parley.identities` decides; without one, a page that defines the deployment's JS function is.
  */
-export async function isAuthenticatedPage(
+export async function pageLogin(
   identities: unknown[],
   jsClientFunction: string | undefined,
   timeoutMs = BrandTimeoutMs,
-): Promise<boolean> {
+): Promise<PageLogin> {
   const identity = identities.find((f): f is (cb: Callback<PageIdentity>) => void => typeof f === 'function');
   if (identity) {
     const who = await ask<PageIdentity>((cb) => identity(cb), timeoutMs);
-    return who !== null && typeof who === 'object';
+    if (who === null || typeof who !== 'object') {
+      return { state: 'out' };
+    }
+    return { state: 'in', who: who.iss && who.sub ? `${who.iss} ${who.sub}` : null };
   }
-  return pageFunction(jsClientFunction) !== null;
+  return pageFunction(jsClientFunction) !== null ? { state: 'in', who: null } : { state: 'public' };
+}
+
+/**
+ * `iss sub` of a JWT the page handed over, read without checking it (Parley checks it): only to
+ * tell whether the page's visitor is the one the device's stored login belongs to.
+ */
+export function whoOf(jwt: string): string | null {
+  try {
+    const payload = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const claims = JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '='))) as { iss?: unknown; sub?: unknown };
+    return typeof claims.iss === 'string' && typeof claims.sub === 'string' ? `${claims.iss} ${claims.sub}` : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The implicit flow: the page's `getAuthenticationToken(callback)`. */

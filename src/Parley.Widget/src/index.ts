@@ -10,6 +10,7 @@ interface ParleyNamespace {
   open?(): void;
   minimize?(): void;
   endConversation?(): void;
+  logout?(): Promise<void>;
   clearHistory?(): void;
   on?(event: string, handler: (detail: unknown) => void): void;
   readonly unread?: number;
@@ -57,6 +58,7 @@ declare global {
     open: { value: () => messenger.open() },
     minimize: { value: () => messenger.minimize() },
     endConversation: { value: () => messenger.endConversation() },
+    logout: { value: () => messenger.logout() },
     clearHistory: { value: () => messenger.clearHistory() },
     on: {
       value: (event: string, handler: (detail: unknown) => void) => {

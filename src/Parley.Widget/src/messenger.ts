@@ -1,7 +1,7 @@
 import { Backoff } from '../../Parley.Client/src/backoff';
 import { Connection } from '../../Parley.Client/src/connection';
 import { Api } from './api';
-import { isAuthenticatedPage } from './brand';
+import { pageLogin } from './brand';
 import { Outbox } from './outbox';
 import { connectionText, conversationState, fromOthersAfter, loginDone, type ShownConnection } from './presentation';
 import type { Message, MessengerConfig, Notice } from './protocol';
@@ -104,8 +104,9 @@ export class Messenger implements ViewActions {
         () => this.session.sendPendingLogin(this.sync.conversationId, this.sync.subscribed)));
     }
     document.addEventListener('visibilitychange', () => this.markRead());
-    this.session.pageAuthenticated = !pageMode && this.config.authentication !== null
-      && await isAuthenticatedPage(this.options.identities(), this.config.authentication.jsClientFunction);
+    this.session.page = pageMode || this.config.authentication === null
+      ? { state: 'public' }
+      : await pageLogin(this.options.identities(), this.config.authentication.jsClientFunction);
     await this.session.start();
     this.connection.start();
     if (this.storage.get<boolean>('open') || this.session.hasPendingLogin) {
@@ -177,6 +178,11 @@ export class Messenger implements ViewActions {
     if (conversationId && status === 'open') {
       this.connection.send({ type: 'typing', conversationId, isTyping });
     }
+  }
+
+  /** `Parley.logout()`: the brand's visitor logged out; this device's login at Parley ends too. */
+  logout(): Promise<void> {
+    return this.session.logout();
   }
 
   endConversation(): void {

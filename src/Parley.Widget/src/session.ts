@@ -1,5 +1,5 @@
 import type { Api } from './api';
-import { pageCode, pageToken } from './brand';
+import { pageCode, pageToken, whoOf, type PageLogin } from './brand';
 import type { Connection } from '../../Parley.Client/src/connection';
 import type { MessengerConfig, Notice, Session, SessionFrame } from './protocol';
 import type { DeviceStorage } from './storage';
@@ -7,6 +7,9 @@ import type { DeviceStorage } from './storage';
 interface StoredLogin {
   token: string;
   expiresAt: string;
+  /** Whose login it is: the consumer, and `iss sub` when the widget saw them. */
+  consumerId?: string;
+  who?: string | null;
 }
 
 export type LoginResult = { state?: string; code?: string; id_token?: string; assertion?: string; error?: string; error_description?: string };
@@ -29,15 +32,17 @@ export interface SessionHost {
 export class VisitorSession {
   token = '';
   authenticated = false;
-  /** The page says its visitor is logged in (checked once at boot). */
-  pageAuthenticated = false;
+  /** What the page says about its visitor (checked once at boot). */
+  page: PageLogin = { state: 'public' };
+  /** `Parley.logout()` was called: this page does not log the visitor in again. */
+  private loggedOut = false;
   private pendingLogin: LoginResult | null = null;
   private readonly usedStates = new Set<string>();
   private renewing = false;
   private unauthorizedInARow = 0;
 
   constructor(
-    private readonly api: Pick<Api, 'session' | 'startLogin'>,
+    private readonly api: Pick<Api, 'session' | 'startLogin' | 'logout'>,
     private readonly storage: DeviceStorage,
     private readonly config: MessengerConfig,
     private readonly pageMode: boolean,
@@ -52,20 +57,40 @@ export class VisitorSession {
    * An authenticated conversation is never shown on a page that is not logged in.
    */
   async start(): Promise<void> {
-    const stored = this.validLogin();
+    let stored = this.validLogin();
     const anonymous = this.storage.get<string>('anon');
     let session: Session | null = null;
     this.notice.text = null;
     this.notice.blocked = false;
+    if (stored && !this.pageMode && this.page.state === 'out') {
+      // The page says nobody is logged in: the stored login is over, before anything of it shows.
+      await this.endStoredLogin(stored);
+      stored = null;
+    }
+    let who: string | null = null;
     if (this.config.authentication && (this.pageAuthenticated || this.pageMode)) {
-      if (stored) {
+      let jwt: string | undefined;
+      if (stored && this.pageAuthenticated && this.config.authentication.flow === 'implicit') {
+        jwt = (await pageToken(this.config.authentication.jsClientFunction)) ?? undefined;
+      }
+      const pageWho = (jwt ? whoOf(jwt) : null) ?? (this.page.state === 'in' ? this.page.who : null);
+      if (stored && pageWho && pageWho !== stored.who) {
+        // Not known to be this page's visitor (someone else logged in on this browser, or a login the
+        // widget could not see, mid-chat): log in with the page's own proof, and end the stored login.
+        session = await this.logIn(anonymous, jwt);
+        who = this.lastWho;
+        await this.endStoredLogin(stored);
+        stored = null;
+      }
+      if (!session && stored) {
         session = await this.api.session({ visitorToken: stored.token }).catch(() => null);
         if (session && !session.authenticated) {
           session = null;
         }
       }
       if (!session && this.pageAuthenticated) {
-        session = await this.logIn(anonymous);
+        session = await this.logIn(anonymous, jwt);
+        who = this.lastWho;
       }
     }
     if (session === null && stored && !this.pageMode) {
@@ -78,14 +103,20 @@ export class VisitorSession {
       session = await this.api.session({ visitorToken: anonymous });
       this.storage.set('anon', session.visitorToken);
     }
-    this.use(session, anonymous);
+    this.use(session, anonymous, who);
   }
 
-  private use(session: Session, anonymous: string | null): void {
+  private use(session: Session, anonymous: string | null, who?: string | null): void {
     this.authenticated = session.authenticated;
     this.token = session.visitorToken;
     if (session.authenticated) {
-      this.storage.set('auth', { token: session.visitorToken, expiresAt: session.expiresAt } satisfies StoredLogin);
+      const same = this.validLogin();
+      this.storage.set('auth', {
+        token: session.visitorToken,
+        expiresAt: session.expiresAt,
+        consumerId: session.consumerId,
+        who: who ?? (same?.consumerId === session.consumerId ? same.who : null) ?? null,
+      } satisfies StoredLogin);
     }
     const show = session.showConversationId ?? null;
     if (show && session.authenticated && anonymous && !session.conversations.some((c) => c.id === show)) {
@@ -97,13 +128,18 @@ export class VisitorSession {
   }
 
   /** A login before the chat with the page's function: a JWT (implicit) or an authorization code. */
-  private async logIn(anonymous: string | null): Promise<Session | null> {
+  private async logIn(anonymous: string | null, given?: string): Promise<Session | null> {
     const auth = this.config.authentication!;
+    if (this.loggedOut) {
+      return null;
+    }
     try {
       if (auth.flow === 'implicit') {
-        const jwt = await pageToken(auth.jsClientFunction);
+        const jwt = given ?? await pageToken(auth.jsClientFunction);
+        this.lastWho = jwt ? whoOf(jwt) : null;
         return jwt ? await this.api.session({ visitorToken: anonymous, jwt }) : null;
       }
+      this.lastWho = this.page.state === 'in' ? this.page.who : null;
       const redirectUri = location.origin + location.pathname;
       const login = await this.api.startLogin(redirectUri);
       const code = await pageCode(auth.jsClientFunction, { ...login, redirectUri });
@@ -112,6 +148,38 @@ export class VisitorSession {
       this.notice.text = `You could not be logged in to the chat: ${(error as Error).message}`;
       return null;
     }
+  }
+
+  /** `iss sub` of the last pre-chat login's token, when the widget could read it. */
+  private lastWho: string | null = null;
+
+  /** The page's visitor is logged in (its identity function says so, or it has the login function). */
+  get pageAuthenticated(): boolean {
+    return this.page.state === 'in';
+  }
+
+  /** Ends a stored login of this device at Parley (its sockets close) and forgets it. */
+  private async endStoredLogin(stored: StoredLogin): Promise<void> {
+    this.storage.set('auth', null);
+    await this.api.logout(stored.token).catch(() => undefined);
+  }
+
+  /**
+   * `Parley.logout()`: the visitor logged out on the brand's site. The device's login ends at
+   * Parley (this device only) and nothing of the authenticated conversation stays on the page.
+   */
+  async logout(): Promise<void> {
+    this.loggedOut = true;
+    const stored = this.storage.get<StoredLogin>('auth');
+    if (stored) {
+      await this.endStoredLogin(stored);
+    }
+    if (this.authenticated) {
+      this.authenticated = false;
+      await this.start();
+      this.connection.restart();
+    }
+    this.host.refresh();
   }
 
   private validLogin(): StoredLogin | null {

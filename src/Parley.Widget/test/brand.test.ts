@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ask, isAuthenticatedPage, pageCode, pageFunction, pageToken, type CodeRequest } from '../src/brand';
+import { ask, pageCode, pageFunction, pageLogin, pageToken, whoOf, type CodeRequest } from '../src/brand';
 
 const request: CodeRequest = {
   state: 's', nonce: 'n', codeChallenge: 'c', codeChallengeMethod: 'S256', authorizationUrl: null, redirectUri: 'https://brand.example/page',
@@ -58,12 +58,20 @@ describe('the brand page functions', () => {
     expect(await pageCode('getAuthenticationCode', request)).toBeNull();
   });
 
-  it('an identity function decides whether the page is logged in; without one, the JS function does', async () => {
-    expect(await isAuthenticatedPage([(cb: (i: unknown) => void) => cb({ sub: 'C-1' })], 'getAuthenticationToken')).toBe(true);
-    expect(await isAuthenticatedPage([(cb: (i: unknown) => void) => cb(null)], 'getAuthenticationToken')).toBe(false);
-    expect(await isAuthenticatedPage([], 'getAuthenticationToken')).toBe(false);
+  it('an identity function decides whether the page is logged in, and as whom; without one, the JS function does', async () => {
+    expect(await pageLogin([(cb: (i: unknown) => void) => cb({ iss: 'https://idp', sub: 'C-1' })], 'getAuthenticationToken')).toEqual({ state: 'in', who: 'https://idp C-1' });
+    expect(await pageLogin([(cb: (i: unknown) => void) => cb({ sub: 'C-1' })], 'getAuthenticationToken')).toEqual({ state: 'in', who: null });
+    expect(await pageLogin([(cb: (i: unknown) => void) => cb(null)], 'getAuthenticationToken')).toEqual({ state: 'out' });
+    expect(await pageLogin([], 'getAuthenticationToken')).toEqual({ state: 'public' });
     (globalThis as Record<string, unknown>).getAuthenticationToken = () => undefined;
-    expect(await isAuthenticatedPage([], 'getAuthenticationToken')).toBe(true);
-    expect(await isAuthenticatedPage([(cb: (i: unknown) => void) => cb(null)], 'getAuthenticationToken')).toBe(false);
+    expect(await pageLogin([], 'getAuthenticationToken')).toEqual({ state: 'in', who: null });
+    expect(await pageLogin([(cb: (i: unknown) => void) => cb(null)], 'getAuthenticationToken')).toEqual({ state: 'out' });
+  });
+
+  it('reads iss and sub of a page token without trusting it, and nothing from garbage', () => {
+    const part = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    expect(whoOf(`${part({ alg: 'RS256' })}.${part({ iss: 'https://bank.example', sub: 'C-1815', name: 'Ådå' })}.sig`)).toBe('https://bank.example C-1815');
+    expect(whoOf(`${part({ alg: 'RS256' })}.${part({ sub: 'C-1815' })}.sig`)).toBeNull();
+    expect(whoOf('not-a-token')).toBeNull();
   });
 });

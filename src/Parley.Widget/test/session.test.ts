@@ -15,6 +15,7 @@ const config = (authentication: MessengerConfig['authentication'] = null): Messe
 });
 
 function harness(answer: (body: Parameters<Api['session']>[0]) => Session, options: { authentication?: MessengerConfig['authentication'] } = {}) {
+  const loggedOut: string[] = [];
   const device = memoryDevice();
   const notice: Notice = { text: null, blocked: false };
   const shown: (string | null)[] = [];
@@ -24,12 +25,81 @@ function harness(answer: (body: Parameters<Api['session']>[0]) => Session, optio
   const api = {
     session: async (body: Parameters<Api['session']>[0]) => { asked.push(body); return answer(body); },
     startLogin: async () => { throw new Error('not in these tests'); },
+    logout: async (token: string) => { loggedOut.push(token); },
   };
   const connection = { restart: () => calls.push('restart'), start: () => calls.push('start'), send: (f: ClientFrame) => sent.push(f) } as unknown as Connection;
   const visitor = new VisitorSession(api, device, config(options.authentication ?? null), false, notice, connection,
     { show: (id) => shown.push(id), refresh: () => undefined });
-  return { visitor, device, notice, shown, sent, calls, asked };
+  return { visitor, device, notice, shown, sent, calls, asked, loggedOut };
 }
+
+/** A page token for `sub` (unsigned: the widget only reads iss and sub to compare; Parley checks tokens). */
+const pageJwt = (sub: string) => `e30.${btoa(JSON.stringify({ iss: 'https://bank.example', sub })).replace(/=+$/, '')}.sig`;
+
+describe('VisitorSession on a shared device', () => {
+  (globalThis as Record<string, unknown>).window = globalThis; // the page's functions are looked up on window
+  const implicit = { authentication: { flow: 'implicit' as const, jsClientFunction: 'getToken' } };
+  const answer = (body: Parameters<Api['session']>[0]) => body.jwt
+    ? session(`pat_${body.jwt.length}`, { authenticated: true, consumerId: body.jwt === pageJwt('C-1906') ? 'grace' : 'ada', showConversationId: body.jwt === pageJwt('C-1906') ? 'grace-conv' : 'ada-conv' })
+    : body.visitorToken?.startsWith('pat_')
+      ? session(body.visitorToken, { authenticated: true, consumerId: 'ada', showConversationId: 'ada-conv' })
+      : session('pvt_anon');
+
+  it('someone else logged in on this browser: the stored login is ended before anything of it shows', async () => {
+    const { visitor, device, shown, loggedOut } = harness(answer, implicit);
+    device.set('auth', { token: 'pat_ada', expiresAt: future, consumerId: 'ada', who: 'https://bank.example C-1815' });
+    (globalThis as Record<string, unknown>).getToken = (cb: (t: string) => void) => cb(pageJwt('C-1906'));
+    visitor.page = { state: 'in', who: null };
+
+    await visitor.start();
+
+    expect(loggedOut).toEqual(['pat_ada']);
+    expect(shown).toEqual(['grace-conv']);
+    expect(device.get<{ consumerId: string; who: string }>('auth')).toMatchObject({ consumerId: 'grace', who: 'https://bank.example C-1906' });
+  });
+
+  it('the same visitor keeps the stored login without a new one', async () => {
+    const { visitor, device, shown, loggedOut, asked } = harness(answer, implicit);
+    device.set('auth', { token: 'pat_ada', expiresAt: future, consumerId: 'ada', who: 'https://bank.example C-1815' });
+    (globalThis as Record<string, unknown>).getToken = (cb: (t: string) => void) => cb(pageJwt('C-1815'));
+    visitor.page = { state: 'in', who: null };
+
+    await visitor.start();
+
+    expect(loggedOut).toEqual([]);
+    expect(asked[0]).toEqual({ visitorToken: 'pat_ada' });
+    expect(shown).toEqual(['ada-conv']);
+  });
+
+  it('a page that says nobody is logged in ends the stored login and shows nothing of it, not even a notice', async () => {
+    const { visitor, device, shown, notice, loggedOut } = harness(answer, implicit);
+    device.set('auth', { token: 'pat_ada', expiresAt: future, consumerId: 'ada', who: 'https://bank.example C-1815' });
+    visitor.page = { state: 'out' };
+
+    await visitor.start();
+
+    expect(loggedOut).toEqual(['pat_ada']);
+    expect(device.get('auth')).toBeNull();
+    expect(shown).toEqual([null]);
+    expect(notice.text).toBeNull();
+  });
+
+  it('Parley.logout() ends the device\'s login and the page does not log in again', async () => {
+    const { visitor, device, shown, loggedOut, calls } = harness(answer, implicit);
+    (globalThis as Record<string, unknown>).getToken = (cb: (t: string) => void) => cb(pageJwt('C-1815'));
+    visitor.page = { state: 'in', who: null };
+    await visitor.start();
+    expect(visitor.authenticated).toBe(true);
+
+    await visitor.logout();
+
+    expect(loggedOut).toHaveLength(1);
+    expect(device.get('auth')).toBeNull();
+    expect(visitor.authenticated).toBe(false);
+    expect(shown[shown.length - 1]).toBeNull();
+    expect(calls).toContain('restart');
+  });
+});
 
 describe('VisitorSession', () => {
   it('an anonymous visitor keeps the device\'s token and is shown its conversation', async () => {

@@ -9,7 +9,9 @@ export function describeEvent(message: Message): string {
     case 'authentication.expired':
       return "The customer's authentication expired.";
     case 'authentication.logged_out':
-      return "The customer logged out at the brand's site: their devices were signed out.";
+      return data.scope === 'everywhere'
+        ? "The customer logged out at the brand's site: all their devices were signed out."
+        : 'The customer logged out on one of their devices.';
     case 'authentication.requested':
       return `The bot asked the customer to log in${data.case ? ` (${String(data.case)})` : ''}.`;
     case 'conversation.handover':
