@@ -201,13 +201,41 @@ public abstract partial class SqlParleyStore : IConversationStore
             r.IsDBNull(17) ? null : ReadTime(r, 17),
             r.IsDBNull(18) ? null : ReadTime(r, 18));
 
-    public async Task<bool> TransferConversationAsync(
+    public Task<bool> TransferConversationAsync(
         Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await ExecuteAsync(
-            "UPDATE conversations SET consumer_id = @to, authenticated = @authenticated, updated_at = @at WHERE id = @id AND consumer_id = @from",
-            cancellationToken,
-            ("to", ToDb(toConsumerId)), ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now)),
-            ("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId))) == 1;
+        RunAsync(async connection =>
+        {
+            await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+            (string, object?)[] ids = [("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId)), ("to", ToDb(toConsumerId))];
+            await using (var move = Command(connection, transaction,
+                "UPDATE conversations SET consumer_id = @to, authenticated = @authenticated, updated_at = @at WHERE id = @id AND consumer_id = @from",
+                [.. ids, ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now))]))
+            {
+                if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    return false;
+                }
+            }
+
+            // One consumer participant: what the device read before the login is the customer's now.
+            await using (var merge = Command(connection, transaction,
+                "INSERT INTO receipts (conversation_id, participant_id, role, delivered_seq, read_seq, updated_at) " +
+                "SELECT conversation_id, @to, role, delivered_seq, read_seq, updated_at FROM receipts WHERE conversation_id = @id AND participant_id = @from " +
+                "ON CONFLICT (conversation_id, participant_id) DO UPDATE SET " +
+                $"delivered_seq = {Greatest("receipts.delivered_seq", "excluded.delivered_seq")}, read_seq = {Greatest("receipts.read_seq", "excluded.read_seq")}",
+                ids))
+            {
+                await merge.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using (var forget = Command(connection, transaction, "DELETE FROM receipts WHERE conversation_id = @id AND participant_id = @from", ids))
+            {
+                await forget.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
 
     public Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken) =>
         ExecuteAsync(

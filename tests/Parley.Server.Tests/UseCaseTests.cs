@@ -353,6 +353,32 @@ public sealed class UseCaseTests
     }
 
     [Fact]
+    public async Task After_a_mid_chat_login_the_customer_is_one_participant_and_their_read_marks_carry_over()
+    {
+        await using var host = await UseCaseHost.StartAsync();
+        using var brand = RSA.Create(2048);
+        await TestTokens.AttachSettingsAsync(host.Store, DemoOptions.ImplicitDeploymentId, brand);
+        var conversations = host.Get<ConversationService>();
+        var device = await host.NewVisitorAsync(DemoOptions.ImplicitDeploymentId);
+        var conversation = await conversations.StartAsync(device, null, None);
+        var read = conversation.LastSeq;
+        Assert.True(read > 0); // the bot's greeting
+        await conversations.MarkAsync(device, conversation.Id, read, read, None);
+
+        var upgraded = await host.Get<MidChatLogin>().AuthenticateAsync(device, conversation.Id, new AuthenticateConversationRequest(Jwt: Token(brand, "C-1815")), None);
+        var before = Assert.Single(await conversations.ReceiptsAsync(upgraded.Caller, conversation.Id, None), r => r.Role == ParticipantRole.Consumer);
+        Assert.Equal((upgraded.ConsumerId, read), (before.ParticipantId, before.ReadSeq));
+
+        var agent = await host.AgentAsync();
+        await conversations.AcceptAsync(agent, conversation.Id, None);
+        var reply = await conversations.SendAsync(agent, conversation.Id, "a-1", "How can I help?", None);
+        await conversations.MarkAsync(upgraded.Caller, conversation.Id, reply.Message.Seq, reply.Message.Seq, None);
+
+        var consumer = Assert.Single(await conversations.ReceiptsAsync(agent, conversation.Id, None), r => r.Role == ParticipantRole.Consumer);
+        Assert.Equal((upgraded.ConsumerId, reply.Message.Seq), (consumer.ParticipantId, consumer.ReadSeq)); // the agent's reply shows Read
+    }
+
+    [Fact]
     public async Task Sign_in_refuses_two_proofs_at_once_and_a_deployment_without_settings()
     {
         await using var host = await UseCaseHost.StartAsync();

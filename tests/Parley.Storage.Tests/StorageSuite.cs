@@ -813,4 +813,26 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.True(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(15), Ct));
         Assert.False(await Store.TryUseTokenIdAsync("jti-2", T0.AddMinutes(50), Ct));
     }
+
+    [Fact]
+    public async Task A_transferred_conversation_has_one_consumer_receipt_with_the_furthest_marks()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var device = Consumer.Anonymous(tenant.Id, T0);
+        var conversation = await NewConversationAsync(deployment, device);
+        var customer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "ada", T0, Ct);
+        await Store.UpsertReceiptAsync(new Receipt(conversation.Id, device.Id, ParticipantRole.Consumer, 5, 3, T0), Ct);
+        await Store.UpsertReceiptAsync(new Receipt(conversation.Id, customer.Id, ParticipantRole.Consumer, 2, 2, T0), Ct);
+        var agentId = Guid.NewGuid();
+        await Store.UpsertReceiptAsync(new Receipt(conversation.Id, agentId, ParticipantRole.Agent, 4, 4, T0), Ct);
+
+        Assert.True(await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
+        Assert.False(await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
+
+        var receipts = await Store.GetReceiptsAsync(conversation.Id, Ct);
+        var consumer = Assert.Single(receipts, r => r.Role == ParticipantRole.Consumer);
+        Assert.Equal((customer.Id, 5L, 3L), (consumer.ParticipantId, consumer.DeliveredSeq, consumer.ReadSeq));
+        Assert.Contains(receipts, r => r.ParticipantId == agentId);
+        Assert.Equal(customer.Id, (await Store.GetConversationAsync(conversation.Id, Ct))!.ConsumerId);
+    }
 }

@@ -73,6 +73,7 @@ export class Messenger implements ViewActions {
         this.sync.status = id ? 'open' : this.sync.status;
       },
       refresh: () => this.refresh(),
+      authentication: (event) => this.options.emit('authentication', event),
     });
     this.sync = new VisitorSync(this.connection, this.outbox, this.notice, () => ({ page: location.pathname, ...this.options.attributes() }), newId, {
       message: (message, live) => this.onMessage(message, live),
@@ -84,6 +85,7 @@ export class Messenger implements ViewActions {
       switched: () => this.view.clearLog(),
       session: (frame) => this.session.adopt(frame),
       expired: () => void this.session.expired(),
+      loginFailed: (error, description) => this.session.failed(error, description),
       historyCleared: () => void this.onHistoryCleared(),
       refresh: () => this.refresh(),
     });

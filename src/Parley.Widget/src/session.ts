@@ -18,10 +18,18 @@ const ReturnKey = 'parley.return';
 const ResultKey = 'parley.login.result';
 const Unavailable = 'The chat is not available right now. Please reload the page later.';
 
+/** What `Parley.on('authentication', handler)` reports to the brand's page. */
+export type AuthenticationEvent =
+  | { type: 'signed-in'; how: 'page' | 'mid-chat' }
+  | { type: 'sign-in-failed'; error: string; description: string }
+  | { type: 'expired' }
+  | { type: 'logged-out' };
+
 export interface SessionHost {
   /** The session chose the conversation this page shows (null: none yet). */
   show(conversationId: string | null): void;
   refresh(): void;
+  authentication(event: AuthenticationEvent): void;
 }
 
 /**
@@ -104,7 +112,14 @@ export class VisitorSession {
       this.storage.set('anon', session.visitorToken);
     }
     this.use(session, anonymous, who);
+    if (this.signedInNow && session.authenticated) {
+      this.host.authentication({ type: 'signed-in', how: 'page' });
+    }
+    this.signedInNow = false;
   }
+
+  /** The last start() logged the visitor in with the page's proof (not a stored login). */
+  private signedInNow = false;
 
   private use(session: Session, anonymous: string | null, who?: string | null): void {
     this.authenticated = session.authenticated;
@@ -137,15 +152,20 @@ export class VisitorSession {
       if (auth.flow === 'implicit') {
         const jwt = given ?? await pageToken(auth.jsClientFunction);
         this.lastWho = jwt ? whoOf(jwt) : null;
-        return jwt ? await this.api.session({ visitorToken: anonymous, jwt }) : null;
+        const session = jwt ? await this.api.session({ visitorToken: anonymous, jwt }) : null;
+        this.signedInNow = session?.authenticated === true;
+        return session;
       }
       this.lastWho = this.page.state === 'in' ? this.page.who : null;
       const redirectUri = location.origin + location.pathname;
       const login = await this.api.startLogin(redirectUri);
       const code = await pageCode(auth.jsClientFunction, { ...login, redirectUri });
-      return code ? await this.api.session({ visitorToken: anonymous, code: code.code, state: login.state, redirectUri: code.redirectUri }) : null;
+      const session = code ? await this.api.session({ visitorToken: anonymous, code: code.code, state: login.state, redirectUri: code.redirectUri }) : null;
+      this.signedInNow = session?.authenticated === true;
+      return session;
     } catch (error) {
       this.notice.text = `You could not be logged in to the chat: ${(error as Error).message}`;
+      this.failed((error as { code?: string }).code ?? 'server_error', (error as Error).message);
       return null;
     }
   }
@@ -170,6 +190,7 @@ export class VisitorSession {
    */
   async logout(): Promise<void> {
     this.loggedOut = true;
+    this.host.authentication({ type: 'logged-out' });
     const stored = this.storage.get<StoredLogin>('auth');
     if (stored) {
       await this.endStoredLogin(stored);
@@ -192,8 +213,14 @@ export class VisitorSession {
     this.unauthorizedInARow = 0;
   }
 
+  /** A login was refused (before or during the chat): the brand's page hears why. */
+  failed(error: string, description: string): void {
+    this.host.authentication({ type: 'sign-in-failed', error, description });
+  }
+
   /** A mid-chat login completed: this device now acts for the logged-in visitor. */
   adopt(frame: SessionFrame): void {
+    this.host.authentication({ type: 'signed-in', how: 'mid-chat' });
     this.authenticated = true;
     this.token = frame.visitorToken;
     this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt } satisfies StoredLogin);
@@ -205,11 +232,14 @@ export class VisitorSession {
     if (this.renewing) {
       return;
     }
+    this.host.authentication({ type: 'expired' });
     this.renewing = true;
     try {
       this.storage.set('auth', null);
       const session = this.pageAuthenticated ? await this.logIn(this.storage.get<string>('anon')) : null;
+      this.signedInNow = false;
       if (session?.authenticated) {
+        this.host.authentication({ type: 'signed-in', how: 'page' });
         this.use(session, null);
         this.notice.text = null;
         this.notice.blocked = false;
@@ -308,6 +338,7 @@ export class VisitorSession {
     }
     if (result.error) {
       this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
+      this.failed(result.error, result.error_description ?? result.error);
       this.host.refresh();
       return;
     }

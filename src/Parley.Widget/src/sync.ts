@@ -15,6 +15,8 @@ export interface SyncHost {
   switched(): void;
   session(frame: SessionFrame): void;
   expired(): void;
+  /** A mid-chat login was refused by Parley. */
+  loginFailed(error: string, description: string): void;
   historyCleared(): void;
   refresh(): void;
 }
@@ -186,6 +188,7 @@ export class VisitorSync {
       case 'invalid_token':
       case 'temporarily_unavailable':
         this.notice.text = `The login did not complete: ${frame.message || frame.code}`;
+        this.host.loginFailed(frame.code, frame.message || frame.code);
         return;
       case 'storage_unavailable':
       case 'rate_limited':

@@ -16,6 +16,7 @@ const config = (authentication: MessengerConfig['authentication'] = null): Messe
 
 function harness(answer: (body: Parameters<Api['session']>[0]) => Session, options: { authentication?: MessengerConfig['authentication'] } = {}) {
   const loggedOut: string[] = [];
+  const events: unknown[] = [];
   const device = memoryDevice();
   const notice: Notice = { text: null, blocked: false };
   const shown: (string | null)[] = [];
@@ -29,8 +30,8 @@ function harness(answer: (body: Parameters<Api['session']>[0]) => Session, optio
   };
   const connection = { restart: () => calls.push('restart'), start: () => calls.push('start'), send: (f: ClientFrame) => sent.push(f) } as unknown as Connection;
   const visitor = new VisitorSession(api, device, config(options.authentication ?? null), false, notice, connection,
-    { show: (id) => shown.push(id), refresh: () => undefined });
-  return { visitor, device, notice, shown, sent, calls, asked, loggedOut };
+    { show: (id) => shown.push(id), refresh: () => undefined, authentication: (event) => events.push(event) });
+  return { visitor, device, notice, shown, sent, calls, asked, loggedOut, events };
 }
 
 /** A page token for `sub` (unsigned: the widget only reads iss and sub to compare; Parley checks tokens). */
@@ -56,6 +57,18 @@ describe('VisitorSession on a shared device', () => {
     expect(loggedOut).toEqual(['pat_ada']);
     expect(shown).toEqual(['grace-conv']);
     expect(device.get<{ consumerId: string; who: string }>('auth')).toMatchObject({ consumerId: 'grace', who: 'https://bank.example C-1906' });
+  });
+
+  it('tells the brand\'s page: signed in, sign-in failed, expired, logged out', async () => {
+    const { visitor, events } = harness(answer, implicit);
+    (globalThis as Record<string, unknown>).getToken = (cb: (t: string) => void) => cb(pageJwt('C-1815'));
+    visitor.page = { state: 'in', who: null };
+    await visitor.start();
+    visitor.failed('invalid_grant', 'The login state is unknown.');
+    await visitor.expired();
+    await visitor.logout();
+    expect(events.map((e) => (e as { type: string }).type)).toEqual(['signed-in', 'sign-in-failed', 'expired', 'signed-in', 'logged-out']);
+    expect(events[1]).toEqual({ type: 'sign-in-failed', error: 'invalid_grant', description: 'The login state is unknown.' });
   });
 
   it('the same visitor keeps the stored login without a new one', async () => {

@@ -23,6 +23,7 @@ function harness(device = memoryDevice()) {
     switched: () => calls.push('switched'),
     session: () => calls.push('session'),
     expired: () => calls.push('expired'),
+    loginFailed: (error) => calls.push(`login failed ${error}`),
     historyCleared: () => calls.push('cleared'),
     refresh: () => undefined,
   };

@@ -80,7 +80,10 @@ export function ConversationView({ id, agent, live, known, now, onChanged, onSee
     }
   };
 
-  const consumerReceipt = (live.receipts.get(id) ?? []).find((r) => r.role === 'consumer');
+  // The customer's own receipt: after a mid-chat login the conversation belongs to the logged-in
+  // customer, and a receipt of the anonymous device from before says nothing more.
+  const consumerReceipts = (live.receipts.get(id) ?? []).filter((r) => r.role === 'consumer');
+  const consumerReceipt = consumerReceipts.find((r) => r.participantId === conversation?.consumerId) ?? consumerReceipts[0];
   const typingAt = live.typing.get(id);
   const customerTyping = typingAt !== undefined && now - typingAt < 6000;
   const lastConsumer = lastConsumerMessageAt(messages);
