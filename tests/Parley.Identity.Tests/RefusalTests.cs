@@ -10,7 +10,7 @@ namespace Parley.Identity.Tests;
 /// <summary>Every refusal the identity core promises: one row per attack or mistake, with the error code and the check that must fail.</summary>
 public sealed class RefusalTests
 {
-    private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
     public sealed record Case(string Error, string Check, Func<string> Token, Func<TokenValidationSettings, TokenValidationSettings>? Settings = null);
 
@@ -23,7 +23,9 @@ public sealed class RefusalTests
 
     private static string Segments(int count) => string.Join('.', Enumerable.Repeat(B64("{}"), count));
 
-    private static readonly RSA Weak = RSA.Create(1024);
+    internal static readonly RSA WeakKey = RSA.Create(1024);
+
+    private static RSA Weak => WeakKey;
 
     public static readonly Dictionary<string, Case> Cases = new()
     {
@@ -146,7 +148,7 @@ public sealed class RefusalTests
 
     public static TheoryData<string> Ids => [.. Cases.Keys];
 
-    private static TokenValidationSettings Settings => new()
+    internal static TokenValidationSettings Settings => new()
     {
         Issuer = Issuer,
         Audience = Audience,
