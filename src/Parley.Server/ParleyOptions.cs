@@ -11,6 +11,12 @@ public sealed class ParleyOptions
     /// <summary>How long an agent stays signed in.</summary>
     public TimeSpan AgentSessionLifetime { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>
+    /// How long after a logged-in visitor's login ended the device may still renew it on the same
+    /// conversation (a fresh token for the same customer); after that it starts again.
+    /// </summary>
+    public TimeSpan LoginRenewalWindow { get; set; } = TimeSpan.FromHours(12);
+
     /// <summary>The longest text message accepted, in characters.</summary>
     public int MaxMessageLength { get; set; } = 4000;
 

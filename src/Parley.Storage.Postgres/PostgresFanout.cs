@@ -258,6 +258,8 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
 
                 try
                 {
+                    // Ended sessions carry all they need and are never caught up from storage: deliver them always.
+                    PublishSessionEnds(notices);
                     if (resync)
                     {
                         await CatchUpAsync(cancellationToken);
@@ -323,17 +325,20 @@ public sealed partial class PostgresFanout : ILiveFanout, IHostedService, IAsync
             _local.Publish(new TypingChanged(typing.T, typing.C, typing.Participant, (ParticipantRole)typing.Role, typing.On));
         }
 
-        foreach (var ended in notices.Where(n => n.K == "s"))
-        {
-            _local.Publish(new SessionEnded(ended.T, ended.Participant, ended.Session, ended.Reason ?? "ended"));
-        }
-
         foreach (var change in notices.Where(n => n.K == "c" && (_local.Watches(n.C) || _local.WatchesTenant(n.T))).DistinctBy(n => n.C))
         {
             if (await _store.GetConversationAsync(change.C, cancellationToken) is { } conversation)
             {
                 _local.Publish(new ConversationChanged(conversation));
             }
+        }
+    }
+
+    private void PublishSessionEnds(List<Notice> notices)
+    {
+        foreach (var ended in notices.Where(n => n.K == "s"))
+        {
+            _local.Publish(new SessionEnded(ended.T, ended.Participant, ended.Session, ended.Reason ?? "ended"));
         }
     }
 

@@ -44,6 +44,10 @@ public sealed class OutboundPolicyTests
     [InlineData("fd00::1", false)]
     [InlineData("::ffff:10.0.0.1", false)] // a private IPv4 address dressed as IPv6
     [InlineData("::ffff:169.254.169.254", false)]
+    [InlineData("64:ff9b::a9fe:a9fe", false)] // NAT64 to 169.254.169.254
+    [InlineData("2002:a9fe:a9fe::1", false)] // 6to4 of 169.254.169.254
+    [InlineData("2001:0:4136:e378::1", false)] // Teredo
+    [InlineData("::a9fe:a9fe", false)] // IPv4-compatible
     [InlineData("93.184.215.14", true)]
     [InlineData("2606:4700::1111", true)]
     public void Only_public_addresses_are_called_by_default(string address, bool allowed) =>

@@ -69,18 +69,29 @@ public sealed class SessionRevocationTests(SharedServerFixture fixture) : IClass
     }
 
     [Fact]
-    public async Task A_session_ended_where_this_node_was_not_told_is_found_at_the_next_frame_after_the_recheck_interval()
+    public async Task An_idle_agent_console_whose_session_ended_unannounced_is_closed_by_its_own_recheck()
     {
-        // The backstop for a notification lost between nodes: the session is deleted behind the
-        // connection's back, as another node's logout does when its NOTIFY never arrives.
         await using var server = await TestServer.StartAsync("--Parley:Realtime:SessionRecheckInterval=00:00:01");
         var token = await server.AgentTokenAsync();
         await using var console = await server.AgentAsync(token);
         await server.Store.DeleteAgentSessionAsync(Security.OpaqueToken.Hash(token), CancellationToken.None);
+
+        await AssertEndedAsync(console); // no frame sent: the console's timer finds out
+    }
+
+    [Fact]
+    public async Task A_visitor_session_ended_where_this_node_was_not_told_is_found_at_the_next_frame_after_the_recheck_interval()
+    {
+        // The backstop for a notification lost between nodes: the session is deleted behind the
+        // connection's back, as another node's history.clear does when its NOTIFY never arrives.
+        await using var server = await TestServer.StartAsync("--Parley:Realtime:SessionRecheckInterval=00:00:01");
+        var token = await server.NewVisitorAsync();
+        await using var socket = await server.ConsumerAsync(token);
+        await server.Store.DeleteConsumerSessionAsync(Security.OpaqueToken.Hash(token), CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
-        await console.SendAsync(new { type = "conversations.list", requestId = "after" });
+        await socket.SendAsync(new { type = "ping", requestId = "after" });
 
-        await AssertEndedAsync(console);
+        await AssertEndedAsync(socket);
     }
 }

@@ -39,12 +39,21 @@ public sealed partial class AgentSignIn(
             throw Locked(lockedUntil - now);
         }
 
+        // Counted before the password is checked, so that guesses sent at once cannot all slip in
+        // before the first failure is counted; a success clears the count again.
+        var attempts = await throttle.RecordSignInFailureAsync(key, now, LockFor, cancellationToken);
+        if (attempts > limits.Value.SignInFailuresBeforeLock)
+        {
+            LogLocked(logger);
+            throw Locked(LockFor(attempts - 1) ?? limits.Value.SignInLockout);
+        }
+
         var agent = given.Length is > 0 and <= 254 && PlainText.IndexOfControl(given) < 0
             ? await agentStore.FindAgentByEmailAsync(given, cancellationToken)
             : null;
         if (!await passwords.VerifyAsync(agent, password))
         {
-            var failures = await throttle.RecordSignInFailureAsync(key, now, LockFor, cancellationToken);
+            var failures = attempts;
             LogRefused(logger, failures);
             if (agent is not null)
             {

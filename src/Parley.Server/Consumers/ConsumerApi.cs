@@ -50,7 +50,7 @@ public static class ConsumerApi
         app.MapPost("/api/v1/sessions", CreateSessionAsync).AllowAnonymous().RequireCors(MessengerEndpoints.CorsPolicy).RequireRateLimiting(AbuseLimits.SessionsPolicy);
 
         var consumer = app.MapGroup("/api/v1/consumer").RequireAuthorization(CallerSchemes.Consumer).RequireCors(MessengerEndpoints.CorsPolicy);
-        consumer.MapPost("/session/logout", LogoutAsync);
+        consumer.MapPost("/session/logout", LogoutAsync).WithMetadata(new RenewsEndedSession());
         consumer.MapGet("/conversations", ListAsync);
         consumer.MapGet("/conversations/{conversationId:guid}", GetAsync);
         consumer.MapGet("/conversations/{conversationId:guid}/messages", MessagesAsync);

@@ -99,6 +99,15 @@ public sealed partial class MidChatLogin(
         }
 
         var owner = await consumerStore.GetOrCreateAuthenticatedConsumerAsync(deployment.TenantId, identity.Issuer, identity.Subject, time.GetUtcNow(), cancellationToken);
+        var renewing = caller.SessionExpiresAt <= time.GetUtcNow();
+        if (renewing && owner.Id != caller.ConsumerId)
+        {
+            // An ended device session renews its own customer's login only: it is no credential for anything else.
+            LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
+            throw SignInRefusal.Of(SignInRefusal.Result(OAuthErrors.InvalidGrant, "subject",
+                "This device's login has ended; it can be renewed by the same customer only. Start a new session to log in as someone else."));
+        }
+
         if (conversation.ConsumerId != owner.Id)
         {
             if (conversation.Authenticated
@@ -113,6 +122,11 @@ public sealed partial class MidChatLogin(
         }
 
         var (_, token, session, _) = await signIn.SignInAsync(identity, deployment, settings, cancellationToken);
+        if (renewing)
+        {
+            await consumerStore.DeleteConsumerSessionAsync(caller.SessionHash, cancellationToken); // renewed: the ended session is spent
+        }
+
         // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
         await router.TryRerouteAsync(conversationId);
         var upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,

@@ -27,6 +27,7 @@ internal sealed partial class FrameDispatcher(
     private int _pending;
     private TaskCompletionSource? _drained;
     private ITimer? _sessionEnd;
+    private ITimer? _recheck;
     private AgentCaller? _present;
     private DateTimeOffset _recheckAt;
     private Guid? _countedConsumer;
@@ -61,6 +62,12 @@ internal sealed partial class FrameDispatcher(
         connection.WatchSession(fanout);
         _recheckAt = time.GetUtcNow() + options.SessionRecheckInterval;
         WatchSessionEnd(connection);
+        if (caller is AgentCaller && _recheck is null)
+        {
+            // An agent's console may sit idle for hours while it receives the whole tenant's updates:
+            // it re-reads its session on a timer, not only at its next frame (visitors' sockets do that).
+            _recheck = time.CreateTimer(_ => _ = RecheckAsync(connection), null, options.SessionRecheckInterval, options.SessionRecheckInterval);
+        }
     }
 
     /// <summary>
@@ -95,6 +102,21 @@ internal sealed partial class FrameDispatcher(
             null,
             due < TimeSpan.Zero ? TimeSpan.Zero : due > longest ? longest : due,
             Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task RecheckAsync(RealtimeConnection connection)
+    {
+        try
+        {
+            if (connection.Caller is { } caller && connection.EndedBecause is null && !await authenticator.StillStoredAsync(caller, CancellationToken.None))
+            {
+                connection.EndSession("it was ended elsewhere");
+            }
+        }
+        catch (Storage.StorageUnavailableException)
+        {
+            // The database is away: the next round asks again.
+        }
     }
 
     /// <summary>
@@ -337,6 +359,7 @@ internal sealed partial class FrameDispatcher(
     public void Dispose()
     {
         _sessionEnd?.Dispose();
+        _recheck?.Dispose();
         _inFlight.Dispose();
     }
 

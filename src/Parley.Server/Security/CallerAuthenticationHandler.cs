@@ -54,7 +54,7 @@ public sealed class CallerAuthenticationHandler(
         if (Scheme.Name == CallerSchemes.Consumer)
         {
             var check = await authenticator.CheckConsumerAsync(token, Context.RequestAborted);
-            if (check.Ended && Context.GetEndpoint()?.Metadata.GetMetadata<RenewsEndedSession>() is null)
+            if (check.Ended && (!check.Renewable || Context.GetEndpoint()?.Metadata.GetMetadata<RenewsEndedSession>() is null))
             {
                 return Refuse(ErrorCodes.AuthenticationExpired, "This device's session has ended; log in again (or start a new visitor session).");
             }

@@ -6,13 +6,14 @@ namespace Parley.Security;
 /// What a visitor token is: a live session's caller, an ended session (with the caller it was, so
 /// that a fresh login can renew it), or nothing Parley knows.
 /// </summary>
-public readonly record struct ConsumerCheck(ConsumerCaller? Caller, ConsumerCaller? EndedCaller = null)
+public readonly record struct ConsumerCheck(ConsumerCaller? Caller, ConsumerCaller? EndedCaller = null, bool Renewable = false)
 {
     public bool Ended => EndedCaller is not null;
 }
 
 /// <summary>Turns a visitor or agent bearer token into a caller, or null when it is unknown or expired.</summary>
-public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStore agentStore, TimeProvider time)
+public sealed class CallerAuthenticator(
+    IConsumerStore consumerStore, IAgentStore agentStore, TimeProvider time, Microsoft.Extensions.Options.IOptions<ParleyOptions> options)
 {
     public async Task<ConsumerCaller?> AuthenticateConsumerAsync(string? token, CancellationToken cancellationToken) =>
         (await CheckConsumerAsync(token, cancellationToken)).Caller;
@@ -35,7 +36,9 @@ public sealed class CallerAuthenticator(IConsumerStore consumerStore, IAgentStor
         }
 
         var caller = new ConsumerCaller(session.ConsumerId, session.TenantId, session.DeploymentId, session.TokenHash, session.ExpiresAt);
-        return session.ExpiresAt <= time.GetUtcNow() ? new ConsumerCheck(null, EndedCaller: caller) : new ConsumerCheck(caller);
+        var now = time.GetUtcNow();
+        return session.ExpiresAt > now ? new ConsumerCheck(caller)
+            : new ConsumerCheck(null, EndedCaller: caller, Renewable: session.ExpiresAt + options.Value.LoginRenewalWindow > now);
     }
 
     public async Task<AgentCaller?> AuthenticateAgentAsync(string? token, CancellationToken cancellationToken)

@@ -37,7 +37,10 @@ public sealed class OutboundPolicy
         {
             "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
             "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-            "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+            // IPv6 forms that carry an IPv4 address (IPv4-compatible, NAT64, 6to4, Teredo) are refused
+            // whole: through them a public-looking address can reach a private IPv4 one.
+            "::/96", "::1/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:db8::/32", "2002::/16",
+            "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
         }.Select(IPNetwork.Parse),
     ];
 
@@ -72,6 +75,8 @@ public sealed class OutboundPolicy
         AllowAutoRedirect = followRedirects,
         MaxAutomaticRedirections = 3,
         UseCookies = false,
+        // Through a proxy the check would see the proxy's address, not the target's.
+        UseProxy = false,
         ConnectCallback = ConnectAsync,
     };
 

@@ -42,7 +42,17 @@ public sealed class PasswordChecks : IDisposable
     public Task<bool> VerifyAsync(Agent? agent, string? password)
     {
         var check = new Check(agent, password ?? "", new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        return _queue.TryAdd(check)
+        bool queued;
+        try
+        {
+            queued = _queue.TryAdd(check);
+        }
+        catch (InvalidOperationException)
+        {
+            queued = false; // the node is stopping
+        }
+
+        return queued
             ? check.Verdict.Task
             : throw new ParleyException(ErrorCodes.RateLimited, "Too many sign-ins at once; try again in a few seconds.", StatusCodes.Status429TooManyRequests, retryable: true);
     }
@@ -61,17 +71,14 @@ public sealed class PasswordChecks : IDisposable
             {
                 check.Verdict.TrySetResult(false); // a stored hash Parley cannot read matches nothing
             }
+            catch (Exception exception)
+            {
+                // Never out of this thread (it would end the process): the sign-in gets the failure.
+                check.Verdict.TrySetException(exception);
+            }
         }
     }
 
-    public void Dispose()
-    {
-        _queue.CompleteAdding();
-        foreach (var thread in _threads)
-        {
-            thread.Join(TimeSpan.FromSeconds(2));
-        }
-
-        _queue.Dispose();
-    }
+    /// <summary>Stops taking checks; the threads finish what is queued and end (the collection is left to the collector).</summary>
+    public void Dispose() => _queue.CompleteAdding();
 }

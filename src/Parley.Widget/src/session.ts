@@ -82,12 +82,20 @@ export class VisitorSession {
         jwt = (await pageToken(this.config.authentication.jsClientFunction)) ?? undefined;
       }
       const pageWho = (jwt ? whoOf(jwt) : null) ?? (this.page.state === 'in' ? this.page.who : null);
-      if (stored && pageWho && pageWho !== stored.who) {
-        // Not known to be this page's visitor (someone else logged in on this browser, or a login the
-        // widget could not see, mid-chat): log in with the page's own proof, and end the stored login.
+      // Is the stored login this page's visitor's? Known when both sides name `iss sub`; otherwise
+      // (a login made mid-chat, an encrypted page token) the page's own proof tells, by the consumer.
+      const unknown = stored && (pageWho === null || !stored.who) && (jwt !== undefined || pageWho !== null);
+      if (stored && (unknown || (pageWho && stored.who && pageWho !== stored.who))) {
         session = await this.logIn(anonymous, jwt);
-        who = this.lastWho;
-        await this.endStoredLogin(stored);
+        who = this.lastWho ?? pageWho;
+        if (session?.authenticated && session.consumerId === stored.consumerId) {
+          // The same customer: the fresh login replaces the stored one quietly (no logout, no event).
+          this.storage.set('auth', null);
+        } else {
+          // Someone else is logged in on this browser now (a shared device): the stored login is
+          // ended at Parley before anything of it shows.
+          await this.endStoredLogin(stored);
+        }
         stored = null;
       }
       if (!session && stored) {
@@ -223,7 +231,8 @@ export class VisitorSession {
     this.host.authentication({ type: 'signed-in', how: 'mid-chat' });
     this.authenticated = true;
     this.token = frame.visitorToken;
-    this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt } satisfies StoredLogin);
+    // Who logged in is not known here (the login happened at the brand): the next logged-in page finds out.
+    this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt, consumerId: frame.consumerId, who: null } satisfies StoredLogin);
     this.notice.text = null;
   }
 
@@ -232,15 +241,21 @@ export class VisitorSession {
     if (this.renewing) {
       return;
     }
+    if (this.loggedOut) {
+      return; // the end of a login this page ended itself
+    }
     this.host.authentication({ type: 'expired' });
     this.renewing = true;
     try {
-      this.storage.set('auth', null);
+      // Another tab may have stored a newer login already: forget only this one.
+      if (this.storage.get<StoredLogin>('auth')?.token === this.token) {
+        this.storage.set('auth', null);
+      }
       const session = this.pageAuthenticated ? await this.logIn(this.storage.get<string>('anon')) : null;
       this.signedInNow = false;
       if (session?.authenticated) {
         this.host.authentication({ type: 'signed-in', how: 'page' });
-        this.use(session, null);
+        this.use(session, null, this.lastWho);
         this.notice.text = null;
         this.notice.blocked = false;
         this.connection.restart();

@@ -71,6 +71,20 @@ describe('VisitorSession on a shared device', () => {
     expect(events[1]).toEqual({ type: 'sign-in-failed', error: 'invalid_grant', description: 'The login state is unknown.' });
   });
 
+  it('a login the widget could not see (mid-chat) is checked by the page\'s proof, and the same customer is not logged out', async () => {
+    const { visitor, device, shown, loggedOut, events } = harness(answer, implicit);
+    device.set('auth', { token: 'pat_midchat', expiresAt: future, consumerId: 'ada', who: null });
+    (globalThis as Record<string, unknown>).getToken = (cb: (t: string) => void) => cb(pageJwt('C-1815'));
+    visitor.page = { state: 'in', who: null };
+
+    await visitor.start();
+
+    expect(loggedOut).toEqual([]);
+    expect(shown).toEqual(['ada-conv']);
+    expect(device.get<{ consumerId: string; who: string }>('auth')).toMatchObject({ consumerId: 'ada', who: 'https://bank.example C-1815' });
+    expect(events).toEqual([{ type: 'signed-in', how: 'page' }]);
+  });
+
   it('the same visitor keeps the stored login without a new one', async () => {
     const { visitor, device, shown, loggedOut, asked } = harness(answer, implicit);
     device.set('auth', { token: 'pat_ada', expiresAt: future, consumerId: 'ada', who: 'https://bank.example C-1815' });
@@ -139,10 +153,15 @@ describe('VisitorSession', () => {
   it('an expired login on a public page blocks the conversation with a notice and forgets the login', async () => {
     const { visitor, device, notice, calls } = harness(() => session('pvt'));
     device.set('auth', { token: 'pat', expiresAt: future });
+    visitor.token = 'pat';
     await visitor.expired();
     expect(notice).toEqual({ blocked: true, text: 'Your login has expired. Continue this conversation on a page where you are logged in.' });
     expect(device.get('auth')).toBeNull();
     expect(calls).toEqual([]);
+    // A newer login another tab stored meanwhile is not this one's to forget.
+    device.set('auth', { token: 'pat_other_tab', expiresAt: future });
+    await visitor.expired();
+    expect(device.get<{ token: string }>('auth')?.token).toBe('pat_other_tab');
   });
 
   it('a refused token is forgotten and a new session started, but not more than three times in a row', async () => {
@@ -179,6 +198,6 @@ describe('VisitorSession', () => {
     notice.text = 'Please log in';
     visitor.adopt({ type: 'session', visitorToken: 'pat_new', consumerId: 'u', authenticated: true, expiresAt: future, conversation: {} as never });
     expect([visitor.token, visitor.authenticated, notice.text]).toEqual(['pat_new', true, null]);
-    expect(device.get('auth')).toEqual({ token: 'pat_new', expiresAt: future });
+    expect(device.get('auth')).toEqual({ token: 'pat_new', expiresAt: future, consumerId: 'u', who: null });
   });
 });
