@@ -239,6 +239,7 @@ public sealed class UseCaseTests
         { "expired", (brand, _) => Token(brand, "C-1", lifetime: TimeSpan.FromMinutes(-10)), OAuthErrors.InvalidToken, "exp" },
         { "not a JWT", (_, _) => "not-a-token", OAuthErrors.InvalidToken, "format" },
         { "a NUL in sub", (brand, _) => Token(brand, "C-1\u0000"), OAuthErrors.InvalidToken, "claims" },
+        { "a logout token", (brand, _) => LogoutToken(brand), OAuthErrors.InvalidToken, "events" },
     };
 
     [Theory]
@@ -395,6 +396,17 @@ public sealed class UseCaseTests
 
         Assert.Equal((OAuthErrors.InvalidRequest, "request"), (both.Code, both.FailedCheck));
         Assert.Equal(ErrorCodes.InvalidRequest, none.Code);
+    }
+
+    /// <summary>A back-channel logout token of the brand: valid in every check a login token gets, but for ending a session.</summary>
+    private static string LogoutToken(RSA key)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return TestTokens.Rs256(key, new Dictionary<string, object>
+        {
+            ["iss"] = TestTokens.Issuer, ["aud"] = "parley", ["sub"] = "C-1815", ["iat"] = now, ["exp"] = now + 120, ["jti"] = "j-1",
+            ["events"] = new Dictionary<string, object> { ["http://schemas.openid.net/event/backchannel-logout"] = new Dictionary<string, object>() },
+        });
     }
 
     private static string Token(RSA key, string subject, string audience = "parley", TimeSpan? lifetime = null, string? nonce = null, DateTimeOffset? now = null)

@@ -805,7 +805,9 @@ public abstract partial class StorageSuite : IAsyncLifetime
     [Fact]
     public async Task A_token_id_is_used_once_until_it_is_purged()
     {
+        Assert.False(await Store.IsTokenIdUsedAsync("jti-1", Ct));
         Assert.True(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(5), Ct));
+        Assert.True(await Store.IsTokenIdUsedAsync("jti-1", Ct));
         Assert.False(await Store.TryUseTokenIdAsync("jti-1", T0.AddMinutes(5), Ct));
         Assert.True(await Store.TryUseTokenIdAsync("jti-2", T0.AddMinutes(50), Ct));
 

@@ -15,6 +15,9 @@ public interface IUsedTokenStore
     /// <summary>Records the id as used; false when it was used before (a replay). Atomic across nodes.</summary>
     Task<bool> TryUseTokenIdAsync(string idHash, DateTimeOffset keepUntil, CancellationToken cancellationToken);
 
+    /// <summary>Whether the id was used already.</summary>
+    Task<bool> IsTokenIdUsedAsync(string idHash, CancellationToken cancellationToken);
+
     /// <summary>Forgets ids kept until before <paramref name="now"/>.</summary>
     Task<int> PurgeUsedTokenIdsAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

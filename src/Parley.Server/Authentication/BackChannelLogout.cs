@@ -71,8 +71,8 @@ public sealed partial class BackChannelLogout(
         }
 
         var identity = result.Identity!;
-        var keepUntil = identity.ExpiresAt + TimeSpan.FromSeconds(settings.ClockSkewSeconds);
-        if (!await usedTokens.TryUseTokenIdAsync(OpaqueToken.Hash($"logout:{settings.Id}:{identity.Issuer}:{id}"), keepUntil, cancellationToken))
+        var idHash = OpaqueToken.Hash($"logout:{settings.Id}:{identity.Issuer}:{id}");
+        if (await usedTokens.IsTokenIdUsedAsync(idHash, cancellationToken))
         {
             throw Refused("jti", "This logout token was used before.");
         }
@@ -80,6 +80,7 @@ public sealed partial class BackChannelLogout(
         if (await consumerStore.FindAuthenticatedConsumerAsync(settings.TenantId, identity.Issuer, identity.Subject, cancellationToken) is not { } consumer)
         {
             LogNobody(logger, settings.Id);
+            await SpendAsync(idHash, identity, settings, cancellationToken);
             return 0; // never logged in here: nothing to end, and the IdP did nothing wrong
         }
 
@@ -93,9 +94,22 @@ public sealed partial class BackChannelLogout(
         }
 
         LogLoggedOut(logger, settings.Id, consumer.Id, ended);
+        await SpendAsync(idHash, identity, settings, cancellationToken);
         await audit.RecordAsync(settings.TenantId, AuditKinds.Logout, AuditEvent.Succeeded, null, subject: identity.Subject,
             detail: $"back-channel logout from the identity provider: {ended} device session(s) ended");
         return ended;
+    }
+
+    /// <summary>
+    /// Marks the token used once its work is done (ending sessions is safe to repeat): an IdP that
+    /// retries after a failure still logs the customer out, and a replay afterwards is refused.
+    /// </summary>
+    private async Task SpendAsync(string idHash, Identity.Tokens.ConsumerIdentity identity, AuthenticationSettings settings, CancellationToken cancellationToken)
+    {
+        if (!await usedTokens.TryUseTokenIdAsync(idHash, identity.ExpiresAt + TimeSpan.FromSeconds(settings.ClockSkewSeconds), cancellationToken))
+        {
+            LogRefused(logger, "jti"); // two deliveries at once: both did the same work
+        }
     }
 
     /// <summary>A refused logout token: 400 with the OAuth error, the failed check and why (§2.8).</summary>

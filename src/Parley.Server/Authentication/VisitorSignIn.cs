@@ -62,7 +62,7 @@ public sealed partial class VisitorSignIn(
         }
 
         var settings = await SettingsOfAsync(deployment, cancellationToken);
-        var result = SignInRefusal.WrongFlow(settings, proof.Jwt, proof.Code) ?? (proof.Jwt is { } jwt
+        var result = SignInRefusal.WrongFlow(settings, proof.Jwt, proof.Code) ?? SignInRefusal.NotAnEventToken(proof.Jwt is { } jwt
             ? await validator.ValidateAsync(jwt, resolver.ValidationSettings(settings), resolver.KeySource(settings), cancellationToken)
             : await ExchangeCodeAsync(deployment, settings, proof, cancellationToken));
         if (!result.IsValid)
@@ -177,6 +177,15 @@ public static class SignInRefusal
             "These authentication settings take a token from the page (implicit flow), not an authorization code."),
         _ => null,
     };
+
+    /// <summary>
+    /// A security event token (a back-channel logout token carries <c>events</c>) is never a login,
+    /// whatever else it passes: it was issued to end a session, not to start one.
+    /// </summary>
+    public static TokenValidationResult NotAnEventToken(TokenValidationResult result) =>
+        result.IsValid && result.Claims is { } claims && claims.TryGetProperty("events", out _)
+            ? Result(OAuthErrors.InvalidToken, "events", "This is a security event token (it carries \"events\", as a logout token does), not a login.")
+            : result;
 
     /// <summary>A refused token or code as REST and WebSocket clients get it: the OAuth code, the failed check and its description.</summary>
     public static ParleyException Of(TokenValidationResult result) =>

@@ -88,9 +88,9 @@ public sealed class ConversationService(
             .FirstOrDefault(c => c.IsOpen && c.DeploymentId == consumer.DeploymentId);
         if (existing is not null)
         {
-            if (engagement is null)
+            if (engagement is null || (engagement.Count == existing.Attributes.Count && engagement.All(a => existing.Attributes.TryGetValue(a.Key, out var v) && v == a.Value)))
             {
-                return existing;
+                return existing; // nothing new from the page: nothing to store or tell
             }
 
             // The page's facts changed: agents see them, and routing may place the conversation elsewhere.

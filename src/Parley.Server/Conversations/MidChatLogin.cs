@@ -82,7 +82,7 @@ public sealed partial class MidChatLogin(
 
         var deployment = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await signIn.SettingsOfAsync(deployment, cancellationToken);
-        var result = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
+        var result = SignInRefusal.NotAnEventToken(await ValidateAsync(caller, conversation, settings, request, cancellationToken));
         if (!result.IsValid)
         {
             LogRefused(logger, conversationId, result.Error!, result.FailedCheck!);
