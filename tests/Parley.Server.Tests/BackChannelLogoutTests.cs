@@ -19,24 +19,6 @@ public sealed class BackChannelLogoutTests
     private const string ClientSecret = "parley-client-secret-for-oidc-provider";
     private const string PageRedirect = "http://localhost:5080/chat";
 
-    private static async Task<Uri> AuthorizeAsync(string authorizationUrl, string loginHint, string until)
-    {
-        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false });
-        var url = new Uri(authorizationUrl + "&login_hint=" + loginHint);
-        for (var hop = 0; hop < 10; hop++)
-        {
-            using var response = await browser.GetAsync(url);
-            var location = response.Headers.Location ?? throw new InvalidOperationException($"oidc-provider answered {(int)response.StatusCode} without a redirect.");
-            url = location.IsAbsoluteUri ? location : new Uri(url, location);
-            if (url.ToString().StartsWith(until, StringComparison.Ordinal))
-            {
-                return url;
-            }
-        }
-
-        throw new InvalidOperationException("oidc-provider did not redirect back within 10 hops.");
-    }
-
     [Fact]
     public async Task A_logout_at_oidc_provider_signs_the_customer_out_of_every_device_and_agents_see_it()
     {
@@ -59,7 +41,7 @@ public sealed class BackChannelLogoutTests
         {
             var login = await (await server.Http.PostAsJsonAsync("/api/v1/sessions/login", new { deploymentId, redirectUri = PageRedirect }))
                 .Content.ReadFromJsonAsync<JsonElement>();
-            var back = QueryHelpers.ParseQuery((await AuthorizeAsync(login.GetProperty("authorizationUrl").GetString()!, account, PageRedirect)).Query);
+            var back = QueryHelpers.ParseQuery((await OidcBrowser.AuthorizeAsync(login.GetProperty("authorizationUrl").GetString()!, account, PageRedirect)).Query);
             var session = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, code = back["code"].ToString(), state = back["state"].ToString(), redirectUri = PageRedirect });
             Assert.Equal(HttpStatusCode.Created, session.StatusCode);
             return (await session.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;

@@ -18,26 +18,6 @@ public sealed class OidcProviderTests
     private const string ClientSecret = "parley-client-secret-for-oidc-provider";
     private const string PageRedirect = "http://localhost:5080/chat";
 
-    /// <summary>A browser at the provider: follows its redirects (keeping its cookies) until it sends the visitor back to <paramref name="until"/>.</summary>
-    private static async Task<Uri> AuthorizeAsync(string authorizationUrl, string loginHint, string until)
-    {
-        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false });
-        var url = new Uri(authorizationUrl + "&login_hint=" + loginHint);
-        for (var hop = 0; hop < 10; hop++)
-        {
-            using var response = await browser.GetAsync(url);
-            var location = response.Headers.Location
-                ?? throw new InvalidOperationException($"oidc-provider answered {(int)response.StatusCode} without a redirect: {await response.Content.ReadAsStringAsync()}");
-            url = location.IsAbsoluteUri ? location : new Uri(url, location);
-            if (url.ToString().StartsWith(until, StringComparison.Ordinal))
-            {
-                return url;
-            }
-        }
-
-        throw new InvalidOperationException("oidc-provider did not redirect back to Parley within 10 hops.");
-    }
-
     [Fact]
     public async Task Code_flow_logins_at_oidc_provider_work_before_and_mid_chat_and_survive_its_key_rotation()
     {
@@ -64,7 +44,7 @@ public sealed class OidcProviderTests
             .Content.ReadFromJsonAsync<JsonElement>();
         var authorizationUrl = login.GetProperty("authorizationUrl").GetString()!;
         Assert.StartsWith(provider.Issuer + "auth?", authorizationUrl);
-        var back = QueryHelpers.ParseQuery((await AuthorizeAsync(authorizationUrl, "alice", PageRedirect)).Query);
+        var back = QueryHelpers.ParseQuery((await OidcBrowser.AuthorizeAsync(authorizationUrl, "alice", PageRedirect)).Query);
         Assert.Equal(login.GetProperty("state").GetString(), back["state"]);
         var session = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, code = back["code"].ToString(), state = back["state"].ToString(), redirectUri = PageRedirect });
         Assert.Equal(HttpStatusCode.Created, session.StatusCode);
@@ -89,7 +69,7 @@ public sealed class OidcProviderTests
             await socket.SendAsync(new { type = "message.send", conversationId, clientMessageId = Guid.NewGuid().ToString(), text = "my statement please" });
             var link = (await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "authentication.requested"))
                 .GetProperty("message").GetProperty("data").GetProperty("url").GetString()!;
-            var returned = QueryHelpers.ParseQuery((await AuthorizeAsync(link, account, callback)).Query);
+            var returned = QueryHelpers.ParseQuery((await OidcBrowser.AuthorizeAsync(link, account, callback)).Query);
             await socket.SendAsync(new { type = "conversation.authenticate", conversationId, state = returned["state"].ToString(), code = returned["code"].ToString() });
             return await socket.NextAsync(f => f.GetProperty("type").GetString() is "session" or "error");
         }

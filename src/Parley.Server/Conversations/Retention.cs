@@ -36,51 +36,45 @@ public sealed partial class Retention(
     /// <summary>One round: every conversation closed before the cut-off, batch after batch. Returns how many were deleted.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.ClosedConversationDays is not { } days)
+        var deleted = await DeleteOlderThanAsync(options.Value.ClosedConversationDays, conversationStore.DeleteClosedConversationsAsync, cancellationToken);
+        if (deleted > 0)
         {
-            return 0;
+            LogDeleted(logger, deleted, options.Value.ClosedConversationDays!.Value);
         }
 
-        var before = time.GetUtcNow().AddDays(-days);
-        var total = 0;
-        int deleted;
-        do
-        {
-            deleted = await conversationStore.DeleteClosedConversationsAsync(before, BatchSize, cancellationToken);
-            total += deleted;
-        }
-        while (deleted == BatchSize);
-
-        if (total > 0)
-        {
-            LogDeleted(logger, total, days);
-        }
-
-        return total;
+        return deleted;
     }
 
     /// <summary>One round of the audit log's retention, batch after batch. Returns how many events were deleted.</summary>
     public async Task<int> SweepAuditAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.AuditDays is not { } days)
+        var deleted = await DeleteOlderThanAsync(options.Value.AuditDays, auditStore.DeleteAuditEventsAsync, cancellationToken);
+        if (deleted > 0)
+        {
+            LogAuditDeleted(logger, deleted, options.Value.AuditDays!.Value);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Deletes, a batch at a time, what is older than <paramref name="days"/> (null: keep everything); how many.</summary>
+    private async Task<int> DeleteOlderThanAsync(
+        int? days, Func<DateTimeOffset, int, CancellationToken, Task<int>> deleteBatch, CancellationToken cancellationToken)
+    {
+        if (days is not { } kept)
         {
             return 0;
         }
 
-        var before = time.GetUtcNow().AddDays(-days);
+        var before = time.GetUtcNow().AddDays(-kept);
         var total = 0;
         int deleted;
         do
         {
-            deleted = await auditStore.DeleteAuditEventsAsync(before, BatchSize, cancellationToken);
+            deleted = await deleteBatch(before, BatchSize, cancellationToken);
             total += deleted;
         }
         while (deleted == BatchSize);
-
-        if (total > 0)
-        {
-            LogAuditDeleted(logger, total, days);
-        }
 
         return total;
     }
