@@ -344,4 +344,36 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
         Assert.Equal(HttpStatusCode.OK, (await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", fresh)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", token)).StatusCode);
     }
+
+    [Fact]
+    public async Task An_authenticated_only_deployment_refuses_anonymous_visitors_and_takes_logged_in_ones()
+    {
+        var deploymentId = await AuthenticatedDeploymentAsync();
+        var anonymous = await Server.NewVisitorAsync(deploymentId); // before the setting: an anonymous device exists
+        await Server.Store.SetDeploymentMessengerAsync(deploymentId, new Tenants.MessengerSettings { AuthenticatedOnly = true }, CancellationToken.None);
+
+        var config = await Server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/deployments/{deploymentId}/messenger");
+        Assert.True(config.GetProperty("authenticatedOnly").GetBoolean());
+        foreach (var body in new object[] { new { deploymentId }, new { deploymentId, visitorToken = anonymous } })
+        {
+            var refused = await Server.Http.PostAsJsonAsync("/api/v1/sessions", body);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("authentication_required", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
+
+        // A socket the anonymous device still has cannot start a conversation either.
+        await using (var socket = await Server.ConsumerAsync(anonymous, deploymentId))
+        {
+            await socket.SendAsync(new { type = "conversation.start", requestId = "start" });
+            Assert.Equal("authentication_required", (await socket.ExpectAsync("error", f => f.GetProperty("requestId").GetString() == "start")).GetProperty("code").GetString());
+        }
+
+        var loggedIn = await SessionAsync(deploymentId, Jwt("customer-" + Guid.NewGuid().ToString("N")[..8]));
+        Assert.Equal(HttpStatusCode.Created, loggedIn.StatusCode);
+        var token = (await loggedIn.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await Server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, visitorToken = token })).StatusCode);
+        await using var customer = await Server.ConsumerAsync(token, deploymentId);
+        await customer.SendAsync(new { type = "conversation.start" });
+        await customer.ExpectAsync("conversation");
+    }
 }

@@ -27,7 +27,8 @@ public sealed class MessengerApiTests(SharedServerFixture fixture) : IClassFixtu
         Assert.Equal("implicit", implicitFlow.GetProperty("authentication").GetProperty("flow").GetString());
         Assert.Equal("getAuthenticationToken", implicitFlow.GetProperty("authentication").GetProperty("jsClientFunction").GetString());
         Assert.Equal(new Uri(Server.Address, $"/messenger/{DemoOptions.ImplicitDeploymentId}").ToString(), implicitFlow.GetProperty("windowUrl").GetString());
-        Assert.Equal(["deploymentId", "title", "windowMode", "authentication", "windowUrl"], implicitFlow.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["deploymentId", "title", "windowMode", "authentication", "windowUrl", "authenticatedOnly"], implicitFlow.EnumerateObject().Select(p => p.Name));
+        Assert.False(implicitFlow.GetProperty("authenticatedOnly").GetBoolean());
         Assert.Equal(["flow", "jsClientFunction"], implicitFlow.GetProperty("authentication").EnumerateObject().Select(p => p.Name));
 
         var code = await ConfigAsync(DemoOptions.CodeFlowDeploymentId);

@@ -25,6 +25,13 @@ public sealed record MessengerSettings
     /// <summary>The messenger's heading, shown to visitors; the deployment's name when empty.</summary>
     public string? Title { get; init; }
 
+    /// <summary>
+    /// Only logged-in visitors may chat (Genesys: "allows only authenticated users to start"):
+    /// anonymous sessions are refused with <c>authentication_required</c>, and the widget shows its
+    /// launcher on logged-in pages only. Needs authentication settings on the deployment.
+    /// </summary>
+    public bool AuthenticatedOnly { get; init; }
+
     /// <summary>Null when the settings are usable; otherwise what is wrong.</summary>
     public string? Validate() =>
         !Enum.IsDefined(WindowMode) ? "windowMode must be \"embedded\" or \"window\"."

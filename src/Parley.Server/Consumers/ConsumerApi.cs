@@ -110,6 +110,18 @@ public static class ConsumerApi
                 signedIn.VisitorToken, signedIn.Consumer.Id, true, signedIn.Caller.SessionExpiresAt, mine.Select(c => c.ToConsumerView()).ToList(), show));
         }
 
+        if (deployment.Messenger is { AuthenticatedOnly: true } && deployment.AuthenticationSettingsId is not null)
+        {
+            // Logged-in visitors only: no anonymous session, new or resumed.
+            var device = await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken);
+            if (device is null || device.DeploymentId != deployment.Id
+                || await consumerStore.GetConsumerAsync(device.ConsumerId, cancellationToken) is not { IsAuthenticated: true })
+            {
+                throw new ParleyException(ErrorCodes.AuthenticationRequired,
+                    "This chat is for logged-in customers only: log in on the website, then start the chat.", StatusCodes.Status403Forbidden);
+            }
+        }
+
         if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
             && existing.DeploymentId == deployment.Id)
         {

@@ -11,6 +11,7 @@ namespace Parley.Conversations;
 /// </summary>
 public sealed class ConversationService(
     IConsumerStore consumerStore, IAgentStore agentStore, IConversationStore conversationStore, IMessageStore messageStore, IRoutingStore routingStore,
+    IDeploymentStore deploymentStore,
     MessageWriter writer,
     ConversationLifecycle lifecycle,
     ILiveFanout fanout,
@@ -104,6 +105,13 @@ public sealed class ConversationService(
         }
 
         var owner = await consumerStore.GetConsumerAsync(consumer.ConsumerId, cancellationToken);
+        if (owner?.IsAuthenticated != true
+            && await deploymentStore.GetDeploymentAsync(consumer.DeploymentId, cancellationToken) is { Messenger.AuthenticatedOnly: true, AuthenticationSettingsId: not null })
+        {
+            throw new ParleyException(ErrorCodes.AuthenticationRequired,
+                "This chat is for logged-in customers only: log in on the website, then start the chat.", StatusCodes.Status403Forbidden);
+        }
+
         var conversation = new Conversation(
             Guid.NewGuid(), consumer.TenantId, consumer.DeploymentId, consumer.ConsumerId, ConversationStatus.Open,
             null, null, 0, engagement ?? EngagementAttributes.Empty, now, now, null, Authenticated: owner?.IsAuthenticated == true);

@@ -55,4 +55,5 @@ public static class ErrorCodes
     public const string CapacityReached = "capacity_reached";
     public const string NotInQueue = "not_in_queue";
     public const string AuthenticationMisconfigured = "authentication_misconfigured";
+    public const string AuthenticationRequired = "authentication_required";
 }

@@ -15,7 +15,11 @@ public sealed record MessengerAuthenticationView(string Flow, string JsClientFun
 /// A deployment's messenger, as the widget reads it before it opens (public: it holds nothing a
 /// visitor may not see). <c>WindowUrl</c> is Parley's page for the separate-window mode.
 /// </summary>
-public sealed record MessengerView(Guid DeploymentId, string Title, WindowMode WindowMode, MessengerAuthenticationView? Authentication, Uri WindowUrl);
+public sealed record MessengerView(Guid DeploymentId, string Title, WindowMode WindowMode, MessengerAuthenticationView? Authentication, Uri WindowUrl)
+{
+    /// <summary>Logged-in visitors only: the widget shows its launcher on logged-in pages only.</summary>
+    public bool AuthenticatedOnly { get; init; }
+}
 
 /// <summary>An admin's view of a deployment's messenger: its settings and the snippet to paste into the brand's pages.</summary>
 public sealed record MessengerAdminView(Guid DeploymentId, string Name, IReadOnlyList<string> AllowedOrigins, Guid? AuthenticationSettingsId, MessengerSettings Messenger, string Snippet);
@@ -78,7 +82,7 @@ public static class MessengerEndpoints
             messenger.Title is { Length: > 0 } title ? title : deployment.Name,
             messenger.WindowMode,
             settings is null ? null : new MessengerAuthenticationView(settings.Flow == AuthenticationFlow.Code ? "code" : "implicit", settings.JsClientFunction),
-            address.Resolve($"/messenger/{deployment.Id}")));
+            address.Resolve($"/messenger/{deployment.Id}")) { AuthenticatedOnly = messenger.AuthenticatedOnly && settings is not null });
     }
 
     /// <summary>

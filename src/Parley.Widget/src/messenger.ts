@@ -109,6 +109,11 @@ export class Messenger implements ViewActions {
     this.session.page = pageMode || this.config.authentication === null
       ? { state: 'public' }
       : await pageLogin(this.options.identities(), this.config.authentication.jsClientFunction);
+    if (this.config.authenticatedOnly && !pageMode && this.session.page.state !== 'in') {
+      // Logged-in visitors only: on a page where nobody is logged in, the messenger does not show.
+      this.view.host.remove();
+      return;
+    }
     await this.session.start();
     this.connection.start();
     if (this.storage.get<boolean>('open') || this.session.hasPendingLogin) {

@@ -14,6 +14,8 @@ export interface Session {
 
 export interface MessengerConfig {
   deploymentId: string;
+  /** Logged-in visitors only: no launcher on pages where nobody is logged in. */
+  authenticatedOnly?: boolean;
   title: string;
   windowMode: 'embedded' | 'window';
   authentication: { flow: 'implicit' | 'code'; jsClientFunction: string } | null;

@@ -8,7 +8,7 @@ export interface DeploymentRecord {
   name: string;
   allowedOrigins: string[];
   authenticationSettingsId: string | null;
-  messenger: { windowMode: 'embedded' | 'window'; title: string | null };
+  messenger: { windowMode: 'embedded' | 'window'; title: string | null; authenticatedOnly?: boolean };
   snippet: string;
 }
 
@@ -47,6 +47,7 @@ function Deployment({ deployment, settings, onSaved }: { deployment: DeploymentR
   const [settingsId, setSettingsId] = useState(deployment.authenticationSettingsId ?? '');
   const [windowMode, setWindowMode] = useState(deployment.messenger.windowMode);
   const [title, setTitle] = useState(deployment.messenger.title ?? '');
+  const [authenticatedOnly, setAuthenticatedOnly] = useState(deployment.messenger.authenticatedOnly ?? false);
   const [copied, setCopied] = useState(false);
   const [run, outcome] = useSave();
   const id = deployment.deploymentId;
@@ -56,7 +57,7 @@ function Deployment({ deployment, settings, onSaved }: { deployment: DeploymentR
     const ok = await run(async () => {
       await put(`/admin/deployments/${id}/origins`, { allowedOrigins: origins.split(/\s+/).filter(Boolean) });
       await put(`/admin/deployments/${id}/authentication-settings`, { settingsId: settingsId || null });
-      await put(`/admin/deployments/${id}/messenger`, { windowMode, title });
+      await put(`/admin/deployments/${id}/messenger`, { windowMode, title, authenticatedOnly });
     });
     if (ok) {
       onSaved();
@@ -92,6 +93,10 @@ function Deployment({ deployment, settings, onSaved }: { deployment: DeploymentR
             <label className="inline"><input type="radio" name={`mode-${id}`} checked={windowMode === 'window'} onChange={() => setWindowMode('window')} /> In a separate window</label>
           </fieldset>
           <label>Title<input value={title} maxLength={80} onChange={(e) => setTitle(e.target.value)} placeholder={deployment.name} /></label>
+          <label className="inline">
+            <input type="checkbox" checked={authenticatedOnly} onChange={(e) => setAuthenticatedOnly(e.target.checked)} />
+            Logged-in visitors only (the chat shows on pages where the visitor is logged in; needs authentication settings)
+          </label>
         </div>
       </div>
       <label>Snippet for the brand's pages
