@@ -204,7 +204,15 @@ internal sealed partial class FrameDispatcher(
             case ClearHistoryFrame clear when caller is ConsumerCaller consumer:
                 // This connection ends by its own request, with history.cleared: only the device's others are told.
                 connection.UnwatchSession();
-                await conversations.ClearHistoryAsync(consumer, clear.ConversationId, cancellationToken);
+                try
+                {
+                    await conversations.ClearHistoryAsync(consumer, clear.ConversationId, cancellationToken);
+                }
+                catch
+                {
+                    connection.WatchSession(fanout); // nothing was cleared: the session's end still concerns this socket
+                    throw;
+                }
                 connection.Send(new HistoryClearedFrame(clear.ConversationId) { RequestId = frame.RequestId });
                 connection.Close(WebSocketCloseStatus.NormalClosure, "history cleared");
                 break;
