@@ -53,12 +53,11 @@ public sealed partial class AgentSignIn(
             : null;
         if (!await passwords.VerifyAsync(agent, password))
         {
-            var failures = attempts;
-            LogRefused(logger, failures);
+            LogRefused(logger, attempts);
             if (agent is not null)
             {
                 await audit.RecordAsync(agent.TenantId, AuditKinds.AgentSignIn, AuditEvent.Refused, As(agent), reason: "password",
-                    detail: $"{failures} failed sign-in(s) in a row{From(from)}{(LockFor(failures) is { } locked ? $"; locked for {locked.TotalMinutes:0} min" : "")}");
+                    detail: $"{attempts} failed sign-in(s) in a row{From(from)}{(LockFor(attempts) is { } locked ? $"; locked for {locked.TotalMinutes:0} min" : "")}");
             }
 
             throw new ParleyException(ErrorCodes.Unauthorized, "The email or password is wrong.", StatusCodes.Status401Unauthorized);

@@ -110,23 +110,20 @@ public static class ConsumerApi
                 signedIn.VisitorToken, signedIn.Consumer.Id, true, signedIn.Caller.SessionExpiresAt, mine.Select(c => c.ToConsumerView()).ToList(), show));
         }
 
-        if (deployment.Messenger is { AuthenticatedOnly: true } && deployment.AuthenticationSettingsId is not null)
+        var existing = await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } resumed && resumed.DeploymentId == deployment.Id
+            ? resumed
+            : null;
+        var consumer = existing is null ? null : await consumerStore.GetConsumerAsync(existing.ConsumerId, cancellationToken);
+        if (deployment.Messenger is { AuthenticatedOnly: true } && deployment.AuthenticationSettingsId is not null && consumer is not { IsAuthenticated: true })
         {
             // Logged-in visitors only: no anonymous session, new or resumed.
-            var device = await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken);
-            if (device is null || device.DeploymentId != deployment.Id
-                || await consumerStore.GetConsumerAsync(device.ConsumerId, cancellationToken) is not { IsAuthenticated: true })
-            {
-                throw new ParleyException(ErrorCodes.AuthenticationRequired,
-                    "This chat is for logged-in customers only: log in on the website, then start the chat.", StatusCodes.Status403Forbidden);
-            }
+            throw new ParleyException(ErrorCodes.AuthenticationRequired,
+                "This chat is for logged-in customers only: log in on the website, then start the chat.", StatusCodes.Status403Forbidden);
         }
 
-        if (await authenticator.AuthenticateConsumerAsync(request.VisitorToken, cancellationToken) is { } existing
-            && existing.DeploymentId == deployment.Id)
+        if (existing is not null)
         {
             var session = await consumerStore.GetConsumerSessionAsync(existing.SessionHash, cancellationToken);
-            var consumer = await consumerStore.GetConsumerAsync(existing.ConsumerId, cancellationToken);
             var list = await conversations.ListForConsumerAsync(existing, cancellationToken);
             return TypedResults.Ok(new SessionResponse(
                 request.VisitorToken!, existing.ConsumerId, consumer!.IsAuthenticated, session!.ExpiresAt, list.Select(c => c.ToConsumerView()).ToList(),
