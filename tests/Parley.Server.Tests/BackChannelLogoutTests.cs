@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Extensions.DependencyInjection;
 using Parley.Authentication;
 using Parley.Testing;
 
@@ -25,16 +24,7 @@ public sealed class BackChannelLogoutTests
         await using var server = await TestServer.StartAsync();
         await using var provider = await OidcProvider.StartAsync(ClientSecret, PageRedirect);
         var (deploymentId, _) = await server.NewTenantAsync("http://localhost:5080");
-        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
-        var resolver = server.Services.GetRequiredService<AuthenticationSettingsResolver>();
-        var settings = new AuthenticationSettings
-        {
-            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "oidc-provider", Flow = AuthenticationFlow.Code,
-            Issuer = provider.Issuer.ToString().TrimEnd('/'), ClientId = "parley", DiscoveryUrl = provider.DiscoveryUrl.ToString(),
-            ProtectedClientSecret = resolver.Protect(ClientSecret), AllowedAlgorithms = ["RS256"], CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        };
-        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        var settings = await TestTokens.AttachOidcProviderAsync(server, deploymentId, provider, ClientSecret, DateTimeOffset.UtcNow);
         await provider.SetBackChannelLogoutAsync(new Uri(server.Address, $"/auth/backchannel-logout/{settings.Id}"));
 
         async Task<string> LogInAsync(string account)
@@ -68,7 +58,7 @@ public sealed class BackChannelLogoutTests
         await bobSocket.ExpectAsync("pong");
         var events = (await server.Store.GetMessagesAsync(conversationId, 0, 50, CancellationToken.None)).Select(m => m.Text).ToList();
         Assert.Contains("authentication.logged_out", events);
-        var audited = await server.Store.ListAuditEventsAsync(deployment.TenantId, Audit.AuditKinds.Logout, null, 10, CancellationToken.None);
+        var audited = await server.Store.ListAuditEventsAsync(settings.TenantId, Audit.AuditKinds.Logout, null, 10, CancellationToken.None);
         Assert.Equal("alice", Assert.Single(audited).Subject);
     }
 

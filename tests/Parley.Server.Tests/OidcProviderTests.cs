@@ -27,17 +27,7 @@ public sealed class OidcProviderTests
         await using var provider = await OidcProvider.StartAsync(ClientSecret, PageRedirect, callback);
 
         var (deploymentId, _) = await server.NewTenantAsync("http://localhost:5080");
-        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
-        var resolver = server.Services.GetRequiredService<AuthenticationSettingsResolver>();
-        var settings = new AuthenticationSettings
-        {
-            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "oidc-provider", Flow = AuthenticationFlow.Code,
-            Issuer = provider.Issuer.ToString().TrimEnd('/'), ClientId = "parley", DiscoveryUrl = provider.DiscoveryUrl.ToString(),
-            ProtectedClientSecret = resolver.Protect(ClientSecret), AllowedAlgorithms = ["RS256"],
-            CreatedAt = clock.GetUtcNow(), UpdatedAt = clock.GetUtcNow(),
-        };
-        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
-        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        await TestTokens.AttachOidcProviderAsync(server, deploymentId, provider, ClientSecret, clock.GetUtcNow());
 
         // Before the chat: Parley starts the login, the provider authenticates, Parley exchanges the code.
         var login = await (await server.Http.PostAsJsonAsync("/api/v1/sessions/login", new { deploymentId, redirectUri = PageRedirect }))

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Authentication;
 
 namespace Parley.Server.Tests;
@@ -39,6 +40,26 @@ internal static class TestTokens
         };
         await store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
         await store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
+        return settings;
+    }
+
+    /// <summary>
+    /// Code-flow settings trusting <paramref name="provider"/> (client "parley", RS256, keys from its
+    /// discovery document), attached to the deployment.
+    /// </summary>
+    public static async Task<AuthenticationSettings> AttachOidcProviderAsync(
+        TestServer server, Guid deploymentId, Parley.Testing.OidcProvider provider, string clientSecret, DateTimeOffset now)
+    {
+        var deployment = (await server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var resolver = server.Services.GetRequiredService<AuthenticationSettingsResolver>();
+        var settings = new AuthenticationSettings
+        {
+            Id = Guid.NewGuid(), TenantId = deployment.TenantId, Name = "oidc-provider", Flow = AuthenticationFlow.Code,
+            Issuer = provider.Issuer.ToString().TrimEnd('/'), ClientId = "parley", DiscoveryUrl = provider.DiscoveryUrl.ToString(),
+            ProtectedClientSecret = resolver.Protect(clientSecret), AllowedAlgorithms = ["RS256"], CreatedAt = now, UpdatedAt = now,
+        };
+        await server.Store.SaveAuthenticationSettingsAsync(settings, CancellationToken.None);
+        await server.Store.SetDeploymentAuthenticationSettingsAsync(deploymentId, settings.Id, CancellationToken.None);
         return settings;
     }
 }
