@@ -193,5 +193,13 @@ internal static class SqliteMigrations
                 id_hash TEXT PRIMARY KEY,
                 keep_until INTEGER NOT NULL);
             """),
+        new(13, "one open conversation per consumer and deployment", """
+            UPDATE conversations SET status = 'closed', closed_at = updated_at
+            WHERE status = 'open' AND EXISTS (
+                SELECT 1 FROM conversations newer
+                WHERE newer.consumer_id = conversations.consumer_id AND newer.deployment_id = conversations.deployment_id AND newer.status = 'open'
+                    AND (newer.created_at > conversations.created_at OR (newer.created_at = conversations.created_at AND newer.id > conversations.id)));
+            CREATE UNIQUE INDEX conversations_one_open ON conversations (consumer_id, deployment_id) WHERE status = 'open';
+            """),
     ];
 }

@@ -39,16 +39,17 @@ public abstract partial class SqlParleyStore : IConversationStore
         }, cancellationToken);
 
 
-    public Task CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken)
+    public async Task<bool> CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken)
     {
         if (conversation.LastSeq != 0)
         {
             throw new ArgumentException("A new conversation has no messages (LastSeq must be 0).", nameof(conversation));
         }
 
-        return ExecuteAsync(
+        // ON CONFLICT: the consumer's open conversation on the deployment (index conversations_one_open) stays the only one.
+        return await ExecuteAsync(
             $"INSERT INTO conversations ({ConversationColumns}) VALUES (@id, @tenant, @deployment, @consumer, @status, @queue, @agent, 0, @attributes, @at, @at, NULL, @authenticated, @case, " +
-            "@priority, @rule, @queued, NULL, @until)",
+            "@priority, @rule, @queued, NULL, @until) ON CONFLICT DO NOTHING",
             cancellationToken,
             ("id", ToDb(conversation.Id)),
             ("tenant", ToDb(conversation.TenantId)),
@@ -64,7 +65,7 @@ public abstract partial class SqlParleyStore : IConversationStore
             ("priority", conversation.Priority),
             ("rule", conversation.RoutingRule),
             ("queued", ToDb(conversation.QueuedAt ?? conversation.CreatedAt)),
-            ("until", conversation.RoutedUntil is { } until ? ToDb(until) : null));
+            ("until", conversation.RoutedUntil is { } until ? ToDb(until) : null)) == 1;
     }
 
     public Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken) =>
@@ -201,40 +202,131 @@ public abstract partial class SqlParleyStore : IConversationStore
             r.IsDBNull(17) ? null : ReadTime(r, 17),
             r.IsDBNull(18) ? null : ReadTime(r, 18));
 
-    public Task<bool> TransferConversationAsync(
-        Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<TransferOutcome> TransferConversationAsync(
+        Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunAsync(async connection =>
+            {
+                await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+                (string, object?)[] ids = [("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId)), ("to", ToDb(toConsumerId))];
+                await using (var open = Command(connection, transaction,
+                    "SELECT 1 FROM conversations c JOIN conversations o ON o.consumer_id = @to AND o.deployment_id = c.deployment_id AND o.status = 'open' " +
+                    "WHERE c.id = @id AND c.consumer_id = @from AND c.status = 'open' AND o.id <> c.id",
+                    ids))
+                {
+                    if (await open.ExecuteScalarAsync(cancellationToken) is not null)
+                    {
+                        return TransferOutcome.CustomerHasOpen;
+                    }
+                }
+
+                await using (var move = Command(connection, transaction,
+                    "UPDATE conversations SET consumer_id = @to, authenticated = @authenticated, updated_at = @at WHERE id = @id AND consumer_id = @from",
+                    [.. ids, ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now))]))
+                {
+                    if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
+                    {
+                        return TransferOutcome.NotOwned;
+                    }
+                }
+
+                // One consumer participant: what the device read before the login is the customer's now.
+                await using (var merge = Command(connection, transaction,
+                    "INSERT INTO receipts (conversation_id, participant_id, role, delivered_seq, read_seq, updated_at) " +
+                    "SELECT conversation_id, @to, role, delivered_seq, read_seq, updated_at FROM receipts WHERE conversation_id = @id AND participant_id = @from " +
+                    "ON CONFLICT (conversation_id, participant_id) DO UPDATE SET " +
+                    $"delivered_seq = {Greatest("receipts.delivered_seq", "excluded.delivered_seq")}, read_seq = {Greatest("receipts.read_seq", "excluded.read_seq")}",
+                    ids))
+                {
+                    await merge.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using (var forget = Command(connection, transaction, "DELETE FROM receipts WHERE conversation_id = @id AND participant_id = @from", ids))
+                {
+                    await forget.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                return TransferOutcome.Transferred;
+            }, cancellationToken);
+        }
+        catch (DuplicateKeyException)
+        {
+            // Another node opened or moved the customer's conversation between the check and the move.
+            return TransferOutcome.CustomerHasOpen;
+        }
+    }
+
+    public Task<MergeResult?> MergeConversationAsync(
+        Guid fromId, Guid fromConsumerId, Guid intoId, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-            (string, object?)[] ids = [("id", ToDb(conversationId)), ("from", ToDb(fromConsumerId)), ("to", ToDb(toConsumerId))];
-            await using (var move = Command(connection, transaction,
-                "UPDATE conversations SET consumer_id = @to, authenticated = @authenticated, updated_at = @at WHERE id = @id AND consumer_id = @from",
-                [.. ids, ("authenticated", authenticated ? 1 : 0), ("at", ToDb(now))]))
+
+            // Both rows locked in id order, as appends lock them: a message sent to either waits for the merge.
+            var rows = new Dictionary<Guid, (Guid Tenant, Guid Deployment, Guid Consumer, bool Open, Guid? Agent, long LastSeq)>();
+            var (list, parameters) = InList("c", [ToDb(fromId), ToDb(intoId)]);
+            await using (var select = Command(connection, transaction,
+                $"SELECT id, tenant_id, deployment_id, consumer_id, status, assigned_agent_id, last_seq FROM conversations WHERE id IN ({list}) ORDER BY id{ForUpdate}",
+                parameters))
             {
-                if (await move.ExecuteNonQueryAsync(cancellationToken) != 1)
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    return false;
+                    rows[ReadGuid(reader, 0)] = (ReadGuid(reader, 1), ReadGuid(reader, 2), ReadGuid(reader, 3), reader.GetString(4) == "open",
+                        await reader.IsDBNullAsync(5, cancellationToken) ? null : ReadGuid(reader, 5), reader.GetInt64(6));
                 }
             }
 
-            // One consumer participant: what the device read before the login is the customer's now.
-            await using (var merge = Command(connection, transaction,
-                "INSERT INTO receipts (conversation_id, participant_id, role, delivered_seq, read_seq, updated_at) " +
-                "SELECT conversation_id, @to, role, delivered_seq, read_seq, updated_at FROM receipts WHERE conversation_id = @id AND participant_id = @from " +
-                "ON CONFLICT (conversation_id, participant_id) DO UPDATE SET " +
-                $"delivered_seq = {Greatest("receipts.delivered_seq", "excluded.delivered_seq")}, read_seq = {Greatest("receipts.read_seq", "excluded.read_seq")}",
-                ids))
+            if (fromId == intoId || !rows.TryGetValue(fromId, out var from) || !rows.TryGetValue(intoId, out var into)
+                || !from.Open || !into.Open || from.Consumer != fromConsumerId || from.Tenant != into.Tenant || from.Deployment != into.Deployment)
             {
-                await merge.ExecuteNonQueryAsync(cancellationToken);
+                return null;
             }
 
-            await using (var forget = Command(connection, transaction, "DELETE FROM receipts WHERE conversation_id = @id AND participant_id = @from", ids))
+            (string, object?)[] ids = [("from", ToDb(fromId)), ("into", ToDb(intoId)), ("at", ToDb(now))];
+            await using (var close = Command(connection, transaction,
+                "UPDATE conversations SET status = 'closed', closed_at = @at, updated_at = @at WHERE id = @from", ids))
             {
-                await forget.ExecuteNonQueryAsync(cancellationToken);
+                await close.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            int copied;
+            await using (var copy = Command(connection, transaction,
+                $"INSERT INTO messages ({MessageColumns}) " +
+                "SELECT @into, @base + ROW_NUMBER() OVER (ORDER BY seq), kind, sender_role, sender_id, NULL, body, sent_at, @data " +
+                "FROM messages WHERE conversation_id = @from AND kind = @text",
+                [.. ids, ("base", into.LastSeq), ("data", new System.Text.Json.Nodes.JsonObject { ["mergedFrom"] = fromId.ToString() }.ToJsonString()),
+                    ("text", (int)MessageKind.Text)]))
+            {
+                copied = await copy.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            // One agent keeps the customer: the surviving conversation's, or else the merged one's.
+            var agentMoved = into.Agent is null ? from.Agent : null;
+            await using (var advance = Command(connection, transaction,
+                "UPDATE conversations SET last_seq = @last, updated_at = @at" +
+                (agentMoved is null ? "" : ", assigned_agent_id = @agent, routed_until = NULL") + " WHERE id = @into",
+                [.. ids, ("last", into.LastSeq + copied), ("agent", agentMoved is { } agent ? ToDb(agent) : null)]))
+            {
+                await advance.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var messages = new List<Message>(copied);
+            await using (var read = Command(connection, transaction,
+                $"SELECT {MessageColumns} FROM messages WHERE conversation_id = @into AND seq > @base ORDER BY seq", [.. ids, ("base", into.LastSeq)]))
+            {
+                await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    messages.Add(ReadMessage(reader));
+                }
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return true;
+            return (MergeResult?)new MergeResult(messages, agentMoved);
         }, cancellationToken);
 
     public Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken) =>

@@ -51,7 +51,7 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
     public Task On_the_help_page_the_code_flow_logs_the_visitor_in_before_the_chat() => RunAsync("code");
 
     [Fact]
-    public Task A_bot_case_that_needs_a_login_opens_the_brands_login_in_a_popup_and_the_conversation_continues_authenticated() => RunAsync("midchat");
+    public Task A_mid_chat_login_in_a_popup_on_a_second_device_continues_in_the_customers_one_open_conversation() => RunAsync("midchat");
 
     [Fact]
     public Task In_a_separate_window_the_login_redirects_the_window_and_returns_to_the_conversation() => RunAsync("window");

@@ -16,7 +16,7 @@ public abstract partial class StorageSuite
         var conversation = new Conversation(
             Guid.NewGuid(), deployment.TenantId, deployment.Id, consumer.Id, ConversationStatus.Open, queue,
             null, 0, EngagementAttributes.Empty, queuedAt, queuedAt, null, Priority: priority, RoutingRule: "r", QueuedAt: queuedAt);
-        await Store.CreateConversationAsync(conversation, Ct);
+        Assert.True(await Store.CreateConversationAsync(conversation, Ct));
         return conversation;
     }
 
@@ -140,10 +140,12 @@ public abstract partial class StorageSuite
         Assert.Equal(("vip", 100, "VIP", until, T0), (routed.Queue, routed.Priority, routed.RoutingRule, routed.RoutedUntil, routed.QueuedAt));
 
         // With the bot: in no queue, so waiting for nobody yet.
+        var visitor = Consumer.Anonymous(deployment.TenantId, T0);
+        await Store.CreateConsumerAsync(visitor, Ct);
         var withBot = new Conversation(
-            Guid.NewGuid(), deployment.TenantId, deployment.Id, waiting.ConsumerId, ConversationStatus.Open, null,
+            Guid.NewGuid(), deployment.TenantId, deployment.Id, visitor.Id, ConversationStatus.Open, null,
             null, 0, EngagementAttributes.Empty, T0, T0, null);
-        await Store.CreateConversationAsync(withBot, Ct);
+        Assert.True(await Store.CreateConversationAsync(withBot, Ct));
         Assert.DoesNotContain(withBot.Id, (await Store.ListWaitingConversationsAsync(deployment.TenantId, null, 10, Ct)).Select(c => c.Id));
         Assert.True(await Store.RouteConversationAsync(withBot.Id, "default", 0, null, null, T0.AddMinutes(4), Ct));
         Assert.Equal(T0.AddMinutes(4), (await Store.GetConversationAsync(withBot.Id, Ct))!.QueuedAt);

@@ -50,7 +50,7 @@ public abstract partial class StorageSuite : IAsyncLifetime
         var conversation = new Conversation(
             Guid.NewGuid(), deployment.TenantId, deployment.Id, consumer.Id, ConversationStatus.Open, "default",
             null, 0, EngagementAttributes.Empty, T0, T0, null);
-        await Store.CreateConversationAsync(conversation, Ct);
+        Assert.True(await Store.CreateConversationAsync(conversation, Ct));
         return conversation;
     }
 
@@ -694,9 +694,9 @@ public abstract partial class StorageSuite : IAsyncLifetime
         var user = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "u-1", T0, Ct);
         var other = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp", "u-2", T0, Ct);
 
-        Assert.False(await Store.TransferConversationAsync(conversation.Id, other.Id, user.Id, true, T0, Ct));
-        Assert.True(await Store.TransferConversationAsync(conversation.Id, anonymous.Id, user.Id, true, T0.AddMinutes(1), Ct));
-        Assert.False(await Store.TransferConversationAsync(conversation.Id, anonymous.Id, other.Id, true, T0, Ct));
+        Assert.Equal(TransferOutcome.NotOwned, await Store.TransferConversationAsync(conversation.Id, other.Id, user.Id, true, T0, Ct));
+        Assert.Equal(TransferOutcome.Transferred, await Store.TransferConversationAsync(conversation.Id, anonymous.Id, user.Id, true, T0.AddMinutes(1), Ct));
+        Assert.Equal(TransferOutcome.NotOwned, await Store.TransferConversationAsync(conversation.Id, anonymous.Id, other.Id, true, T0, Ct));
 
         var moved = (await Store.GetConversationAsync(conversation.Id, Ct))!;
         Assert.Equal(user.Id, moved.ConsumerId);
@@ -828,13 +828,104 @@ public abstract partial class StorageSuite : IAsyncLifetime
         var agentId = Guid.NewGuid();
         await Store.UpsertReceiptAsync(new Receipt(conversation.Id, agentId, ParticipantRole.Agent, 4, 4, T0), Ct);
 
-        Assert.True(await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
-        Assert.False(await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
+        Assert.Equal(TransferOutcome.Transferred, await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
+        Assert.Equal(TransferOutcome.NotOwned, await Store.TransferConversationAsync(conversation.Id, device.Id, customer.Id, authenticated: true, T0.AddMinutes(1), Ct));
 
         var receipts = await Store.GetReceiptsAsync(conversation.Id, Ct);
         var consumer = Assert.Single(receipts, r => r.Role == ParticipantRole.Consumer);
         Assert.Equal((customer.Id, 5L, 3L), (consumer.ParticipantId, consumer.DeliveredSeq, consumer.ReadSeq));
         Assert.Contains(receipts, r => r.ParticipantId == agentId);
         Assert.Equal(customer.Id, (await Store.GetConversationAsync(conversation.Id, Ct))!.ConsumerId);
+    }
+
+    [Fact]
+    public async Task A_consumer_has_one_open_conversation_per_deployment()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var (_, otherDeployment) = await NewTenantAsync();
+        var customer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "one-open", T0, Ct);
+        var first = await NewConversationAsync(deployment, customer);
+        var second = first with { Id = Guid.NewGuid() };
+
+        Assert.False(await Store.CreateConversationAsync(second, Ct));
+        Assert.Null(await Store.GetConversationAsync(second.Id, Ct));
+
+        // Once the first is closed, a new one may open; on another deployment, one more may be open.
+        Assert.True(await Store.SetConversationStatusAsync(first.Id, ConversationStatus.Closed, T0.AddMinutes(1), Ct));
+        Assert.True(await Store.CreateConversationAsync(second, Ct));
+        Assert.True(await Store.CreateConversationAsync(second with { Id = Guid.NewGuid(), DeploymentId = otherDeployment.Id, TenantId = otherDeployment.TenantId }, Ct));
+
+        // Reopening the first would make two open ones: refused.
+        await Assert.ThrowsAsync<DuplicateKeyException>(() => Store.SetConversationStatusAsync(first.Id, ConversationStatus.Open, T0.AddMinutes(2), Ct));
+    }
+
+    [Fact]
+    public async Task A_transfer_to_a_customer_with_an_open_conversation_changes_nothing()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var customer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "has-one", T0, Ct);
+        await NewConversationAsync(deployment, customer);
+        var device = Consumer.Anonymous(tenant.Id, T0);
+        var anonymous = await NewConversationAsync(deployment, device);
+
+        Assert.Equal(TransferOutcome.CustomerHasOpen, await Store.TransferConversationAsync(anonymous.Id, device.Id, customer.Id, true, T0.AddMinutes(1), Ct));
+        Assert.Equal(device.Id, (await Store.GetConversationAsync(anonymous.Id, Ct))!.ConsumerId);
+    }
+
+    [Fact]
+    public async Task A_merge_closes_one_conversation_and_appends_copies_of_its_text_to_the_other_with_the_agent_kept()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var customer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "merge", T0, Ct);
+        var into = await NewConversationAsync(deployment, customer);
+        var device = Consumer.Anonymous(tenant.Id, T0);
+        var from = await NewConversationAsync(deployment, device);
+        var agent = await NewAgentAsync(tenant.Id, "merge@example.com");
+        Assert.Equal(AssignOutcome.Assigned, await Store.TryAssignConversationAsync(from.Id, agent.Id, T0, Ct));
+        await Store.AppendMessagesAsync([Text(into.Id, customer.Id, "c-i1", "i1")], Ct);
+        await Store.AppendMessagesAsync([Text(from.Id, device.Id, "c-f1", "f1"), Text(from.Id, device.Id, "c-f2", "f2")], Ct);
+        await Store.AppendMessagesAsync([new NewMessage(from.Id, MessageKind.Event, ParticipantRole.System, null, null, "authentication.requested", T0, "{}")], Ct);
+
+        // Refused: not the device's conversation, or the same one, or into a closed one; nothing changes.
+        Assert.Null(await Store.MergeConversationAsync(from.Id, customer.Id, into.Id, T0, Ct));
+        Assert.Null(await Store.MergeConversationAsync(into.Id, customer.Id, into.Id, T0, Ct));
+
+        var merged = await Store.MergeConversationAsync(from.Id, device.Id, into.Id, T0.AddMinutes(1), Ct);
+
+        Assert.NotNull(merged);
+        Assert.Equal(agent.Id, merged.AgentMoved);
+        Assert.Equal(["f1", "f2"], merged.Copied.Select(m => m.Text));
+        Assert.Equal([2L, 3L], merged.Copied.Select(m => m.Seq));
+        Assert.All(merged.Copied, m => Assert.Equal((device.Id, ParticipantRole.Consumer, (string?)null), (m.SenderId!.Value, m.SenderRole, m.ClientMessageId)));
+        Assert.All(merged.Copied, m => Assert.Contains(from.Id.ToString(), m.Data));
+        var survivor = (await Store.GetConversationAsync(into.Id, Ct))!;
+        Assert.Equal((3L, agent.Id, true), (survivor.LastSeq, survivor.AssignedAgentId!.Value, survivor.IsOpen));
+        Assert.Equal(["i1", "f1", "f2"], (await Store.GetMessagesAsync(into.Id, 0, 10, Ct)).Select(m => m.Text));
+        Assert.False((await Store.GetConversationAsync(from.Id, Ct))!.IsOpen);
+
+        // The survivor's next message follows the copies; merging again changes nothing.
+        var next = await Store.AppendMessagesAsync([Text(into.Id, customer.Id, "c-i2", "i2")], Ct);
+        Assert.Equal(4, next[0].Message.Seq);
+        Assert.Null(await Store.MergeConversationAsync(from.Id, device.Id, into.Id, T0.AddMinutes(2), Ct));
+    }
+
+    [Fact]
+    public async Task A_merge_into_a_conversation_with_an_agent_keeps_that_agent()
+    {
+        var (tenant, deployment) = await NewTenantAsync();
+        var customer = await Store.GetOrCreateAuthenticatedConsumerAsync(tenant.Id, "https://idp.example", "kept", T0, Ct);
+        var into = await NewConversationAsync(deployment, customer);
+        var from = await NewConversationAsync(deployment);
+        var keeper = await NewAgentAsync(tenant.Id, "keeper@example.com");
+        var other = await NewAgentAsync(tenant.Id, "other@example.com");
+        await Store.TryAssignConversationAsync(into.Id, keeper.Id, T0, Ct);
+        await Store.TryAssignConversationAsync(from.Id, other.Id, T0, Ct);
+
+        var merged = await Store.MergeConversationAsync(from.Id, from.ConsumerId, into.Id, T0.AddMinutes(1), Ct);
+
+        Assert.NotNull(merged);
+        Assert.Null(merged.AgentMoved);
+        Assert.Empty(merged.Copied);
+        Assert.Equal(keeper.Id, (await Store.GetConversationAsync(into.Id, Ct))!.AssignedAgentId);
     }
 }

@@ -54,7 +54,8 @@ async function logInThroughTheBot(page, username) {
   await popup.getByLabel('Username').fill(username);
   await popup.getByLabel('Password').fill(Password);
   await popup.getByRole('button', { name: 'Log in' }).click();
-  await log(page).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
+  // In place, or merged into the customer's open conversation when they have one (docs/authentication.md).
+  await log(page).getByText(/^You are now logged in; this conversation is authenticated\.$|^You logged in: /).last().waitFor({ timeout: 15000 });
 }
 
 // ---- the agent side, over Parley's public API ----
@@ -148,20 +149,48 @@ const scenarios = {
     a.close();
   },
 
-  /** Mid-chat: the bot's case needs a login; the popup logs in and the same conversation continues. */
+  /**
+   * Mid-chat login on a second device: Ada chats logged in on her phone; on her laptop she chats
+   * anonymously and the bot's case needs a login (a popup). After it, the laptop shows her one open
+   * conversation — the phone's messages, what the laptop wrote before, the bot's answer — and the
+   * phone and the agent see the same one.
+   */
   async midchat() {
-    const context = await device();
-    const page = await open(context, '/demo-brand');
+    const phoneContext = await device();
+    await logInAtBrand(phoneContext, 'ada');
+    const phone = await open(phoneContext, '/demo-brand/account');
+    await openChat(phone);
+    await say(phone, `Phone, before the laptop (${run})`);
+    const customers = await conversationOf(phone);
+
+    const page = await open(await device(), '/demo-brand');
     await openChat(page);
-    await say(page, 'Can I get a statement copy?');
-    const before = await conversationOf(page);
+    await say(page, `Can I get a statement copy? (${run})`);
+    const anonymous = await conversationOf(page);
+    check(anonymous !== customers, 'the anonymous laptop shows the customer\'s conversation');
     await logInThroughTheBot(page, 'ada');
-    await log(page).getByText('Your statement copy is on its way', { exact: false }).waitFor();
+    await log(page).getByText('Your statement copy is on its way', { exact: false }).last().waitFor();
     await state(page).getByText('Connected · logged in').waitFor();
-    check(await conversationOf(page) === before, 'the conversation changed on login');
-    check(await log(page).getByRole('button', { name: 'Log in' }).isDisabled(), 'the used login button is still active');
+    check(await conversationOf(page) === customers, 'the laptop did not continue in the customer\'s conversation');
+    await log(page).getByText(`Phone, before the laptop (${run})`, { exact: true }).waitFor();
+    await log(page).getByText(`Can I get a statement copy? (${run})`, { exact: true }).waitFor();
+    await log(page).getByText('You logged in: your messages from before are above', { exact: false }).last().waitFor();
+    check(await log(page).getByRole('button', { name: 'Log in', disabled: false }).count() === 0, 'a login button is still active');
     if (!(await page.getByRole('alert').isHidden())) throw new Error(`a notice is shown after the login: ${await page.getByRole('alert').textContent()}`);
+
+    // The phone sees what the laptop wrote, live; the agent sees one open conversation of Ada's.
+    await log(phone).getByText(`Can I get a statement copy? (${run})`, { exact: true }).waitFor();
+    await log(phone).getByText('Your statement copy is on its way', { exact: false }).last().waitFor();
+    const a = await agent();
+    const merged = await a.get(`/api/v1/agent/conversations/${anonymous}`);
+    const kept = await a.get(`/api/v1/agent/conversations/${customers}`);
+    check(merged.status === 'closed' && kept.status === 'open', `after the merge: ${merged.status}, ${kept.status}`);
+    const adasOpen = (await a.get('/api/v1/agent/conversations?status=open&limit=500')).filter((c) => c.consumerId === kept.consumerId);
+    check(adasOpen.length === 1, `Ada has ${adasOpen.length} open conversations`);
+    check((await a.texts(customers)).includes(`Can I get a statement copy? (${run})`), 'the agent does not see the laptop\'s question');
+    a.close();
     await screenshot(page, 'widget-mid-chat-login');
+    await screenshot(phone, 'widget-mid-chat-login-other-device');
   },
 
   /** Separate window: the launcher opens Parley's window; the bot's login redirects it and comes back. */
@@ -181,8 +210,8 @@ const scenarios = {
     await messenger.getByLabel('Password').fill(Password);
     await messenger.getByRole('button', { name: 'Log in' }).click();
     await messenger.waitForURL(/\/messenger\//);
-    await log(messenger).getByText('You are now logged in; this conversation is authenticated.').waitFor({ timeout: 15000 });
-    await log(messenger).getByText('statement copy please', { exact: true }).waitFor();
+    await log(messenger).getByText(/^You are now logged in; this conversation is authenticated\.$|^You logged in: /).last().waitFor({ timeout: 15000 });
+    await log(messenger).getByText('statement copy please', { exact: true }).last().waitFor();
     await screenshot(messenger, 'widget-separate-window');
   },
 

@@ -11,8 +11,12 @@ namespace Parley.Storage;
 /// </remarks>
 public interface IConversationStore
 {
-    /// <summary>Stores a new conversation (its <see cref="Conversation.LastSeq"/> must be 0).</summary>
-    Task CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a new conversation (its <see cref="Conversation.LastSeq"/> must be 0). Returns false,
+    /// storing nothing, when its consumer already has an open conversation on its deployment: a
+    /// consumer has at most one open conversation per deployment, whatever the nodes and devices.
+    /// </summary>
+    Task<bool> CreateConversationAsync(Conversation conversation, CancellationToken cancellationToken);
 
     /// <summary>A conversation by id, or null.</summary>
     Task<Conversation?> GetConversationAsync(Guid conversationId, CancellationToken cancellationToken);
@@ -37,11 +41,25 @@ public interface IConversationStore
         Guid conversationId, ConversationStatus status, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Moves a conversation, with its history, from one consumer to another (a mid-chat login).
-    /// Returns false, changing nothing, when it does not belong to <paramref name="fromConsumerId"/>.
+    /// Moves a conversation, with its history, from one consumer to another (a mid-chat login); the
+    /// device's receipt becomes the new consumer's. Changes nothing when it does not belong to
+    /// <paramref name="fromConsumerId"/>, or when it is open and <paramref name="toConsumerId"/>
+    /// already has an open conversation on its deployment (then merge it into that one).
     /// </summary>
-    Task<bool> TransferConversationAsync(
+    Task<TransferOutcome> TransferConversationAsync(
         Guid conversationId, Guid fromConsumerId, Guid toConsumerId, bool authenticated, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Merges an open conversation of <paramref name="fromConsumerId"/> into another open
+    /// conversation on the same deployment, in one transaction: <paramref name="fromId"/> closes,
+    /// copies of its text messages are appended to <paramref name="intoId"/> (in their order, with
+    /// their senders and times, and <c>data.mergedFrom</c> naming where they came from), and when
+    /// <paramref name="intoId"/> has no agent it gets the one of <paramref name="fromId"/>.
+    /// Null, changing nothing, when either is closed or missing, <paramref name="fromId"/> is not
+    /// the consumer's, or they are on different deployments.
+    /// </summary>
+    Task<MergeResult?> MergeConversationAsync(
+        Guid fromId, Guid fromConsumerId, Guid intoId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Records the bot case a conversation is about.</summary>
     Task SetConversationBotCaseAsync(Guid conversationId, string? botCase, DateTimeOffset now, CancellationToken cancellationToken);

@@ -23,6 +23,24 @@ public enum AssignOutcome
 /// <summary>The outcome of taking the next conversation, and which one it was when assigned.</summary>
 public sealed record TakeResult(AssignOutcome Outcome, Guid? ConversationId);
 
+/// <summary>What became of moving a conversation to the consumer who logged in.</summary>
+public enum TransferOutcome
+{
+    Transferred,
+
+    /// <summary>The conversation is missing or not the given consumer's.</summary>
+    NotOwned,
+
+    /// <summary>The consumer it would move to already has an open conversation on the deployment.</summary>
+    CustomerHasOpen,
+}
+
+/// <summary>
+/// A merge: the copies appended to the surviving conversation, in seq order, and the agent it got
+/// from the merged one (null when it kept its own or neither had one).
+/// </summary>
+public sealed record MergeResult(IReadOnlyList<Message> Copied, Guid? AgentMoved);
+
 /// <summary>One queue's figures. Waits are measured from <see cref="Conversation.QueuedAt"/>.</summary>
 public sealed record QueueStatistics(
     Guid TenantId,

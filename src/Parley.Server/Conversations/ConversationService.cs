@@ -75,8 +75,8 @@ public sealed class ConversationService(
     }
 
     /// <summary>
-    /// The consumer's open conversation on this deployment (one conversation per page), or a new
-    /// one. Attributes from the page replace the stored ones; they stay unverified. A new
+    /// The consumer's open conversation on this deployment (a consumer has one at most: every device
+    /// of a logged-in customer joins it), or a new one. Attributes from the page replace the stored ones; they stay unverified. A new
     /// conversation starts with the deployment's bot when it has one (in no queue until the bot
     /// hands it over), otherwise in the queue the tenant's routing rules pick.
     /// </summary>
@@ -120,7 +120,13 @@ public sealed class ConversationService(
             conversation = await router.PlaceAsync(conversation, cancellationToken);
         }
 
-        await lifecycle.CreateAsync(conversation, cancellationToken);
+        if (await lifecycle.CreateAsync(conversation, cancellationToken) is null)
+        {
+            // Another device of the same customer opened one meanwhile: that is the customer's conversation.
+            return (await ListForConsumerAsync(consumer, cancellationToken)).FirstOrDefault(c => c.IsOpen && c.DeploymentId == consumer.DeploymentId)
+                ?? throw new ParleyException(ErrorCodes.InvalidRequest, "The conversation could not be started; try again.", StatusCodes.Status409Conflict);
+        }
+
         if (conversation.Queue is not null)
         {
             await assigner.TryAssignWaitingAsync(conversation.TenantId);
@@ -318,17 +324,26 @@ public sealed class ConversationService(
             await AuthorizeAsync(taker, conversation, AgentAction.Take, cancellationToken);
         }
 
+        var anotherOpen = new ParleyException(ErrorCodes.InvalidRequest,
+            "The customer has another open conversation; a customer has one open conversation per deployment.", StatusCodes.Status409Conflict);
         if (caller is ConsumerCaller consumer && (await ListForConsumerAsync(consumer, cancellationToken))
                 .Any(c => c.IsOpen && c.Id != conversationId && c.DeploymentId == conversation.DeploymentId))
         {
-            throw new ParleyException(ErrorCodes.InvalidRequest, "Another conversation is open; one conversation is shown per page.", StatusCodes.Status409Conflict);
+            throw anotherOpen;
         }
 
         var resumed = await lifecycle.ChangeAsync(conversationId, async ct =>
         {
-            if (!await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), ct))
+            try
             {
-                return false;
+                if (!await conversationStore.SetConversationStatusAsync(conversationId, ConversationStatus.Open, time.GetUtcNow(), ct))
+                {
+                    return false;
+                }
+            }
+            catch (DuplicateKeyException)
+            {
+                throw anotherOpen; // the customer's other device opened one meanwhile (or an agent resumes a customer's older one)
             }
 
             // An agent who resumes takes it if they have room; otherwise it waits in its queue, routed on today's facts.

@@ -46,6 +46,7 @@ public sealed partial class MidChatLogin(
     VisitorSignIn signIn,
     BotResponder bots,
     Routing.Router router,
+    Routing.AutoAssigner assigner,
     ConversationLifecycle lifecycle,
     AuthenticationSettingsResolver resolver,
     TokenValidator validator,
@@ -108,17 +109,10 @@ public sealed partial class MidChatLogin(
                 "This device's login has ended; it can be renewed by the same customer only. Start a new session to log in as someone else."));
         }
 
+        Conversation? mergedInto = null;
         if (conversation.ConsumerId != owner.Id)
         {
-            if (conversation.Authenticated
-                || !await conversationStore.TransferConversationAsync(conversationId, conversation.ConsumerId, owner.Id, authenticated: true, time.GetUtcNow(), cancellationToken))
-            {
-                LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
-                await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
-                    identity.Subject, "subject", "the conversation belongs to another logged-in customer");
-                throw SignInRefusal.Of(SignInRefusal.Result(OAuthErrors.InvalidGrant, "subject",
-                    "This conversation belongs to another logged-in customer; the login was not applied to it."));
-            }
+            mergedInto = await JoinCustomerAsync(caller, conversation, owner.Id, identity.Subject, cancellationToken);
         }
 
         var (_, token, session, _) = await signIn.SignInAsync(identity, deployment, settings, cancellationToken);
@@ -127,16 +121,77 @@ public sealed partial class MidChatLogin(
             await consumerStore.DeleteConsumerSessionAsync(caller.SessionHash, cancellationToken); // renewed: the ended session is spent
         }
 
-        // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
-        await router.TryRerouteAsync(conversationId);
-        var upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,
-            new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }), cancellationToken)
-            ?? throw ParleyException.NotFound("The conversation");
+        Conversation upgraded;
+        if (mergedInto is not null)
+        {
+            // The customer's open conversation continues; what the device wrote before the login is in it now.
+            upgraded = mergedInto;
+            await router.TryRerouteAsync(upgraded.Id);
+            if (conversation.AssignedAgentId is { } left && left != upgraded.AssignedAgentId)
+            {
+                await assigner.TryAssignWaitingAsync(conversation.TenantId); // the merged conversation's agent has room again
+            }
+
+            if (upgraded.AssignedAgentId is null && conversation.BotCase is not null)
+            {
+                _ = bots.OnAuthenticatedAsync(upgraded with { BotCase = conversation.BotCase }); // the case that asked for the login goes on
+            }
+        }
+        else
+        {
+            // Verified facts are in: a conversation waiting for an agent may belong in another queue now.
+            await router.TryRerouteAsync(conversationId);
+            upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,
+                new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }), cancellationToken)
+                ?? throw ParleyException.NotFound("The conversation");
+            _ = bots.OnAuthenticatedAsync(upgraded);
+        }
+
         LogUpgraded(logger, conversationId, owner.Id);
         await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Succeeded, session, deployment.Id, conversationId,
-            identity.Subject, detail: $"authenticated until {session.SessionExpiresAt:O}");
-        _ = bots.OnAuthenticatedAsync(upgraded);
+            identity.Subject, detail: mergedInto is null
+                ? $"authenticated until {session.SessionExpiresAt:O}"
+                : $"authenticated until {session.SessionExpiresAt:O}; merged into the customer's open conversation {mergedInto.Id}");
         return new ConversationAuthenticated(token, owner.Id, session.SessionExpiresAt, upgraded.ToConsumerView()) { Caller = session };
+    }
+
+    /// <summary>
+    /// Gives the customer who logged in the device's anonymous conversation: moved to them in place,
+    /// or, when they already have an open conversation on the deployment (on another device, or
+    /// opened meanwhile by a concurrent login), merged into that one, which is returned.
+    /// </summary>
+    private async Task<Conversation?> JoinCustomerAsync(
+        ConsumerCaller caller, Conversation conversation, Guid customerId, string subject, CancellationToken cancellationToken)
+    {
+        // A few rounds at most: another round only when another device's login or close raced this one.
+        for (var attempt = 0; attempt < 3 && !conversation.Authenticated; attempt++)
+        {
+            var outcome = await conversationStore.TransferConversationAsync(
+                conversation.Id, conversation.ConsumerId, customerId, authenticated: true, time.GetUtcNow(), cancellationToken);
+            if (outcome == TransferOutcome.Transferred)
+            {
+                return null;
+            }
+
+            if (outcome == TransferOutcome.NotOwned)
+            {
+                break;
+            }
+
+            var open = (await conversationStore.ListConversationsByConsumerAsync(customerId, cancellationToken))
+                .FirstOrDefault(c => c.IsOpen && c.DeploymentId == conversation.DeploymentId);
+            if (open is not null && await lifecycle.MergeAsync(conversation, open.Id, cancellationToken) is { } merged)
+            {
+                LogMerged(logger, conversation.Id, merged.Into.Id, merged.Merge.Copied.Count);
+                return merged.Into;
+            }
+        }
+
+        LogRefused(logger, conversation.Id, OAuthErrors.InvalidGrant, "subject");
+        await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, conversation.DeploymentId, conversation.Id,
+            subject, "subject", "the conversation belongs to another logged-in customer");
+        throw SignInRefusal.Of(SignInRefusal.Result(OAuthErrors.InvalidGrant, "subject",
+            "This conversation belongs to another logged-in customer; the login was not applied to it."));
     }
 
     private async Task<TokenValidationResult> ValidateAsync(
@@ -201,6 +256,9 @@ public sealed partial class MidChatLogin(
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Conversation {ConversationId} authenticated mid-chat as consumer {ConsumerId}")]
     private static partial void LogUpgraded(ILogger logger, Guid conversationId, Guid consumerId);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "Conversation {ConversationId} merged into the customer's open conversation {IntoId} ({Copied} messages copied)")]
+    private static partial void LogMerged(ILogger logger, Guid conversationId, Guid intoId, int copied);
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Mid-chat login refused for conversation {ConversationId}: {Error} at check {Check}")]
     private static partial void LogRefused(ILogger logger, Guid conversationId, string error, string check);

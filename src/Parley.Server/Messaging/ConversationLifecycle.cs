@@ -1,4 +1,5 @@
 using Parley.Conversations;
+using System.Text.Json.Nodes;
 using Parley.Storage;
 
 namespace Parley.Messaging;
@@ -12,12 +13,45 @@ namespace Parley.Messaging;
 /// </summary>
 public sealed class ConversationLifecycle(IConversationStore conversationStore, MessageWriter writer, ILiveFanout fanout, TimeProvider time)
 {
-    /// <summary>Stores a new conversation and publishes it.</summary>
-    public async Task<Conversation> CreateAsync(Conversation conversation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a new conversation and publishes it. Null, telling nobody, when its consumer already
+    /// has an open conversation on the deployment (opened meanwhile on another device or node).
+    /// </summary>
+    public async Task<Conversation?> CreateAsync(Conversation conversation, CancellationToken cancellationToken)
     {
-        await conversationStore.CreateConversationAsync(conversation, cancellationToken);
+        if (!await conversationStore.CreateConversationAsync(conversation, cancellationToken))
+        {
+            return null;
+        }
+
         fanout.Publish(new ConversationChanged(conversation));
         return conversation;
+    }
+
+    /// <summary>
+    /// Merges one open conversation of a consumer into another (see
+    /// <see cref="IConversationStore.MergeConversationAsync"/>): the copies reach the survivor's
+    /// watchers as messages, both conversations record <see cref="SystemEvents.ConversationMerged"/>
+    /// (the closed one naming <c>into</c>, the survivor naming <c>from</c> and how many
+    /// <c>messages</c> it got), and both are published. Null when the store refused the merge.
+    /// </summary>
+    public async Task<(Conversation Into, MergeResult Merge)?> MergeAsync(
+        Conversation from, Guid intoId, CancellationToken cancellationToken)
+    {
+        if (await conversationStore.MergeConversationAsync(from.Id, from.ConsumerId, intoId, time.GetUtcNow(), cancellationToken) is not { } merge)
+        {
+            return null;
+        }
+
+        foreach (var copy in merge.Copied)
+        {
+            fanout.Publish(new MessageStored(from.TenantId, copy));
+        }
+
+        await ChangedAsync(from.Id, SystemEvent.OfSystem(SystemEvents.ConversationMerged, new JsonObject { ["into"] = intoId.ToString() }), cancellationToken);
+        var into = await ChangedAsync(intoId, SystemEvent.OfSystem(SystemEvents.ConversationMerged,
+            new JsonObject { ["from"] = from.Id.ToString(), ["messages"] = merge.Copied.Count }), cancellationToken);
+        return into is null ? null : (into, merge);
     }
 
     /// <summary>

@@ -18,6 +18,14 @@ public static class SystemEvents
     /// <summary>The visitor cleared the history: the conversation ended and the device was unlinked.</summary>
     public const string ConversationCleared = "conversation.cleared";
 
+    /// <summary>
+    /// A customer's two open conversations became one (a mid-chat login while the customer already had
+    /// an open authenticated conversation). In the one that closed, <c>data.into</c> names the one
+    /// that continues; in that one, <c>data.from</c> names the closed one and <c>data.messages</c>
+    /// counts the copies of its text messages just before this event (each with <c>data.mergedFrom</c>).
+    /// </summary>
+    public const string ConversationMerged = "conversation.merged";
+
     /// <summary>The bot passed the conversation to routing; <c>data.case</c> names the case, never the queue.</summary>
     public const string ConversationHandover = "conversation.handover";
 

@@ -136,6 +136,11 @@ export class VisitorSync {
         return;
       case 'session':
         this.host.session(frame);
+        if (frame.conversation.id !== this.conversationId) {
+          // The login merged this conversation into the customer's open one: the chat continues there.
+          this.switchTo(frame.conversation.id);
+        }
+        this.status = frame.conversation.status;
         break;
       case 'auth.expired':
         this.host.expired();

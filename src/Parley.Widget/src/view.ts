@@ -46,6 +46,9 @@ function describe(message: Message): string {
     case 'conversation.cleared': return 'The history was cleared.';
     case 'authentication.expired': return 'Your login expired.';
     case 'authentication.logged_out': return 'You logged out.';
+    case 'conversation.merged': return message.data?.into
+      ? 'You logged in: this chat continues in your conversation as a logged-in customer.'
+      : 'You logged in: your messages from before are above, and the chat continues here.';
     default: return message.text;
   }
 }

@@ -70,6 +70,21 @@ describe('VisitorSync', () => {
     expect(sync.timeline.lastSeq).toBe(5);
   });
 
+  it('a mid-chat login that merged the conversation into the customer\'s continues in that one', () => {
+    const { sync, s, calls } = harness();
+    sync.switchTo('anonymous');
+    s.last().open('consumer');
+    s.last().push({ type: 'subscribed', conversationId: 'anonymous', since: 0, lastSeq: 0 });
+    s.last().push({
+      type: 'session', requestId: 'login', visitorToken: 'pvt-2', consumerId: 'ada', authenticated: true, expiresAt: '2030-01-01T00:00:00Z',
+      conversation: { ...conversation('customers'), authenticated: true },
+    });
+    expect(calls).toContain('session');
+    expect(sync.conversationId).toBe('customers');
+    expect(sync.status).toBe('open');
+    expect(s.last().ofType('conversation.subscribe').map((f) => f.conversationId)).toEqual(['anonymous', 'customers']);
+  });
+
   it('follows the status from events and frames, the agent\'s read mark and typing', () => {
     const { sync, s, calls } = harness();
     sync.switchTo('conv');

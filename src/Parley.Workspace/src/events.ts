@@ -22,6 +22,10 @@ export function describeEvent(message: Message): string {
       return 'The conversation was resumed.';
     case 'conversation.cleared':
       return 'The customer cleared their history and left.';
+    case 'conversation.merged':
+      return data.into
+        ? "The customer logged in during the chat and already had an open conversation: this one closed and continues there."
+        : `The customer logged in on another device during a chat: ${Number(data.messages ?? 0)} message(s) of it were added above.`;
     default:
       return message.text;
   }
