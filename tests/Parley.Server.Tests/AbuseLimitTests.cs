@@ -153,6 +153,24 @@ public sealed class AbuseLimitTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_messengers_login_button_shares_the_bots_budget_of_login_links()
+    {
+        var deploymentId = Parley.Demo.DemoOptions.ImplicitDeploymentId;
+        var token = await _server.NewVisitorAsync(deploymentId);
+        await using var visitor = await _server.ConsumerAsync(token, deploymentId);
+        await visitor.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await visitor.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            statuses.Add((await _server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/login-link", token)).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
     public async Task A_socket_that_stops_answering_pings_is_dropped_and_frees_its_place()
     {
         await using var server = await TestServer.StartAsync(

@@ -59,18 +59,18 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
 
     public async Task DisposeAsync() => await _idp.DisposeAsync();
 
-    private static string IdToken(string sub, string? nonce, RSA? key = null, string issuer = Issuer)
+    private static string IdToken(string sub, string? nonce, RSA? key = null, string issuer = Issuer, int lifetimeSeconds = 600)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        return TestTokens.Rs256(key ?? Brand, new { iss = issuer, aud = "parley", sub, nonce, exp = now + 600, iat = now, given_name = "Grace", email = "grace@example.com" });
+        return TestTokens.Rs256(key ?? Brand, new { iss = issuer, aud = "parley", sub, nonce, exp = now + lifetimeSeconds, iat = now, given_name = "Grace", email = "grace@example.com" });
     }
 
     /// <summary>The brand's login page answered the authorization request: a code for this identity.</summary>
-    private string LogIn(string loginUrl, string sub)
+    private string LogIn(string loginUrl, string sub, int lifetimeSeconds = 600)
     {
         var query = QueryHelpers.ParseQuery(new Uri(loginUrl).Query);
         var code = "code-" + Guid.NewGuid().ToString("N");
-        _codes[code] = (IdToken(sub, query["nonce"]), query["code_challenge"]!, query["redirect_uri"]!);
+        _codes[code] = (IdToken(sub, query["nonce"], lifetimeSeconds: lifetimeSeconds), query["code_challenge"]!, query["redirect_uri"]!);
         return code;
     }
 
@@ -210,6 +210,57 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
         Assert.Equal("invalid_grant", (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task The_messengers_login_button_gets_a_fresh_link_that_logs_in_and_later_renews_an_ended_login_on_the_same_conversation()
+    {
+        var (deploymentId, _) = await BrandAsync();
+        var (token, visitor, conversationId) = await VisitorAsync(deploymentId);
+        await using var _ = visitor;
+        var stranger = await Server.NewVisitorAsync(deploymentId);
+        Assert.Equal(HttpStatusCode.NotFound, (await LoginLinkAsync(stranger, conversationId)).StatusCode);
+
+        // An anonymous visitor logs in from the messenger, with a login that lasts two seconds.
+        var link = await LoginLinkAsync(token, conversationId);
+        Assert.Equal(HttpStatusCode.OK, link.StatusCode);
+        var url = (await link.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+        Assert.StartsWith("https://login.acme.example/authorize?brand=acme&", url, StringComparison.Ordinal);
+        var first = await AuthenticateAsync(token, conversationId, new { state = State(url), code = LogIn(url, "renewer", lifetimeSeconds: 2) });
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var loggedIn = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;
+
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the login has ended
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Server.SendAsync(HttpMethod.Get, "/api/v1/consumer/conversations", loggedIn)).StatusCode);
+
+        // The ended device asks for a new link and logs in again: the same conversation continues.
+        var again = await LoginLinkAsync(loggedIn, conversationId);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var renewUrl = (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+        var renewed = await AuthenticateAsync(loggedIn, conversationId, new { state = State(renewUrl), code = LogIn(renewUrl, "renewer") });
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+        var body = await renewed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(conversationId, body.GetProperty("conversation").GetProperty("id").GetGuid());
+        var fresh = body.GetProperty("visitorToken").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await Server.SendAsync(HttpMethod.Get, $"/api/v1/consumer/conversations/{conversationId}", fresh)).StatusCode);
+        Assert.True(body.GetProperty("expiresAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(5));
+        await using (var renewedSocket = await Server.ConsumerAsync(fresh, deploymentId))
+        {
+            await renewedSocket.SendAsync(new { type = "message.send", conversationId, clientMessageId = "after-renewal", text = "renewed" });
+            await renewedSocket.ExpectAsync("message.ack");
+            Assert.DoesNotContain(await renewedSocket.DrainAsync(TimeSpan.FromSeconds(1)), f => f.GetProperty("type").GetString() is "auth.expired" or "error");
+        }
+
+
+        // No link for a closed conversation.
+        await using var socket = await Server.ConsumerAsync(fresh, deploymentId);
+        await socket.SendAsync(new { type = "conversation.close", conversationId });
+        await socket.ExpectAsync("conversation", f => f.GetProperty("conversation").GetProperty("status").GetString() == "closed");
+        var closed = await LoginLinkAsync(fresh, conversationId);
+        Assert.Equal(HttpStatusCode.Conflict, closed.StatusCode);
+    }
+
+    private Task<HttpResponseMessage> LoginLinkAsync(string visitorToken, Guid conversationId) =>
+        Server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/login-link", visitorToken);
 
     [Fact]
     public async Task A_login_link_forwarded_to_someone_else_does_not_authenticate_their_conversation()

@@ -83,7 +83,7 @@ public sealed class WidgetBrowserTests : IClassFixture<WidgetBrowserTests.DemoSe
         });
 
     [Fact]
-    public async Task An_expired_login_is_renewed_from_the_page_or_the_visitor_is_told_where_to_continue()
+    public async Task An_expired_login_is_renewed_from_the_page_or_with_the_messengers_log_in_button_on_a_public_page_and_in_the_separate_window()
     {
         await using var server = _demo.Start("--Parley:Demo:TokenLifetime=00:00:20", "--Parley:Demo:SessionTtlMinutes=0");
         await server.StartAsync();

@@ -432,11 +432,41 @@ const scenarios = {
     check(texts.includes(`After my login expired (${run})`), `the message after the renewal is not stored: ${JSON.stringify(texts)}`);
     a.close();
 
+    // A login made in the chat, on a public page (popup) and in the separate window (redirect),
+    // expires too: the messenger's Log in button renews it and the same conversation goes on.
     const visitor = await open(await device(), '/demo-brand');
     await openChat(visitor);
     await say(visitor, 'statement copy');
     await logInThroughTheBot(visitor, 'grace');
-    await visitor.getByRole('alert').getByText('Your login has expired', { exact: false }).waitFor({ timeout: 40000 });
+    const windowPage = await open(await device(), '/demo-brand/window');
+    const opened = windowPage.waitForEvent('popup');
+    await launcher(windowPage).click();
+    const messenger = await opened;
+    await messenger.waitForURL(/\/messenger\//);
+    await messenger.getByRole('textbox', { name: 'Message' }).fill(`statement copy please (${run})`);
+    await messenger.keyboard.press('Enter');
+    await log(messenger).getByRole('button', { name: 'Log in' }).last().click();
+    await messenger.getByLabel('Username').fill('ada');
+    await messenger.getByLabel('Password').fill(Password);
+    await messenger.getByRole('button', { name: 'Log in' }).click();
+    await messenger.waitForURL(/\/messenger\//);
+    await log(messenger).getByText(/^You are now logged in; this conversation is authenticated\.$|^You logged in: /).last().waitFor({ timeout: 15000 });
+
+    for (const [page, where] of [[visitor, 'public page'], [messenger, 'separate window']]) {
+      const alert = page.getByRole('alert');
+      await alert.getByText('Your login has expired. Log in again', { exact: false }).waitFor({ timeout: 40000 });
+      const before = await conversationOf(page);
+      if (where === 'public page') await screenshot(page, 'widget-login-expired');
+      // The brand still knows the visitor (its own session): the login completes without a form.
+      await alert.getByRole('button', { name: 'Log in' }).click();
+      await alert.waitFor({ state: 'hidden', timeout: 15000 });
+      await state(page).getByText('Connected · logged in').waitFor({ timeout: 15000 });
+      check(await conversationOf(page) === before, `${where}: the renewal changed the conversation`);
+      await say(page, `Renewed on the ${where} (${run})`);
+      const a = await agent();
+      check((await a.texts(before)).includes(`Renewed on the ${where} (${run})`), `${where}: the message after the renewal is not in the conversation`);
+      a.close();
+    }
   },
 };
 

@@ -53,6 +53,8 @@ public sealed partial class MidChatLogin(
     TimeProvider time,
     Audit.AuditLog audit,
     MidChatLoginLimiter limiter,
+    LoginLinks links,
+    LoginLinkLimiter linkLimiter,
     ILogger<MidChatLogin> logger)
 {
     /// <summary>How old a custom login page's assertion may be.</summary>
@@ -60,6 +62,34 @@ public sealed partial class MidChatLogin(
 
     /// <summary>How long a login by assertion holds when the settings give no session TTL.</summary>
     private static readonly TimeSpan AssertionLoginLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A fresh login link for the caller's open conversation (the messenger's Log in button, e.g.
+    /// when a login expired where the page cannot renew it): the same single-use link the bot
+    /// sends, bound to the conversation and to this device's consumer. A device whose login ended
+    /// may ask (within the renewal window): the login it gets renews the same customer only.
+    /// </summary>
+    public async Task<LoginLink> LoginLinkAsync(ConsumerCaller caller, Guid conversationId, CancellationToken cancellationToken)
+    {
+        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } found && found.ConsumerId == caller.ConsumerId
+            ? found
+            : throw ParleyException.NotFound("The conversation");
+        if (!conversation.IsOpen)
+        {
+            throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before logging in to it.", StatusCodes.Status409Conflict);
+        }
+
+        if (!linkLimiter.TryAcquire(conversationId))
+        {
+            // Each link is a stored login state: the same budget as the bot's links for this conversation.
+            throw new ParleyException(ErrorCodes.RateLimited, "Too many login links for this conversation; use the last one, or try again in a few minutes.",
+                StatusCodes.Status429TooManyRequests, retryable: true) { RetryAfter = TimeSpan.FromMinutes(10) };
+        }
+
+        return await links.CreateAsync(conversation, cancellationToken)
+            ?? throw new ParleyException(ErrorCodes.AuthenticationMisconfigured,
+                "This deployment has no login page to send the visitor to (no authentication settings with an authorization endpoint).", StatusCodes.Status409Conflict);
+    }
 
     public async Task<ConversationAuthenticated> AuthenticateAsync(
         ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
@@ -144,7 +174,10 @@ public sealed partial class MidChatLogin(
             upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,
                 new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }), cancellationToken)
                 ?? throw ParleyException.NotFound("The conversation");
-            _ = bots.OnAuthenticatedAsync(upgraded);
+            if (!conversation.Authenticated)
+            {
+                _ = bots.OnAuthenticatedAsync(upgraded); // the case that asked for the login goes on (a renewal asks nothing)
+            }
         }
 
         LogUpgraded(logger, conversationId, owner.Id);
@@ -275,6 +308,10 @@ public static class MidChatLoginEndpoints
             .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
             .RequireRateLimiting(AbuseLimits.SessionsPolicy)
             .WithMetadata(new RenewsEndedSession());
+        app.MapPost("/api/v1/consumer/conversations/{conversationId:guid}/login-link", LoginLinkAsync)
+            .RequireAuthorization(CallerSchemes.Consumer).RequireCors(Messenger.MessengerEndpoints.CorsPolicy)
+            .RequireRateLimiting(AbuseLimits.SessionsPolicy)
+            .WithMetadata(new RenewsEndedSession());
         app.MapGet(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath, CallbackPageAsync).AllowAnonymous();
         app.MapPost(LoginLinks.CallbackPath + "/origins", OriginsAsync).AllowAnonymous();
@@ -284,6 +321,9 @@ public static class MidChatLoginEndpoints
     private static async Task<Ok<ConversationAuthenticated>> AuthenticateAsync(
         Guid conversationId, AuthenticateConversationRequest request, HttpContext context, MidChatLogin login, CancellationToken cancellationToken) =>
         TypedResults.Ok(await login.AuthenticateAsync(context.Caller<ConsumerCaller>(), conversationId, request, cancellationToken));
+
+    private static async Task<Ok<LoginLink>> LoginLinkAsync(Guid conversationId, HttpContext context, MidChatLogin login, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await login.LoginLinkAsync(context.Caller<ConsumerCaller>(), conversationId, cancellationToken));
 
     /// <summary>
     /// The redirect URI of mid-chat login links. It changes nothing: it hands what the brand sent

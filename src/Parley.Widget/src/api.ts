@@ -1,4 +1,4 @@
-import type { CodeLogin, MessengerConfig, Session } from './protocol';
+import type { Authenticated, CodeLogin, LoginLink, MessengerConfig, Session } from './protocol';
 
 /** A refusal from Parley's REST API, with its code (docs/api.md) and whether to try again later. */
 export class ApiError extends Error {
@@ -28,6 +28,16 @@ export class Api {
   /** A single-use state, nonce and PKCE challenge for a pre-chat code-flow login. */
   startLogin(redirectUri: string): Promise<CodeLogin> {
     return this.request<CodeLogin>('POST', '/api/v1/sessions/login', { deploymentId: this.deploymentId, redirectUri });
+  }
+
+  /** A fresh login link for the conversation (also with a token whose login ended, to renew it). */
+  loginLink(visitorToken: string, conversationId: string): Promise<LoginLink> {
+    return this.request<LoginLink>('POST', `/api/v1/consumer/conversations/${encodeURIComponent(conversationId)}/login-link`, {}, visitorToken);
+  }
+
+  /** Completes a login for the conversation with what the login link returned. */
+  authenticate(visitorToken: string, conversationId: string, body: { state?: string; code?: string; jwt?: string; assertion?: string }): Promise<Authenticated> {
+    return this.request<Authenticated>('POST', `/api/v1/consumer/conversations/${encodeURIComponent(conversationId)}/authenticate`, body, visitorToken);
   }
 
   private async request<T>(method: string, path: string, body?: unknown, bearer?: string): Promise<T> {

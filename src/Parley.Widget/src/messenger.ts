@@ -114,6 +114,7 @@ export class Messenger implements ViewActions {
       this.view.host.remove();
       return;
     }
+    await this.session.finishRenewal();
     await this.session.start();
     this.connection.start();
     if (this.storage.get<boolean>('open') || this.session.hasPendingLogin) {
@@ -221,6 +222,11 @@ export class Messenger implements ViewActions {
     this.session.login(url);
   }
 
+  /** The notice's Log in button: a login that ended is renewed for this conversation. */
+  renewLogin(): void {
+    void this.session.renew(this.sync.conversationId);
+  }
+
   dismissNotice(): void {
     this.notice.text = null;
     this.refresh();
@@ -299,7 +305,7 @@ export class Messenger implements ViewActions {
     }
     this.view.setUnread(unread);
     this.view.setConnection(connectionText(this.connectionState, this.session.authenticated, this.retryInMs));
-    this.view.setNotice(this.notice.text);
+    this.view.setNotice(this.notice.text, this.notice.action ?? null);
     this.view.setConversationState(conversationState(this.notice.blocked, this.sync.status, conversationId));
     this.view.render(messages, this.sync.pending, this.sync.readUpTo, loginDone(messages, this.session.authenticated));
   }

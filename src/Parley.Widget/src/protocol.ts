@@ -31,8 +31,26 @@ export interface CodeLogin {
   expiresAt: string;
 }
 
-/** What the messenger tells the visitor above the conversation; `blocked` hides the composer too. */
+/**
+ * What the messenger tells the visitor above the conversation; `blocked` hides the composer too,
+ * and `action` adds a button to the notice (`log-in`: a fresh login for this conversation).
+ */
 export interface Notice {
   text: string | null;
   blocked: boolean;
+  action?: 'log-in' | null;
+}
+
+/** A login link for the conversation (`POST …/login-link`). */
+export interface LoginLink {
+  url: string;
+  expiresAt: string;
+}
+
+/** A completed mid-chat login (`POST …/authenticate`): the device's new session and the conversation it continues in. */
+export interface Authenticated {
+  visitorToken: string;
+  consumerId: string;
+  expiresAt: string;
+  conversation: ConsumerConversation;
 }

@@ -1,7 +1,7 @@
 import type { Api } from './api';
 import { pageCode, pageToken, whoOf, type PageLogin } from './brand';
 import type { Connection } from '../../Parley.Client/src/connection';
-import type { MessengerConfig, Notice, Session, SessionFrame } from './protocol';
+import type { Authenticated, MessengerConfig, Notice, Session } from './protocol';
 import type { DeviceStorage } from './storage';
 
 interface StoredLogin {
@@ -16,6 +16,8 @@ export type LoginResult = { state?: string; code?: string; id_token?: string; as
 
 const ReturnKey = 'parley.return';
 const ResultKey = 'parley.login.result';
+/** A renewal the separate window left for itself before redirecting to the brand's login. */
+const RenewKey = 'parley.renew';
 const Unavailable = 'The chat is not available right now. Please reload the page later.';
 
 /** What `Parley.on('authentication', handler)` reports to the brand's page. */
@@ -48,9 +50,14 @@ export class VisitorSession {
   private readonly usedStates = new Set<string>();
   private renewing = false;
   private unauthorizedInARow = 0;
+  /** The token of a login that ended, kept for renewing it with the notice's Log in button. */
+  private endedToken: string | null = null;
+  /** A renewal in progress: its result goes to the REST API with the ended token. */
+  private renewal: { token: string; conversationId: string } | null = null;
+  private renewalResult: LoginResult | null = null;
 
   constructor(
-    private readonly api: Pick<Api, 'session' | 'startLogin' | 'logout'>,
+    private readonly api: Pick<Api, 'session' | 'startLogin' | 'logout' | 'loginLink' | 'authenticate'>,
     private readonly storage: DeviceStorage,
     private readonly config: MessengerConfig,
     private readonly pageMode: boolean,
@@ -227,7 +234,7 @@ export class VisitorSession {
   }
 
   /** A mid-chat login completed: this device now acts for the logged-in visitor. */
-  adopt(frame: SessionFrame): void {
+  adopt(frame: Pick<Authenticated, 'visitorToken' | 'expiresAt' | 'consumerId'>): void {
     this.host.authentication({ type: 'signed-in', how: 'mid-chat' });
     this.authenticated = true;
     this.token = frame.visitorToken;
@@ -261,9 +268,14 @@ export class VisitorSession {
         this.connection.restart();
       } else {
         this.notice.blocked = true;
-        this.notice.text = this.pageAuthenticated
-          ? 'Your login has expired. Log in again on the website to continue this conversation.'
-          : 'Your login has expired. Continue this conversation on a page where you are logged in.';
+        if (this.config.authentication) {
+          // The messenger logs the visitor in again itself: a fresh login link for this conversation.
+          this.endedToken = this.token;
+          this.notice.action = 'log-in';
+          this.notice.text = 'Your login has expired. Log in again to continue this conversation.';
+        } else {
+          this.notice.text = 'Your login has expired. Continue this conversation on a page where you are logged in.';
+        }
       }
     } finally {
       this.renewing = false;
@@ -313,6 +325,74 @@ export class VisitorSession {
     }
   }
 
+  /**
+   * The notice's Log in button after a login ended: a fresh login link for the same conversation,
+   * in a popup (embedded) or by redirect (separate window). Its result renews the device's login
+   * through the REST API with the ended token, and the chat goes on where it was.
+   */
+  async renew(conversationId: string | null): Promise<void> {
+    const token = this.endedToken ?? this.token;
+    if (!conversationId || !token) {
+      return;
+    }
+    // Opened now, while the click still counts as the visitor's: after the request it would be blocked.
+    const popup = this.pageMode ? null : window.open('', 'parley-login', 'popup,width=480,height=680');
+    if (!this.pageMode && !popup) {
+      this.notice.text = 'Your browser blocked the login window. Allow pop-ups for this site and press "Log in" again.';
+      this.host.refresh();
+      return;
+    }
+    try {
+      const link = await this.api.loginLink(token, conversationId);
+      this.renewal = { token, conversationId };
+      if (this.pageMode) {
+        sessionStorage.setItem(RenewKey, JSON.stringify(this.renewal));
+        sessionStorage.setItem(ReturnKey, location.href);
+        location.assign(link.url);
+      } else {
+        popup!.location.assign(link.url);
+      }
+    } catch (error) {
+      popup?.close();
+      this.notice.text = `A new login could not be started: ${(error as Error).message}`;
+      this.host.refresh();
+    }
+  }
+
+  /** Completes a renewal with what the login returned; the connection starts again with the new session. */
+  private async completeRenewal(result: LoginResult, reconnect: boolean): Promise<void> {
+    const renewal = this.renewal;
+    this.renewal = null;
+    if (!renewal) {
+      return;
+    }
+    if (result.state) {
+      this.usedStates.add(result.state);
+    }
+    if (result.error) {
+      this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
+      this.failed(result.error, result.error_description ?? result.error);
+      this.host.refresh();
+      return;
+    }
+    try {
+      const done = await this.api.authenticate(renewal.token, renewal.conversationId,
+        { state: result.state, code: result.code, jwt: result.id_token, assertion: result.assertion });
+      this.adopt(done);
+      this.endedToken = null;
+      this.notice.blocked = false;
+      this.notice.action = null;
+      this.host.show(done.conversation.id);
+      if (reconnect) {
+        this.connection.restart();
+      }
+    } catch (error) {
+      this.notice.text = `The login did not complete: ${(error as Error).message}`;
+      this.failed((error as { code?: string }).code ?? 'server_error', (error as Error).message);
+    }
+    this.host.refresh();
+  }
+
   /** A result the login popup posted (from Parley's origin); sent once the conversation is subscribed. */
   received(data: (LoginResult & { type?: string }) | null, origin: string, parley: string, send: () => void): void {
     if (origin !== parley || !data || data.type !== 'parley.login') {
@@ -322,18 +402,39 @@ export class VisitorSession {
     if (data.state && this.usedStates.has(data.state)) {
       return;
     }
+    if (this.renewal) {
+      void this.completeRenewal(data, true);
+      return;
+    }
     this.pendingLogin = data;
     send();
   }
 
-  /** The result a redirect login left for this window. */
+  /** The result a redirect login left for this window (a renewal's is completed by `finishRenewal`). */
   takeRedirectResult(): void {
     try {
       const raw = sessionStorage.getItem(ResultKey);
       sessionStorage.removeItem(ResultKey);
-      this.pendingLogin = raw ? (JSON.parse(raw) as LoginResult) : null;
+      const renewal = sessionStorage.getItem(RenewKey);
+      sessionStorage.removeItem(RenewKey);
+      const result = raw ? (JSON.parse(raw) as LoginResult) : null;
+      if (result && renewal) {
+        this.renewal = JSON.parse(renewal) as { token: string; conversationId: string };
+        this.renewalResult = result;
+      } else {
+        this.pendingLogin = result;
+      }
     } catch {
       this.pendingLogin = null;
+    }
+  }
+
+  /** Before the session starts: completes the renewal the separate window went to the brand for. */
+  async finishRenewal(): Promise<void> {
+    const result = this.renewalResult;
+    this.renewalResult = null;
+    if (result) {
+      await this.completeRenewal(result, false);
     }
   }
 

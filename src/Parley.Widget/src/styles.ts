@@ -24,6 +24,7 @@ header button { background: transparent; color: #fff; border-color: rgba(255,255
 .tools button, .notice button, .closed button { background: #fff; color: #0b3d6b; border-color: #0b3d6b; padding: 3px 10px; font-size: 13px; }
 .notice { margin: 8px 10px 0; padding: 8px 10px; border-radius: 8px; background: #fff4e5; border: 1px solid #b35c00; color: #4a2700; display: flex; gap: 8px; align-items: flex-start; }
 .notice p { margin: 0; flex: 1; }
+.notice button.primary { background: #0b3d6b; color: #fff; font-weight: 600; }
 .log { flex: 1; overflow-y: auto; padding: 10px 12px; }
 .messages { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
 .messages li { max-width: 85%; }

@@ -13,6 +13,8 @@ export interface ViewActions {
   resume(): void;
   startNew(): void;
   login(url: string): void;
+  /** The notice's Log in button (a login that ended). */
+  renewLogin(): void;
   dismissNotice(): void;
 }
 
@@ -67,6 +69,7 @@ export class View {
   private readonly state: HTMLSpanElement;
   private readonly notice: HTMLDivElement;
   private readonly noticeText: HTMLParagraphElement;
+  private readonly noticeLogIn: HTMLButtonElement;
   private readonly logBox: HTMLDivElement;
   private readonly log: HTMLOListElement;
   private readonly typingLine: HTMLDivElement;
@@ -108,7 +111,8 @@ export class View {
       el('button', { type: 'button', click: () => { this.confirmClear.hidden = false; } }, 'Clear history'));
 
     this.noticeText = el('p');
-    this.notice = el('div', { class: 'notice', role: 'alert', hidden: true }, this.noticeText,
+    this.noticeLogIn = el('button', { type: 'button', class: 'primary', hidden: true, click: () => actions.renewLogin() }, 'Log in');
+    this.notice = el('div', { class: 'notice', role: 'alert', hidden: true }, this.noticeText, this.noticeLogIn,
       el('button', { type: 'button', 'aria-label': 'Dismiss the notice', click: () => actions.dismissNotice() }, '×'));
 
     this.log = el('ol', { class: 'messages' });
@@ -181,9 +185,10 @@ export class View {
     }
   }
 
-  setNotice(text: string | null): void {
+  setNotice(text: string | null, action: 'log-in' | null = null): void {
     this.notice.hidden = text === null;
     this.noticeText.textContent = text ?? '';
+    this.noticeLogIn.hidden = action !== 'log-in';
   }
 
   setTyping(text: string | null): void {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Connection } from '../../Parley.Client/src/connection';
 import type { ClientFrame } from '../../Parley.Client/src/frames';
 import type { Api } from '../src/api';
@@ -27,6 +27,14 @@ function harness(answer: (body: Parameters<Api['session']>[0]) => Session, optio
     session: async (body: Parameters<Api['session']>[0]) => { asked.push(body); return answer(body); },
     startLogin: async () => { throw new Error('not in these tests'); },
     logout: async (token: string) => { loggedOut.push(token); },
+    loginLink: async (token: string, conversationId: string) => {
+      calls.push(`link ${token} ${conversationId}`);
+      return { url: 'https://bank.example/authorize?state=s9', expiresAt: future };
+    },
+    authenticate: async (token: string, conversationId: string, body: Parameters<Api['authenticate']>[2]) => {
+      calls.push(`authenticate ${token} ${conversationId} ${body.state} ${body.code}`);
+      return { visitorToken: 'pat_renewed', consumerId: 'u', expiresAt: future, conversation: { id: conversationId } as never };
+    },
   };
   const connection = { restart: () => calls.push('restart'), start: () => calls.push('start'), send: (f: ClientFrame) => sent.push(f) } as unknown as Connection;
   const visitor = new VisitorSession(api, device, config(options.authentication ?? null), false, notice, connection,
@@ -164,6 +172,30 @@ describe('VisitorSession', () => {
     expect(device.get<{ token: string }>('auth')?.token).toBe('pat_other_tab');
   });
 
+  it('an expired login where the brand has a login page offers Log in: a fresh link, then the renewal with the ended token', async () => {
+    const { visitor, device, notice, calls, shown, events } = harness(() => session('pvt'), { authentication: { flow: 'code', jsClientFunction: 'getCode' } });
+    const opened: string[] = [];
+    (globalThis as Record<string, unknown>).open = () => ({ location: { assign: (url: string) => opened.push(url) }, close: () => undefined });
+    device.set('auth', { token: 'pat_ended', expiresAt: future });
+    visitor.token = 'pat_ended';
+    await visitor.expired();
+    expect(notice).toEqual({ blocked: true, action: 'log-in', text: 'Your login has expired. Log in again to continue this conversation.' });
+
+    await visitor.renew('conv');
+    expect(calls).toEqual(['link pat_ended conv']);
+    expect(opened).toEqual(['https://bank.example/authorize?state=s9']);
+
+    const sent: string[] = [];
+    visitor.received({ type: 'parley.login', state: 's9', code: 'c9' }, 'https://parley.example', 'https://parley.example', () => sent.push('ws'));
+    await vi.waitFor(() => expect(calls).toContain('restart'));
+    expect(sent).toEqual([]); // a renewal goes over REST with the ended token, not over the socket
+    expect(calls).toEqual(['link pat_ended conv', 'authenticate pat_ended conv s9 c9', 'restart']);
+    expect([visitor.token, visitor.authenticated, notice.blocked, notice.action, notice.text]).toEqual(['pat_renewed', true, false, null, null]);
+    expect(shown).toEqual(['conv']);
+    expect(device.get<{ token: string }>('auth')?.token).toBe('pat_renewed');
+    expect(events.map((e) => (e as { type: string }).type)).toEqual(['expired', 'signed-in']);
+  });
+
   it('a refused token is forgotten and a new session started, but not more than three times in a row', async () => {
     let n = 0;
     const { visitor, device, notice, calls } = harness((body) => session(body.visitorToken ?? `pvt_${++n}`));
@@ -196,7 +228,7 @@ describe('VisitorSession', () => {
   it('a login that completed mid-chat is kept for reconnecting', () => {
     const { visitor, device, notice } = harness(() => session('pvt'));
     notice.text = 'Please log in';
-    visitor.adopt({ type: 'session', visitorToken: 'pat_new', consumerId: 'u', authenticated: true, expiresAt: future, conversation: {} as never });
+    visitor.adopt({ visitorToken: 'pat_new', consumerId: 'u', expiresAt: future });
     expect([visitor.token, visitor.authenticated, notice.text]).toEqual(['pat_new', true, null]);
     expect(device.get('auth')).toEqual({ token: 'pat_new', expiresAt: future, consumerId: 'u', who: null });
   });
