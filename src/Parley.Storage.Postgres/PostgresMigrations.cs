@@ -200,5 +200,11 @@ internal static class PostgresMigrations
                     AND (newer.created_at > conversations.created_at OR (newer.created_at = conversations.created_at AND newer.id > conversations.id)));
             CREATE UNIQUE INDEX conversations_one_open ON conversations (consumer_id, deployment_id) WHERE status = 'open';
             """),
+        new(14, "assurance: auth_time and amr of a login, a login link's acr_values and max_age", """
+            ALTER TABLE verified_identities ADD COLUMN auth_time timestamptz;
+            ALTER TABLE verified_identities ADD COLUMN amr text;
+            ALTER TABLE login_states ADD COLUMN acr_values text;
+            ALTER TABLE login_states ADD COLUMN max_age integer;
+            """),
     ];
 }

@@ -201,5 +201,11 @@ internal static class SqliteMigrations
                     AND (newer.created_at > conversations.created_at OR (newer.created_at = conversations.created_at AND newer.id > conversations.id)));
             CREATE UNIQUE INDEX conversations_one_open ON conversations (consumer_id, deployment_id) WHERE status = 'open';
             """),
+        new(14, "assurance: auth_time and amr of a login, a login link's acr_values and max_age", """
+            ALTER TABLE verified_identities ADD COLUMN auth_time INTEGER;
+            ALTER TABLE verified_identities ADD COLUMN amr TEXT;
+            ALTER TABLE login_states ADD COLUMN acr_values TEXT;
+            ALTER TABLE login_states ADD COLUMN max_age INTEGER;
+            """),
     ];
 }

@@ -104,10 +104,11 @@ public abstract partial class SqlParleyStore : IConsumerStore
     private async Task<int> SaveVerifiedIdentityAsync(DbConnection connection, DbTransaction? transaction, VerifiedIdentity identity, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "INSERT INTO verified_identities (consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until) " +
-            "VALUES (@consumer, @iss, @sub, @claims, @context, @acr, @at, @until) " +
+            "INSERT INTO verified_identities (consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until, auth_time, amr) " +
+            "VALUES (@consumer, @iss, @sub, @claims, @context, @acr, @at, @until, @authTime, @amr) " +
             "ON CONFLICT (consumer_id) DO UPDATE SET issuer = excluded.issuer, subject = excluded.subject, verified_claims = excluded.verified_claims, " +
-            "context_variables = excluded.context_variables, acr = excluded.acr, authenticated_at = excluded.authenticated_at, authenticated_until = excluded.authenticated_until",
+            "context_variables = excluded.context_variables, acr = excluded.acr, authenticated_at = excluded.authenticated_at, authenticated_until = excluded.authenticated_until, " +
+            "auth_time = excluded.auth_time, amr = excluded.amr",
             ("consumer", ToDb(identity.ConsumerId)),
             ("iss", identity.Issuer),
             ("sub", identity.Subject),
@@ -115,13 +116,15 @@ public abstract partial class SqlParleyStore : IConsumerStore
             ("context", FieldProtector.Protect(JsonSerializer.Serialize(identity.ContextVariables, DomainJsonContext.Default.IReadOnlyDictionaryStringString))),
             ("acr", identity.Acr),
             ("at", ToDb(identity.AuthenticatedAt)),
-            ("until", ToDb(identity.AuthenticatedUntil)));
+            ("until", ToDb(identity.AuthenticatedUntil)),
+            ("authTime", identity.AuthTime is { } authTime ? ToDb(authTime) : null),
+            ("amr", identity.Amr));
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<VerifiedIdentity?> GetVerifiedIdentityAsync(Guid consumerId, CancellationToken cancellationToken) =>
         QuerySingleAsync(
-            "SELECT consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until FROM verified_identities WHERE consumer_id = @consumer",
+            "SELECT consumer_id, issuer, subject, verified_claims, context_variables, acr, authenticated_at, authenticated_until, auth_time, amr FROM verified_identities WHERE consumer_id = @consumer",
             r => new VerifiedIdentity(
                 ReadGuid(r, 0),
                 r.GetString(1),
@@ -130,7 +133,9 @@ public abstract partial class SqlParleyStore : IConsumerStore
                 JsonSerializer.Deserialize(FieldProtector.Unprotect(r.GetString(4)), DomainJsonContext.Default.DictionaryStringString) ?? [],
                 NullableString(r, 5),
                 ReadTime(r, 6),
-                ReadTime(r, 7)),
+                ReadTime(r, 7),
+                r.IsDBNull(8) ? null : ReadTime(r, 8),
+                NullableString(r, 9)),
             cancellationToken,
             ("consumer", ToDb(consumerId)));
 }

@@ -101,6 +101,32 @@ public sealed class AcceptanceTests
     }
 
     [Fact]
+    public async Task How_the_visitor_authenticated_is_read_and_a_malformed_or_future_auth_time_or_amr_is_refused()
+    {
+        var token = Sign("RS256", TokenFactory.Claims(Now, c =>
+        {
+            c["auth_time"] = Now.AddMinutes(-3).ToUnixTimeSeconds();
+            c["amr"] = new System.Text.Json.Nodes.JsonArray("pwd", "otp");
+        }));
+        var identity = (await ValidateAsync(token)).Identity!;
+        Assert.Equal(Now.AddMinutes(-3), identity.AuthTime);
+        Assert.Equal(["pwd", "otp"], identity.Amr!);
+        Assert.False(identity.VerifiedClaims.ContainsKey("amr"));
+
+        foreach (var (name, value) in new (string, System.Text.Json.Nodes.JsonNode)[]
+        {
+            ("auth_time", Now.AddHours(1).ToUnixTimeSeconds()),
+            ("auth_time", "yesterday"),
+            ("amr", "pwd"),
+            ("amr", new System.Text.Json.Nodes.JsonArray("pwd", 3)),
+        })
+        {
+            var refused = await ValidateAsync(Sign("RS256", TokenFactory.Claims(Now, c => c[name] = value.DeepClone())));
+            Assert.Equal(("invalid_token", name), (refused.Error, refused.FailedCheck));
+        }
+    }
+
+    [Fact]
     public async Task A_token_without_kid_verifies_against_the_only_key_or_any_of_several()
     {
         var single = new StaticKeySource(KeySetParser.Parse(Rsa.ExportSubjectPublicKeyInfoPem()));

@@ -75,4 +75,80 @@ public sealed class OidcProviderTests
         Assert.Equal("bob", bob!.Subject);
         Assert.True((await server.Store.GetConversationAsync(conversationId, CancellationToken.None))!.Authenticated);
     }
+
+    [Fact]
+    public async Task A_case_that_asks_for_a_stronger_or_more_recent_login_steps_up_for_that_case_only()
+    {
+        await using var server = await TestServer.StartAsync();
+        var callback = new Uri(server.Address, LoginLinks.CallbackPath).ToString();
+        await using var provider = await OidcProvider.StartAsync(ClientSecret, PageRedirect, callback);
+        var (deploymentId, _) = await server.NewTenantAsync("http://localhost:5080");
+        await TestTokens.AttachOidcProviderAsync(server, deploymentId, provider, ClientSecret, DateTimeOffset.UtcNow);
+        await server.Store.SetDeploymentBotAsync(deploymentId, new BotSettings
+        {
+            Cases =
+            [
+                new BotCase("Statement copy", ["statement"], "Here is your statement.", RequiresAuthentication: true),
+                new BotCase("Wire transfer", ["transfer"], "Your transfer is on its way.", Acr: "urn:parley:loa:2", MaxLoginAgeSeconds: 300),
+            ],
+        }, CancellationToken.None);
+        var visitor = await server.NewVisitorAsync(deploymentId);
+        await using var socket = await server.ConsumerAsync(visitor, deploymentId);
+        await socket.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+
+        async Task<JsonElement> AskAsync(string text)
+        {
+            await socket.SendAsync(new { type = "message.send", conversationId, clientMessageId = Guid.NewGuid().ToString(), text });
+            return (await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("senderRole").GetString() == "bot"
+                && f.GetProperty("message").GetProperty("kind").GetString() == "event" || f.GetProperty("message").GetProperty("text").GetString()!.StartsWith("Here is", StringComparison.Ordinal)
+                || f.GetProperty("message").GetProperty("text").GetString()!.StartsWith("Your transfer", StringComparison.Ordinal))).GetProperty("message");
+        }
+
+        async Task<JsonElement> LogInAsync(string link, string loginHint)
+        {
+            var returned = QueryHelpers.ParseQuery((await OidcBrowser.AuthorizeAsync(link, loginHint, callback)).Query);
+            await socket.SendAsync(new { type = "conversation.authenticate", conversationId, state = returned["state"].ToString(), code = returned["code"].ToString() });
+            return await socket.NextAsync(f => f.GetProperty("type").GetString() is "session" or "error");
+        }
+
+        // A plain login for the statement: the provider's everyday level.
+        var statement = await AskAsync("my statement please");
+        Assert.Equal("authentication.requested", statement.GetProperty("text").GetString());
+        Assert.Equal("session", (await LogInAsync(statement.GetProperty("data").GetProperty("url").GetString()!, "carol")).GetProperty("type").GetString());
+        await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "Here is your statement.");
+
+        // The transfer asks for more: a step-up link with acr_values, max_age and prompt=login.
+        var stepUp = await AskAsync("a transfer please");
+        Assert.Equal("authentication.requested", stepUp.GetProperty("text").GetString());
+        Assert.Equal("acr", stepUp.GetProperty("data").GetProperty("stepUp").GetString());
+        var link = stepUp.GetProperty("data").GetProperty("url").GetString()!;
+        var query = QueryHelpers.ParseQuery(new Uri(link).Query);
+        Assert.Equal(("urn:parley:loa:2", "300", "login"), (query["acr_values"].ToString(), query["max_age"].ToString(), query["prompt"].ToString()));
+
+        // Other cases need no step-up.
+        Assert.Equal("Here is your statement.", (await AskAsync("statement again")).GetProperty("text").GetString());
+
+        // A login weaker than asked, or older than allowed, is refused and changes nothing.
+        var weak = await LogInAsync(link, "weak:carol");
+        Assert.Equal(("insufficient_user_authentication", "error"), (weak.GetProperty("code").GetString(), weak.GetProperty("type").GetString()));
+        var again = (await AskAsync("transfer")).GetProperty("data").GetProperty("url").GetString()!;
+        var old = await LogInAsync(again, "old:carol");
+        Assert.Equal("insufficient_user_authentication", old.GetProperty("code").GetString());
+        Assert.Contains("older", old.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // A strong, fresh login: the transfer goes on, in the same conversation.
+        var fresh = (await AskAsync("transfer")).GetProperty("data").GetProperty("url").GetString()!;
+        var stepped = await LogInAsync(fresh, "carol");
+        Assert.Equal("session", stepped.GetProperty("type").GetString());
+        Assert.Equal(conversationId, stepped.GetProperty("conversation").GetProperty("id").GetGuid());
+        await socket.ExpectAsync("message", f => f.GetProperty("message").GetProperty("text").GetString() == "Your transfer is on its way.");
+        var identity = await server.Store.GetVerifiedIdentityAsync(stepped.GetProperty("consumerId").GetGuid(), CancellationToken.None);
+        Assert.Equal("urn:parley:loa:2", identity!.Acr);
+        Assert.NotNull(identity.AuthTime);
+
+        // Now strong and recent enough: the transfer needs no new login.
+        Assert.Equal("Your transfer is on its way.", (await AskAsync("another transfer")).GetProperty("text").GetString());
+    }
 }

@@ -542,6 +542,11 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.Equal("true", identity.ContextVariables["msdyn_isvip"]);
         Assert.Equal("mfa", identity.Acr);
         Assert.Equal(T0.AddDays(1).AddHours(1), identity.AuthenticatedUntil);
+        Assert.Equal(((DateTimeOffset?)null, (string?)null), (identity.AuthTime, identity.Amr));
+
+        await Store.SaveVerifiedIdentityAsync(identity with { AuthTime = T0.AddDays(1).AddMinutes(-5), Amr = "pwd otp" }, Ct);
+        var how = (await Store.GetVerifiedIdentityAsync(consumer.Id, Ct))!;
+        Assert.Equal((T0.AddDays(1).AddMinutes(-5), "pwd otp"), (how.AuthTime!.Value, how.Amr));
     }
 
     [Fact]
@@ -561,6 +566,10 @@ public abstract partial class StorageSuite : IAsyncLifetime
         Assert.Null(await Store.ConsumeLoginStateAsync("old", T0.AddMinutes(2), Ct));
         Assert.Null(await Store.ConsumeLoginStateAsync("unknown", T0, Ct));
         Assert.NotNull(await Store.ConsumeLoginStateAsync("s2", T0.AddMinutes(9), Ct));
+
+        // A step-up's state keeps what the login must prove.
+        await Store.CreateLoginStateAsync(State("step", T0.AddMinutes(10)) with { Assurance = new LoginAssurance("urn:loa:2", 300) }, Ct);
+        Assert.Equal(new LoginAssurance("urn:loa:2", 300), (await Store.ConsumeLoginStateAsync("step", T0, Ct))!.Assurance);
     }
 
     [Fact]

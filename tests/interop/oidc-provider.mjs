@@ -5,6 +5,9 @@
 //   "backchannel <uri>" -> the client's back-channel logout URI (Back-Channel Logout 1.0), prints "backchannel set".
 //   "logout <sub>" -> the provider sends the client a logout token for <sub>, prints "logged-out <sub>" (or "logout-failed <reason>").
 // Logins are completed without a form: the account is the authorization request's login_hint.
+// The login's acr is the first of the request's acr_values (else urn:parley:loa:1); a login_hint
+// "weak:<account>" logs in at urn:parley:loa:1 whatever was asked, and "old:<account>" says the
+// login happened an hour ago (auth_time).
 import http from 'node:http';
 import readline from 'node:readline';
 import Provider from 'oidc-provider';
@@ -33,6 +36,7 @@ function build(keys) {
     }],
     jwks: { keys },
     pkce: { required: () => true },
+    acrValues: ['urn:parley:loa:1', 'urn:parley:loa:2'],
     conformIdTokenClaims: false,
     claims: { openid: ['sub'], profile: ['given_name', 'family_name'], email: ['email', 'email_verified'] },
     features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
@@ -56,9 +60,13 @@ function build(keys) {
 // Completes the login and consent prompts at once, as the account named by login_hint.
 async function interaction(provider, req, res) {
   const details = await provider.interactionDetails(req, res);
-  const accountId = details.params.login_hint || 'alice';
+  const [, how, account] = /^(?:(weak|old):)?(.*)$/.exec(details.params.login_hint || 'alice');
+  const accountId = account || 'alice';
   if (details.prompt.name === 'login') {
-    await provider.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
+    const asked = String(details.params.acr_values || '').split(' ').filter(Boolean);
+    const acr = how === 'weak' ? 'urn:parley:loa:1' : asked[0] || 'urn:parley:loa:1';
+    const ts = Math.floor(Date.now() / 1000) - (how === 'old' ? 3600 : 0);
+    await provider.interactionFinished(req, res, { login: { accountId, acr, ts } }, { mergeWithLastSubmission: false });
     return;
   }
   const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: details.params.client_id });

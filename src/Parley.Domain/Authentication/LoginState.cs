@@ -15,4 +15,24 @@ public sealed record LoginState(
     string RedirectUri,
     DateTimeOffset CreatedAt,
     DateTimeOffset ExpiresAt,
-    Guid? ConsumerId = null);
+    Guid? ConsumerId = null,
+    LoginAssurance? Assurance = null);
+
+/// <summary>
+/// What a login must prove beyond who the visitor is (a bot case's step-up): an <c>acr</c> among
+/// <see cref="AcrValues"/> (space-separated, as in <c>acr_values</c>), and an <c>auth_time</c> at
+/// most <see cref="MaxAgeSeconds"/> old (OpenID Connect Core §3.1.2.1).
+/// </summary>
+public sealed record LoginAssurance(string? AcrValues, int? MaxAgeSeconds)
+{
+    /// <summary>Why an identity falls short (<c>acr</c> or <c>auth_time</c>), or null when it is enough.</summary>
+    public string? Shortfall(string? acr, DateTimeOffset? authTime, DateTimeOffset now, TimeSpan skew)
+    {
+        if (AcrValues is { } wanted && (acr is null || !wanted.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(acr, StringComparer.Ordinal)))
+        {
+            return "acr";
+        }
+
+        return MaxAgeSeconds is { } maxAge && (authTime is not { } at || now - at > TimeSpan.FromSeconds(maxAge) + skew) ? "auth_time" : null;
+    }
+}

@@ -72,6 +72,16 @@ public sealed record BotSettings
             {
                 return $"{where}.answer is longer than 4000 characters.";
             }
+
+            if (c.Acr is { } acr && (acr.Length is 0 or > 500 || acr.Any(ch => char.IsControl(ch) || ch is '"' or '\\') || acr.Trim().Length == 0))
+            {
+                return $"{where}.acr is a space-separated list of acceptable acr values (at most 500 characters, no control characters or quotes).";
+            }
+
+            if (c.MaxLoginAgeSeconds is < 0 or > BotCase.LongestLoginAge)
+            {
+                return $"{where}.maxLoginAgeSeconds is between 0 and {BotCase.LongestLoginAge} (thirty days).";
+            }
         }
 
         return null;
@@ -108,7 +118,9 @@ public sealed record BotSettings
 /// Something the bot recognises (Pega: a case; Dynamics/Genesys: an intent). It answers, hands the
 /// conversation to an agent (optionally in a queue), or both. With
 /// <see cref="RequiresAuthentication"/>, an anonymous consumer is first sent a login link and the
-/// case continues once they have logged in.
+/// case continues once they have logged in. <see cref="Acr"/> (acceptable <c>acr</c> values,
+/// space-separated) and <see cref="MaxLoginAgeSeconds"/> ask more of that login: a conversation
+/// whose login is weaker or older is asked to log in again (step up) for this case only.
 /// </summary>
 public sealed record BotCase(
     string Name,
@@ -116,4 +128,17 @@ public sealed record BotCase(
     string? Answer,
     bool RequiresAuthentication = false,
     bool HandOver = false,
-    string? Queue = null);
+    string? Queue = null,
+    string? Acr = null,
+    int? MaxLoginAgeSeconds = null)
+{
+    /// <summary>The longest <see cref="MaxLoginAgeSeconds"/>: thirty days.</summary>
+    public const int LongestLoginAge = 30 * 24 * 3600;
+
+    /// <summary>Whether the case needs a logged-in customer (it does when it asks for an assurance level or a login age).</summary>
+    public bool NeedsLogin => RequiresAuthentication || Assurance is not null;
+
+    /// <summary>What the case asks of the login beyond who the customer is, or null.</summary>
+    public Authentication.LoginAssurance? Assurance =>
+        Acr is null && MaxLoginAgeSeconds is null ? null : new Authentication.LoginAssurance(Acr, MaxLoginAgeSeconds);
+}

@@ -14,6 +14,9 @@ public static class OAuthErrors
     public const string InvalidScope = "invalid_scope";
     public const string ServerError = "server_error";
     public const string TemporarilyUnavailable = "temporarily_unavailable";
+
+    /// <summary>The login is too weak or too old for what it was asked for (RFC 9470, OAuth 2.0 Step Up Authentication Challenge).</summary>
+    public const string InsufficientUserAuthentication = "insufficient_user_authentication";
 }
 
 /// <summary>One check made on a token, for the token tester and the CLI.</summary>
@@ -51,7 +54,11 @@ public sealed record TokenValidationResult
     public ReadOnlyMemory<byte>? Payload { get; init; }
 }
 
-/// <summary>Who a valid token proves the visitor is.</summary>
+/// <summary>
+/// Who a valid token proves the visitor is, and how: <see cref="Acr"/> (the assurance level),
+/// <see cref="Amr"/> (the methods) and <see cref="AuthTime"/> (when the visitor last actually
+/// authenticated), when the token says.
+/// </summary>
 public sealed record ConsumerIdentity(
     string Issuer,
     string Subject,
@@ -59,4 +66,6 @@ public sealed record ConsumerIdentity(
     IReadOnlyDictionary<string, string> ContextVariables,
     string? Acr,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset? IssuedAt);
+    DateTimeOffset? IssuedAt,
+    DateTimeOffset? AuthTime = null,
+    IReadOnlyList<string>? Amr = null);

@@ -344,7 +344,7 @@ public sealed partial class TokenValidator(TimeProvider time)
         /// </summary>
         private sealed class Payload
         {
-            public JsonElement Iss, Aud, Exp, Nbf, Iat, Sub, Nonce, Azp, Acr, Contexts;
+            public JsonElement Iss, Aud, Exp, Nbf, Iat, Sub, Nonce, Azp, Acr, Contexts, AuthTime, Amr;
 
             public Dictionary<string, string> Verified { get; } = new(StringComparer.Ordinal);
 
@@ -364,7 +364,9 @@ public sealed partial class TokenValidator(TimeProvider time)
                     else if (claim.NameEquals("azp"u8)) { payload.Azp = value; }
                     else if (claim.NameEquals("acr"u8)) { payload.Acr = value; }
                     else if (claim.NameEquals("lwicontexts"u8)) { payload.Contexts = value; }
-                    else if (claim.NameEquals("jti"u8) || claim.NameEquals("amr"u8) || claim.NameEquals("auth_time"u8)
+                    else if (claim.NameEquals("auth_time"u8)) { payload.AuthTime = value; }
+                    else if (claim.NameEquals("amr"u8)) { payload.Amr = value; }
+                    else if (claim.NameEquals("jti"u8)
                              || claim.NameEquals("at_hash"u8) || claim.NameEquals("c_hash"u8) || claim.NameEquals("sid"u8))
                     {
                         // Protocol claims: checked by the identity provider's flow, not shown to agents.
@@ -453,9 +455,33 @@ public sealed partial class TokenValidator(TimeProvider time)
                 throw Invalid("nonce", "This token answers a login Parley started (it carries Parley's nonce): it counts only once, together with that login's state.");
             }
 
+            var authTime = Date(claims.AuthTime, "auth_time");
+            if (authTime > now + skew)
+            {
+                throw Invalid("auth_time", $"The token says the visitor authenticated in the future ({authTime:O}, now {now:O}).");
+            }
+
+            var amr = Methods(claims.Amr);
             var contexts = ContextVariables(claims.Contexts);
             RefuseControlCharacters(subject, claims.Verified, contexts, Text(claims.Acr));
-            return new ConsumerIdentity(issuer, subject, claims.Verified, contexts, Text(claims.Acr), expires, issuedAt);
+            return new ConsumerIdentity(issuer, subject, claims.Verified, contexts, Text(claims.Acr), expires, issuedAt, authTime, amr);
+        }
+
+        /// <summary>The <c>amr</c> claim: a JSON array of strings (OpenID Connect Core §2), or null when absent.</summary>
+        private static string[]? Methods(JsonElement amr)
+        {
+            if (amr.ValueKind == JsonValueKind.Undefined)
+            {
+                return null;
+            }
+
+            if (amr.ValueKind != JsonValueKind.Array || amr.GetArrayLength() > 20
+                || amr.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String || m.GetString()!.Length is 0 or > 100 || m.GetString()!.Any(char.IsControl)))
+            {
+                throw Invalid("amr", "Claim \"amr\" must be an array of at most 20 short strings without control characters.");
+            }
+
+            return [.. amr.EnumerateArray().Select(m => m.GetString()!)];
         }
 
         /// <summary>

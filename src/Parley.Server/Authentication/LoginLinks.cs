@@ -34,8 +34,13 @@ public sealed class LoginLinks(
     /// </summary>
     public const string NoncePrefix = "parley-";
 
-    /// <summary>Null when the deployment has no authentication settings or no authorization endpoint to send the visitor to.</summary>
-    public async Task<LoginLink?> CreateAsync(Conversation conversation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when the deployment has no authentication settings or no authorization endpoint to send
+    /// the visitor to. With <paramref name="assurance"/> (a step-up for a bot case) the link asks the
+    /// identity provider for it (<c>acr_values</c>, <c>max_age</c>, and <c>prompt=login</c> when a
+    /// login age is asked for) and the login that comes back is checked against it.
+    /// </summary>
+    public async Task<LoginLink?> CreateAsync(Conversation conversation, CancellationToken cancellationToken, LoginAssurance? assurance = null)
     {
         if (await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) is not { AuthenticationSettingsId: { } settingsId } deployment
             || await settingsStore.GetAuthenticationSettingsAsync(settingsId, cancellationToken) is not { } settings
@@ -45,7 +50,7 @@ public sealed class LoginLinks(
             return null;
         }
 
-        var login = await IssueAsync(settings, endpoint, conversation.DeploymentId, conversation, address.Resolve(CallbackPath).ToString(), cancellationToken);
+        var login = await IssueAsync(settings, endpoint, conversation.DeploymentId, conversation, address.Resolve(CallbackPath).ToString(), cancellationToken, assurance);
         return new LoginLink(login.AuthorizationUrl!, login.ExpiresAt);
     }
 
@@ -59,7 +64,8 @@ public sealed class LoginLinks(
     /// conversation and its consumer) and builds the authorization URL when there is an endpoint.
     /// </summary>
     private async Task<CodeLoginResponse> IssueAsync(
-        AuthenticationSettings settings, string? endpoint, Guid deploymentId, Conversation? conversation, string redirectUri, CancellationToken cancellationToken)
+        AuthenticationSettings settings, string? endpoint, Guid deploymentId, Conversation? conversation, string redirectUri, CancellationToken cancellationToken,
+        LoginAssurance? assurance = null)
     {
         var (state, stateHash) = OpaqueToken.Create("pls_");
         var nonce = NoncePrefix + Random();
@@ -68,7 +74,7 @@ public sealed class LoginLinks(
         var now = time.GetUtcNow();
         var expires = now + options.Value.LoginLinkLifetime;
         await loginStateStore.CreateLoginStateAsync(
-            new LoginState(stateHash, settings.TenantId, deploymentId, conversation?.Id, nonce, verifier, redirectUri, now, expires, conversation?.ConsumerId),
+            new LoginState(stateHash, settings.TenantId, deploymentId, conversation?.Id, nonce, verifier, redirectUri, now, expires, conversation?.ConsumerId, assurance),
             cancellationToken);
 
         var code = settings.Flow == AuthenticationFlow.Code;
@@ -85,6 +91,18 @@ public sealed class LoginLinks(
         {
             parameters["code_challenge"] = challenge;
             parameters["code_challenge_method"] = "S256";
+        }
+
+        if (assurance?.AcrValues is { } acrValues)
+        {
+            parameters["acr_values"] = acrValues;
+        }
+
+        if (assurance?.MaxAgeSeconds is { } maxAge)
+        {
+            // max_age makes the provider re-authenticate an older session; prompt=login asks for it outright.
+            parameters["max_age"] = maxAge.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            parameters["prompt"] = "login";
         }
 
         return new CodeLoginResponse(state, nonce, challenge, "S256", endpoint is null ? null : AuthorizationUrl(endpoint, parameters), expires);

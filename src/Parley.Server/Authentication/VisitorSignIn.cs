@@ -93,7 +93,8 @@ public sealed partial class VisitorSignIn(
         var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         var consumer = await consumerStore.SignInAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, consumer => (
-            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires),
+            new VerifiedIdentity(consumer.Id, identity.Issuer, identity.Subject, identity.VerifiedClaims, identity.ContextVariables, identity.Acr, now, expires,
+                identity.AuthTime, identity.Amr is { Count: > 0 } amr ? string.Join(' ', amr) : null),
             new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires)), cancellationToken);
         return new SignedIn(consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires), identity);
     }

@@ -14,7 +14,7 @@ namespace Parley.Bots;
 /// it does not understand while it still has the conversation.
 /// </summary>
 public sealed partial class BotResponder(
-    IDeploymentStore deploymentStore, IConversationStore conversationStore,
+    IDeploymentStore deploymentStore, IConversationStore conversationStore, IConsumerStore consumerStore,
     MessageWriter writer,
     ConversationLifecycle lifecycle,
     LoginLinks links,
@@ -70,9 +70,18 @@ public sealed partial class BotResponder(
             }
 
             await conversationStore.SetConversationBotCaseAsync(conversation.Id, matched.Name, time.GetUtcNow(), CancellationToken.None);
-            if (matched.RequiresAuthentication && !conversation.Authenticated)
+            if (matched.NeedsLogin && !conversation.Authenticated)
             {
-                await RequestLoginAsync(conversation, matched);
+                await RequestLoginAsync(conversation, matched, null);
+                return;
+            }
+
+            if (matched.Assurance is { } assurance
+                && await consumerStore.GetVerifiedIdentityAsync(conversation.ConsumerId, CancellationToken.None) is var identity
+                && assurance.Shortfall(identity?.Acr, identity?.AuthTime, time.GetUtcNow(), TimeSpan.Zero) is { } shortfall)
+            {
+                // Logged in, but not strongly or recently enough for this case: step up, for this case only.
+                await RequestLoginAsync(conversation, matched, shortfall);
                 return;
             }
 
@@ -91,7 +100,7 @@ public sealed partial class BotResponder(
         {
             if (conversation.AssignedAgentId is null
                 && await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is { } bot
-                && bot.Find(conversation.BotCase) is { RequiresAuthentication: true } pending)
+                && bot.Find(conversation.BotCase) is { NeedsLogin: true } pending)
             {
                 await RunCaseAsync(conversation, pending, CancellationToken.None);
             }
@@ -102,7 +111,12 @@ public sealed partial class BotResponder(
         }
     }
 
-    private async Task RequestLoginAsync(Conversation conversation, BotCase matched)
+    /// <summary>
+    /// Sends a login link for the case (asking the identity provider for the case's assurance, if
+    /// any). <paramref name="shortfall"/> says why a logged-in customer logs in again: <c>acr</c>
+    /// (too weak) or <c>auth_time</c> (too old); null for a first login.
+    /// </summary>
+    private async Task RequestLoginAsync(Conversation conversation, BotCase matched, string? shortfall)
     {
         if (!linkLimiter.TryAcquire(conversation.Id))
         {
@@ -111,7 +125,7 @@ public sealed partial class BotResponder(
             return;
         }
 
-        if (await links.CreateAsync(conversation, CancellationToken.None) is not { } link)
+        if (await links.CreateAsync(conversation, CancellationToken.None, matched.Assurance) is not { } link)
         {
             // The brand has not set up a login for this deployment: a person has to help.
             await SayAsync(conversation, $"I can only help with \"{matched.Name}\" once you are logged in, and I cannot log you in here. I am passing you to an agent.", CancellationToken.None);
@@ -119,13 +133,23 @@ public sealed partial class BotResponder(
             return;
         }
 
-        await SayAsync(conversation, $"To help with \"{matched.Name}\" I need you to log in first.", CancellationToken.None);
+        await SayAsync(conversation, shortfall switch
+        {
+            "acr" => $"To help with \"{matched.Name}\" I need a stronger login: please log in again.",
+            "auth_time" => $"To help with \"{matched.Name}\" I need a recent login: please log in again.",
+            _ => $"To help with \"{matched.Name}\" I need you to log in first.",
+        }, CancellationToken.None);
         var data = new JsonObject
         {
             ["case"] = matched.Name,
             ["url"] = link.Url,
             ["expiresAt"] = link.ExpiresAt.ToString("O"),
         };
+        if (shortfall is not null)
+        {
+            data["stepUp"] = shortfall;
+        }
+
         await lifecycle.RecordAsync(conversation, SystemEvent.OfBot(SystemEvents.AuthenticationRequested, data), CancellationToken.None);
     }
 

@@ -113,7 +113,16 @@ public sealed partial class MidChatLogin(
 
         var deployment = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await signIn.SettingsOfAsync(deployment, cancellationToken);
-        var result = SignInRefusal.NotAnEventToken(await ValidateAsync(caller, conversation, settings, request, cancellationToken));
+        var (validated, state) = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
+        var result = SignInRefusal.NotAnEventToken(validated);
+        if (result.IsValid && state?.Assurance?.Shortfall(result.Identity!.Acr, result.Identity.AuthTime, time.GetUtcNow(), TimeSpan.FromSeconds(settings.ClockSkewSeconds)) is { } shortfall)
+        {
+            // The link asked the identity provider for more than this login proves (a step-up for a bot case).
+            result = SignInRefusal.Result(OAuthErrors.InsufficientUserAuthentication, shortfall, shortfall == "acr"
+                ? $"The login's assurance level (acr \"{result.Identity!.Acr}\") is not one this case asks for ({state.Assurance!.AcrValues})."
+                : $"The login is older than this case allows ({state.Assurance!.MaxAgeSeconds} s), or the identity provider did not say when it happened (auth_time).");
+        }
+
         if (!result.IsValid)
         {
             LogRefused(logger, conversationId, result.Error!, result.FailedCheck!);
@@ -174,9 +183,9 @@ public sealed partial class MidChatLogin(
             upgraded = await lifecycle.ChangedAsync(conversationId, SystemEvent.OfSystem(SystemEvents.AuthenticationUpgraded,
                 new JsonObject { ["authenticatedUntil"] = session.SessionExpiresAt.ToString("O") }), cancellationToken)
                 ?? throw ParleyException.NotFound("The conversation");
-            if (!conversation.Authenticated)
+            if (!conversation.Authenticated || state?.Assurance is not null)
             {
-                _ = bots.OnAuthenticatedAsync(upgraded); // the case that asked for the login goes on (a renewal asks nothing)
+                _ = bots.OnAuthenticatedAsync(upgraded); // the case that asked for the login (or the step-up) goes on; a renewal asks nothing
             }
         }
 
@@ -227,64 +236,70 @@ public sealed partial class MidChatLogin(
             "This conversation belongs to another logged-in customer; the login was not applied to it."));
     }
 
-    private async Task<TokenValidationResult> ValidateAsync(
+    private async Task<(TokenValidationResult Result, LoginState? State)> ValidateAsync(
         ConsumerCaller caller, Conversation conversation, AuthenticationSettings settings, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
-        var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
-        if (given != 1)
-        {
-            return SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
-        }
-
-        if (SignInRefusal.WrongFlow(settings, request.Jwt, request.Code) is { } wrongFlow)
-        {
-            return wrongFlow;
-        }
-
         LoginState? state = null;
-        if (!string.IsNullOrEmpty(request.State))
-        {
-            state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
-            if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
-            {
-                return SignInRefusal.Result(OAuthErrors.InvalidGrant, "state",
-                    "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link.");
-            }
-        }
-        else if (request.Jwt is null)
-        {
-            return SignInRefusal.Result(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
-        }
+        var result = await CheckAsync();
+        return (result, state);
 
-        if (request.Code is { } code)
+        async Task<TokenValidationResult> CheckAsync()
         {
-            return await resolver.ExchangeCodeAsync(settings, code, state!, null, cancellationToken);
-        }
-
-        if (request.Assertion is { } assertion)
-        {
-            if (settings.ProtectedSecurityKey is not { } protectedKey)
+            var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
+            if (given != 1)
             {
-                return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
+                return SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
             }
 
-            // The custom login page signs (HS256) the identity it verified together with the login's
-            // nonce: an HMAC over the state's binding and the identity, checked like any token.
-            var keyed = new TokenValidationSettings
+            if (SignInRefusal.WrongFlow(settings, request.Jwt, request.Code) is { } wrongFlow)
             {
-                Issuer = settings.Issuer,
-                Audience = settings.ClientId,
-                AllowedAlgorithms = ["HS256", "HS384", "HS512"],
-                HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
-                ExpectedNonce = state!.Nonce,
-                RequireIssuedAt = true,
-                MaxTokenAge = MaxAssertionAge,
-                ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
-            };
-            return await validator.ValidateAsync(assertion, keyed, new StaticKeySource(KeySet.Empty), cancellationToken);
-        }
+                return wrongFlow;
+            }
 
-        return await validator.ValidateAsync(request.Jwt!, resolver.ValidationSettings(settings, state?.Nonce), resolver.KeySource(settings), cancellationToken);
+            if (!string.IsNullOrEmpty(request.State))
+            {
+                state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+                if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
+                {
+                    return SignInRefusal.Result(OAuthErrors.InvalidGrant, "state",
+                        "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link.");
+                }
+            }
+            else if (request.Jwt is null)
+            {
+                return SignInRefusal.Result(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
+            }
+
+            if (request.Code is { } code)
+            {
+                return await resolver.ExchangeCodeAsync(settings, code, state!, null, cancellationToken);
+            }
+
+            if (request.Assertion is { } assertion)
+            {
+                if (settings.ProtectedSecurityKey is not { } protectedKey)
+                {
+                    return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
+                }
+
+                // The custom login page signs (HS256) the identity it verified together with the login's
+                // nonce: an HMAC over the state's binding and the identity, checked like any token.
+                var keyed = new TokenValidationSettings
+                {
+                    Issuer = settings.Issuer,
+                    Audience = settings.ClientId,
+                    AllowedAlgorithms = ["HS256", "HS384", "HS512"],
+                    HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
+                    ExpectedNonce = state!.Nonce,
+                    RequireIssuedAt = true,
+                    MaxTokenAge = MaxAssertionAge,
+                    ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+                };
+                return await validator.ValidateAsync(assertion, keyed, new StaticKeySource(KeySet.Empty), cancellationToken);
+            }
+
+            return await validator.ValidateAsync(request.Jwt!, resolver.ValidationSettings(settings, state?.Nonce), resolver.KeySource(settings), cancellationToken);
+        }
     }
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Conversation {ConversationId} authenticated mid-chat as consumer {ConsumerId}")]

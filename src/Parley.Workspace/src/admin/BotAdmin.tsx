@@ -10,6 +10,10 @@ interface BotCase {
   requiresAuthentication: boolean;
   handOver: boolean;
   queue: string | null;
+  /** Acceptable acr values, space-separated: a weaker login steps up for this case. */
+  acr?: string | null;
+  /** The oldest login (seconds since the visitor authenticated) this case accepts. */
+  maxLoginAgeSeconds?: number | null;
 }
 
 interface Bot {
@@ -55,7 +59,7 @@ function BotEditor({ deploymentId }: { deploymentId: string }) {
     <form onSubmit={async (e) => { e.preventDefault(); if (await run(() => put(`/admin/deployments/${deploymentId}/bot`, bot))) reload(); }}>
       <label>Greeting<input value={bot.greeting ?? ''} onChange={(e) => setBot({ ...bot, greeting: e.target.value || null })} placeholder="Hi! How can I help?" /></label>
       <table className="table" aria-label="Bot cases">
-        <thead><tr><th scope="col">Case</th><th scope="col">Keywords</th><th scope="col">Answer</th><th scope="col">Requires login</th><th scope="col">Hand over</th><th scope="col"><span className="visually-hidden">Remove</span></th></tr></thead>
+        <thead><tr><th scope="col">Case</th><th scope="col">Keywords</th><th scope="col">Answer</th><th scope="col">Requires login</th><th scope="col"><abbr title="Authentication context class: the login level this case asks for (acr values, space-separated)">Login level</abbr></th><th scope="col">Max login age (min)</th><th scope="col">Hand over</th><th scope="col"><span className="visually-hidden">Remove</span></th></tr></thead>
         <tbody>
           {bot.cases.map((c, i) => (
             <tr key={i}>
@@ -63,6 +67,10 @@ function BotEditor({ deploymentId }: { deploymentId: string }) {
               <td><input aria-label={`Keywords of ${c.name}`} value={c.keywords.join(', ')} onChange={(e) => setCase(i, { keywords: e.target.value.split(',').map((k) => k.trim()).filter(Boolean) })} /></td>
               <td><input aria-label={`Answer of ${c.name}`} value={c.answer ?? ''} onChange={(e) => setCase(i, { answer: e.target.value || null })} /></td>
               <td><input type="checkbox" aria-label={`${c.name} requires login`} checked={c.requiresAuthentication} onChange={(e) => setCase(i, { requiresAuthentication: e.target.checked })} /></td>
+              <td><input aria-label={`Login level (acr) of ${c.name}`} value={c.acr ?? ''} placeholder="any" onChange={(e) => setCase(i, { acr: e.target.value.trim() ? e.target.value : null })} /></td>
+              <td><input aria-label={`Max login age of ${c.name}, in minutes`} type="number" min="0" max="43200" inputMode="numeric" placeholder="any" className="narrow"
+                value={c.maxLoginAgeSeconds == null ? '' : Math.round(c.maxLoginAgeSeconds / 60)}
+                onChange={(e) => setCase(i, { maxLoginAgeSeconds: e.target.value === '' ? null : Math.round(Number(e.target.value) * 60) })} /></td>
               <td><input type="checkbox" aria-label={`${c.name} hands over to an agent`} checked={c.handOver} onChange={(e) => setCase(i, { handOver: e.target.checked })} /></td>
               <td><button type="button" className="danger small" onClick={() => setBot({ ...bot, cases: bot.cases.filter((_, j) => j !== i) })}>Remove</button></td>
             </tr>
