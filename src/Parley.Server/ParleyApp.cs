@@ -70,6 +70,7 @@ public static class ParleyApp
         app.MapAgentApi();
         app.MapAgentQueueApi();
         app.MapAuthenticationSettingsApi();
+        app.MapAuthenticationKeysApi();
         app.MapVisitorLogin();
         app.MapMidChatLogin();
         app.MapBackChannelLogout();

@@ -295,27 +295,65 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         _ = attackerToken;
     }
 
+    /// <summary>What a custom login page returns: an HS256 assertion over the login link's nonce, signed with the security key.</summary>
+    private static string Assertion(string url, string key, string? nonce = null)
+    {
+        var query = QueryHelpers.ParseQuery(new Uri(url).Query);
+        Assert.Equal("id_token", query["response_type"]);
+        Assert.False(query.ContainsKey("code_challenge"));
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var header = TestTokens.B64("""{"alg":"HS256","typ":"JWT"}"""u8.ToArray());
+        var payload = TestTokens.B64(JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            iss = Issuer, aud = "parley", sub = "pega-42", nonce = nonce ?? query["nonce"].ToString(), iat = now, exp = now + 300, given_name = "Pat",
+        }));
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.ASCII.GetBytes(header + "." + payload));
+        return header + "." + payload + "." + TestTokens.B64(mac);
+    }
+
+    [Fact]
+    public async Task A_generated_security_key_takes_over_after_an_overlap_and_login_links_last_as_long_as_the_settings_say()
+    {
+        var (deploymentId, _) = await BrandAsync(AuthenticationFlow.Implicit);
+        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var settings = (await Server.Store.GetAuthenticationSettingsAsync(deployment.AuthenticationSettingsId!.Value, CancellationToken.None))!;
+        await Server.Store.SaveAuthenticationSettingsAsync(settings with { LoginLinkLifetimeMinutes = 2, UpdatedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        var admin = await AdminTokenAsync(deployment.TenantId);
+        var rotate = $"/api/v1/admin/authentication-settings/{settings.Id}/security-key";
+
+        var (token, visitor, conversationId) = await VisitorAsync(deploymentId);
+        await using (visitor)
+        {
+            var link = await (await LoginLinkAsync(token, conversationId)).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.InRange(link.GetProperty("expiresAt").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1.5), TimeSpan.FromMinutes(2));
+
+            // Generated and shown once; the key the brand's page still uses works during the overlap.
+            var generated = await (await Server.SendAsync(HttpMethod.Post, rotate, admin, new { })).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(generated.GetProperty("secret").GetString()!.Length >= 43);
+            Assert.True(generated.GetProperty("previousValidUntil").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddHours(23));
+            var url = link.GetProperty("url").GetString()!;
+            Assert.Equal(HttpStatusCode.OK, (await AuthenticateAsync(token, conversationId, new { state = State(url), assertion = Assertion(url, SecurityKey) })).StatusCode);
+        }
+
+        // A rotation without overlap: the key before it stops at once.
+        var (next, nextVisitor, nextConversation) = await VisitorAsync(deploymentId);
+        await using (nextVisitor)
+        {
+            var fresh = (await (await Server.SendAsync(HttpMethod.Post, rotate, admin, new { overlapHours = 0 })).Content.ReadFromJsonAsync<JsonElement>())
+                .GetProperty("secret").GetString()!;
+            var url = (await (await LoginLinkAsync(next, nextConversation)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+            Assert.Equal(HttpStatusCode.Unauthorized, (await AuthenticateAsync(next, nextConversation, new { state = State(url), assertion = Assertion(url, SecurityKey) })).StatusCode);
+            url = (await (await LoginLinkAsync(next, nextConversation)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+            Assert.Equal(HttpStatusCode.OK, (await AuthenticateAsync(next, nextConversation, new { state = State(url), assertion = Assertion(url, fresh) })).StatusCode);
+        }
+    }
+
     [Fact]
     public async Task A_custom_login_page_calls_back_with_an_assertion_signed_with_the_security_key()
     {
         var (deploymentId, _) = await BrandAsync(AuthenticationFlow.Implicit);
         var (token, visitor, conversationId) = await VisitorAsync(deploymentId);
         await using var _ = visitor;
-
-        string Assertion(string url, string key, string? nonce = null)
-        {
-            var query = QueryHelpers.ParseQuery(new Uri(url).Query);
-            Assert.Equal("id_token", query["response_type"]);
-            Assert.False(query.ContainsKey("code_challenge"));
-            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            var header = TestTokens.B64("""{"alg":"HS256","typ":"JWT"}"""u8.ToArray());
-            var payload = TestTokens.B64(JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                iss = Issuer, aud = "parley", sub = "pega-42", nonce = nonce ?? query["nonce"].ToString(), iat = now, exp = now + 300, given_name = "Pat",
-            }));
-            var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.ASCII.GetBytes(header + "." + payload));
-            return header + "." + payload + "." + TestTokens.B64(mac);
-        }
 
         // Signed with the wrong key, or for another login's nonce: refused, nothing changed.
         var link = await AskForStatementAsync(visitor, conversationId);

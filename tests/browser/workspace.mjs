@@ -288,6 +288,23 @@ const scenarios = {
     await page.getByRole('row', { name: new RegExp(name) }).getByRole('button', { name: 'Edit' }).click();
     check(await page.getByLabel('Client secret (code flow)').inputValue() === '', 'a secret is never shown again');
     check(await page.getByLabel('Client secret (code flow)').getAttribute('placeholder') === 'Set — leave empty to keep', 'the editor says the secret is set');
+
+    // Keys Parley generates: a key pair published as a JWKS, then rotated; a security key shown once.
+    const generated = page.getByRole('group', { name: 'Keys Parley generates' });
+    await generated.getByRole('button', { name: 'Generate a key pair' }).click();
+    await generated.getByText('A new key pair is published.').waitFor();
+    const jwksUrl = await generated.getByLabel('JWKS URL (public)').inputValue();
+    const published = await (await fetch(jwksUrl)).json();
+    check(published.keys.length === 1 && published.keys[0].use === 'enc' && !('d' in published.keys[0]), `the JWKS publishes one public key: ${JSON.stringify(published).slice(0, 200)}`);
+    await generated.getByLabel(/previous value keeps working/).selectOption('168');
+    await generated.getByRole('button', { name: 'Rotate the key pair' }).click();
+    await generated.getByRole('list', { name: 'Encryption keys' }).getByText(/decrypts until/).waitFor();
+    check((await (await fetch(jwksUrl)).json()).keys.length === 2, 'after a rotation both keys are published');
+    await generated.getByRole('button', { name: 'Generate a security key' }).click();
+    const shownKey = await generated.getByLabel(/New security key/).inputValue();
+    check(shownKey.length >= 43, 'the generated security key is shown once');
+    await axe(page, 'generated keys');
+    await screenshot(page, 'admin-generated-keys');
     await page.getByRole('button', { name: 'Cancel' }).click();
 
     // Deployments: origins, settings, window mode and the snippet.

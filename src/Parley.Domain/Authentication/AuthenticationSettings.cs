@@ -67,7 +67,37 @@ public sealed record AuthenticationSettings
     /// <summary>Protected authentication security key for custom login pages (Pega).</summary>
     public string? ProtectedSecurityKey { get; init; }
 
+    /// <summary>
+    /// Parley's own key pairs for encrypted tokens, newest first. The newest is the one brands
+    /// encrypt to (published in the settings' JWKS); an older one still decrypts until its
+    /// <see cref="ParleyKeyPair.RetiresAt"/>, so a rotation breaks no token already on its way.
+    /// </summary>
+    public IReadOnlyList<ParleyKeyPair> DecryptionKeys { get; init; } = [];
+
+    /// <summary>The HMAC secret before the last rotation, accepted until <see cref="PreviousHmacSecretUntil"/>.</summary>
+    public string? ProtectedPreviousHmacSecret { get; init; }
+
+    public DateTimeOffset? PreviousHmacSecretUntil { get; init; }
+
+    /// <summary>The security key before the last rotation, accepted until <see cref="PreviousSecurityKeyUntil"/>.</summary>
+    public string? ProtectedPreviousSecurityKey { get; init; }
+
+    public DateTimeOffset? PreviousSecurityKeyUntil { get; init; }
+
+    /// <summary>How long a login link (its state) lasts, in minutes (Pega's "Authentication token TTL"); null: the server's default.</summary>
+    public int? LoginLinkLifetimeMinutes { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>
+/// An RSA key pair Parley generated for a settings record: the brand encrypts tokens to its public
+/// half (RSA-OAEP-256), published by <see cref="Kid"/>; the private half is stored protected.
+/// </summary>
+public sealed record ParleyKeyPair(string Kid, string ProtectedPrivateKey, DateTimeOffset CreatedAt, DateTimeOffset? RetiresAt = null)
+{
+    /// <summary>Whether the key still decrypts at <paramref name="now"/>.</summary>
+    public bool Live(DateTimeOffset now) => RetiresAt is not { } end || end > now;
 }

@@ -18,8 +18,14 @@ public sealed record TokenValidationSettings
     /// <summary>A shared secret configured for HS*; never derived from any public key material.</summary>
     public byte[]? HmacSecret { get; init; }
 
+    /// <summary>The secret before a rotation, still accepted during the overlap (tried after <see cref="HmacSecret"/>).</summary>
+    public byte[]? PreviousHmacSecret { get; init; }
+
     /// <summary>Parley's private key when brands may encrypt tokens to it (JWE, RSA-OAEP / RSA-OAEP-256).</summary>
     public RSA? DecryptionKey { get; init; }
+
+    /// <summary>More private keys to decrypt with, tried after <see cref="DecryptionKey"/> (a rotation's older keys).</summary>
+    public IReadOnlyList<RSA> DecryptionKeys { get; init; } = [];
 
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
 

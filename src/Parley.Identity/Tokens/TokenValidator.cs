@@ -178,12 +178,14 @@ public sealed partial class TokenValidator(TimeProvider time)
             }
 
             RefuseCritical(header);
-            if (settings.DecryptionKey is not { } key)
+            System.Security.Cryptography.RSA[] keys = settings.DecryptionKey is { } first ? [first, .. settings.DecryptionKeys] : [.. settings.DecryptionKeys];
+            if (keys.Length == 0)
             {
                 throw Invalid("decrypt", "The token is encrypted (JWE) but no decryption key is configured for these settings.");
             }
 
-            var plaintext = DecryptContent(parts, alg, enc, key)
+            // During a rotation the brand may still encrypt to the older key: each live key is tried (OAEP and the tag tell).
+            var plaintext = keys.Select(key => DecryptContent(parts, alg, enc, key)).FirstOrDefault(p => p is not null)
                 ?? throw Invalid("decrypt", "The token could not be decrypted with Parley's key.");
             Pass("decrypt", $"{alg} + {enc}");
 
@@ -306,9 +308,15 @@ public sealed partial class TokenValidator(TimeProvider time)
             if (JoseAlgorithms.Hmac.Contains(alg) && settings.HmacSecret is { } secret)
             {
                 var key = VerificationKey.FromSecret(secret, kid);
-                return key.Supports(alg, now)
-                    ? [key]
-                    : throw Invalid("key", $"The configured secret is shorter than {alg} requires ({alg[2..]} bits).");
+                if (!key.Supports(alg, now))
+                {
+                    throw Invalid("key", $"The configured secret is shorter than {alg} requires ({alg[2..]} bits).");
+                }
+
+                // During a rotation the secret before it still verifies.
+                return settings.PreviousHmacSecret is { } previous && VerificationKey.FromSecret(previous, kid) is var before && before.Supports(alg, now)
+                    ? [key, before]
+                    : [key];
             }
 
             try

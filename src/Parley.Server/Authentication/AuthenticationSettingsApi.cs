@@ -31,7 +31,8 @@ public sealed record AuthenticationSettingsRequest(
     string? ClientSecret,
     string? HmacSecret,
     string? DecryptionKeyPem,
-    string? SecurityKey);
+    string? SecurityKey,
+    int? LoginLinkLifetimeMinutes = null);
 
 /// <summary>A record as the API shows it: every setting, and only whether each secret is set.</summary>
 public sealed record AuthenticationSettingsView(
@@ -56,7 +57,12 @@ public sealed record AuthenticationSettingsView(
     bool HasSecurityKey,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    string BackChannelLogoutUri);
+    string BackChannelLogoutUri,
+    int? LoginLinkLifetimeMinutes,
+    IReadOnlyList<DecryptionKeyView> DecryptionKeys,
+    string? JwksUrl,
+    DateTimeOffset? PreviousHmacSecretUntil,
+    DateTimeOffset? PreviousSecurityKeyUntil);
 
 public sealed record TokenTestRequest(string Token);
 
@@ -109,13 +115,13 @@ public static class AuthenticationSettingsApi
     }
 
     private static async Task<Ok<IReadOnlyList<AuthenticationSettingsView>>> ListAsync(
-        HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, CancellationToken cancellationToken) =>
+        HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, TimeProvider time, CancellationToken cancellationToken) =>
         TypedResults.Ok<IReadOnlyList<AuthenticationSettingsView>>(
-            (await settingsStore.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(s => View(s, address)).ToList());
+            (await settingsStore.ListAuthenticationSettingsAsync(context.Caller<AgentCaller>().TenantId, cancellationToken)).Select(s => View(s, address, time.GetUtcNow())).ToList());
 
     private static async Task<Ok<AuthenticationSettingsView>> GetAsync(
-        Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, CancellationToken cancellationToken) =>
-        TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken), address));
+        Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Operations.PublicAddress address, TimeProvider time, CancellationToken cancellationToken) =>
+        TypedResults.Ok(View(await OwnAsync(id, context, settingsStore, cancellationToken), address, time.GetUtcNow()));
 
     private static async Task<Created<AuthenticationSettingsView>> CreateAsync(
         AuthenticationSettingsRequest request, HttpContext context, IAuthenticationSettingsStore settingsStore, AuthenticationSettingsResolver resolver, OutboundPolicy outbound, TimeProvider time,
@@ -129,7 +135,7 @@ public static class AuthenticationSettingsApi
         var settings = Apply(empty, request, resolver, outbound);
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsCreated, detail: Described(settings));
-        return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings, address));
+        return TypedResults.Created($"/api/v1/admin/authentication-settings/{settings.Id}", View(settings, address, time.GetUtcNow()));
     }
 
     private static async Task<Ok<AuthenticationSettingsView>> UpdateAsync(
@@ -141,7 +147,7 @@ public static class AuthenticationSettingsApi
         await settingsStore.SaveAuthenticationSettingsAsync(settings, cancellationToken);
         await audit.ChangedAsync(context, Audit.AuditKinds.SettingsUpdated, detail: Described(settings) + (request.ClientSecret is null && request.HmacSecret is null
             && request.DecryptionKeyPem is null && request.SecurityKey is null ? "" : "; a secret was replaced"));
-        return TypedResults.Ok(View(settings, address));
+        return TypedResults.Ok(View(settings, address, time.GetUtcNow()));
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, Audit.AuditLog audit, CancellationToken cancellationToken)
@@ -278,6 +284,11 @@ public static class AuthenticationSettingsApi
             throw Bad("clockSkewSeconds is 0 to 600; sessionTtlMinutes is 1 to 43200 (or null: until the token expires).");
         }
 
+        if (request.LoginLinkLifetimeMinutes is < 1 or > 60)
+        {
+            throw Bad("loginLinkLifetimeMinutes is 1 to 60 (or null: the server's default, Parley:LoginLinkLifetime).");
+        }
+
         if (request.DecryptionKeyPem is { Length: > 0 } pem)
         {
             try
@@ -312,6 +323,7 @@ public static class AuthenticationSettingsApi
             AllowedAlgorithms = algorithms.ToList(),
             ClockSkewSeconds = request.ClockSkewSeconds ?? current.ClockSkewSeconds,
             SessionTtlMinutes = request.SessionTtlMinutes,
+            LoginLinkLifetimeMinutes = request.LoginLinkLifetimeMinutes,
             ClaimMapping = request.ClaimMapping ?? current.ClaimMapping,
             ProtectedClientSecret = Secret(request.ClientSecret, current.ProtectedClientSecret, resolver),
             ProtectedHmacSecret = hmac,
@@ -330,9 +342,14 @@ public static class AuthenticationSettingsApi
         _ => resolver.Protect(given),
     };
 
-    private static AuthenticationSettingsView View(AuthenticationSettings s, Operations.PublicAddress address) =>
-        new(s.Id, s.Name, s.Flow == AuthenticationFlow.Code ? "code" : "implicit", s.Issuer, s.ClientId, s.KeysUrl, s.DiscoveryUrl, s.KeysDocument,
+    private static AuthenticationSettingsView View(AuthenticationSettings s, Operations.PublicAddress address, DateTimeOffset now)
+    {
+        var keys = AuthenticationKeysApi.Views(s, now);
+        return new(s.Id, s.Name, s.Flow == AuthenticationFlow.Code ? "code" : "implicit", s.Issuer, s.ClientId, s.KeysUrl, s.DiscoveryUrl, s.KeysDocument,
             s.AuthorizationEndpoint, s.TokenEndpoint, s.JsClientFunction, s.AllowedAlgorithms, s.ClockSkewSeconds, s.SessionTtlMinutes, s.ClaimMapping,
             s.ProtectedClientSecret is not null, s.ProtectedHmacSecret is not null, s.ProtectedDecryptionKey is not null, s.ProtectedSecurityKey is not null,
-            s.CreatedAt, s.UpdatedAt, address.Resolve($"/auth/backchannel-logout/{s.Id}").ToString());
+            s.CreatedAt, s.UpdatedAt, address.Resolve($"/auth/backchannel-logout/{s.Id}").ToString(),
+            s.LoginLinkLifetimeMinutes, keys, keys.Count == 0 ? null : address.Resolve(AuthenticationKeysApi.JwksPath(s.Id)).ToString(),
+            s.PreviousHmacSecretUntil > now ? s.PreviousHmacSecretUntil : null, s.PreviousSecurityKeyUntil > now ? s.PreviousSecurityKeyUntil : null);
+    }
 }

@@ -28,7 +28,7 @@ public sealed partial class AuthenticationSettingsResolver(
     // Keyed by record id and version: an updated record gets fresh entries. Old versions stay until
     // restart (records change rarely); see the closing note on eviction.
     private readonly ConcurrentDictionary<(Guid, DateTimeOffset), IKeySource> _keySources = new();
-    private readonly ConcurrentDictionary<(Guid, DateTimeOffset), TokenValidationSettings> _validationSettings = new();
+    private readonly ConcurrentDictionary<(Guid, DateTimeOffset, int), TokenValidationSettings> _validationSettings = new();
 
     public KeySourceOptions KeySourceOptions { get; } = new() { AllowHttpLoopback = environment.IsDevelopment() };
 
@@ -42,7 +42,11 @@ public sealed partial class AuthenticationSettingsResolver(
     /// </summary>
     public TokenValidationSettings ValidationSettings(AuthenticationSettings settings, string? expectedNonce = null)
     {
-        var cached = _validationSettings.GetOrAdd((settings.Id, settings.UpdatedAt), _ =>
+        // Keys and secrets kept for a rotation's overlap stop at their end: one more version of the record then.
+        var now = time.GetUtcNow();
+        var live = settings.DecryptionKeys.Where(k => k.Live(now)).ToList();
+        var previousHmac = settings.PreviousHmacSecretUntil > now ? settings.ProtectedPreviousHmacSecret : null;
+        var cached = _validationSettings.GetOrAdd((settings.Id, settings.UpdatedAt, live.Count * 2 + (previousHmac is null ? 0 : 1)), _ =>
         {
             RSA? decryption = null;
             if (settings.ProtectedDecryptionKey is { } protectedKey)
@@ -51,13 +55,22 @@ public sealed partial class AuthenticationSettingsResolver(
                 decryption.ImportFromPem(Unprotect(protectedKey));
             }
 
+            var generated = live.Select(k =>
+            {
+                var rsa = RSA.Create();
+                rsa.ImportFromPem(Unprotect(k.ProtectedPrivateKey));
+                return rsa;
+            }).ToList();
+
             return new TokenValidationSettings
             {
                 Issuer = settings.Issuer,
                 Audience = settings.ClientId,
                 AllowedAlgorithms = settings.AllowedAlgorithms,
                 HmacSecret = settings.ProtectedHmacSecret is { } hmac ? Encoding.UTF8.GetBytes(Unprotect(hmac)) : null,
+                PreviousHmacSecret = previousHmac is null ? null : Encoding.UTF8.GetBytes(Unprotect(previousHmac)),
                 DecryptionKey = decryption,
+                DecryptionKeys = generated,
                 ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
                 RecordPassedChecks = false,
                 ReservedNoncePrefix = LoginLinks.NoncePrefix,

@@ -72,7 +72,7 @@ public sealed class LoginLinks(
         var verifier = Random();
         var challenge = Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var now = time.GetUtcNow();
-        var expires = now + options.Value.LoginLinkLifetime;
+        var expires = now + (settings.LoginLinkLifetimeMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : options.Value.LoginLinkLifetime);
         await loginStateStore.CreateLoginStateAsync(
             new LoginState(stateHash, settings.TenantId, deploymentId, conversation?.Id, nonce, verifier, redirectUri, now, expires, conversation?.ConsumerId, assurance),
             cancellationToken);

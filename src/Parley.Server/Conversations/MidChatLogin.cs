@@ -290,6 +290,9 @@ public sealed partial class MidChatLogin(
                     Audience = settings.ClientId,
                     AllowedAlgorithms = ["HS256", "HS384", "HS512"],
                     HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
+                    PreviousHmacSecret = settings.PreviousSecurityKeyUntil > time.GetUtcNow() && settings.ProtectedPreviousSecurityKey is { } previous
+                        ? Encoding.UTF8.GetBytes(resolver.Unprotect(previous))
+                        : null,
                     ExpectedNonce = state!.Nonce,
                     RequireIssuedAt = true,
                     MaxTokenAge = MaxAssertionAge,

@@ -13,6 +13,33 @@ internal static class TestTokens
 
     public static string B64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
+    /// <summary>
+    /// A compact JWE (RSA-OAEP-256, A256GCM, cty JWT) of <paramref name="jws"/> to the public key
+    /// <paramref name="jwk"/> (one entry of a JWKS), as a brand encrypts to Parley's published key.
+    /// </summary>
+    public static string EncryptTo(JsonElement jwk, string jws)
+    {
+        using var recipient = RSA.Create(new RSAParameters
+        {
+            Modulus = Base64UrlDecode(jwk.GetProperty("n").GetString()!), Exponent = Base64UrlDecode(jwk.GetProperty("e").GetString()!),
+        });
+        var header = B64(JsonSerializer.SerializeToUtf8Bytes(new { alg = "RSA-OAEP-256", enc = "A256GCM", cty = "JWT", kid = jwk.GetProperty("kid").GetString() }));
+        var cek = RandomNumberGenerator.GetBytes(32);
+        var iv = RandomNumberGenerator.GetBytes(12);
+        var plaintext = Encoding.ASCII.GetBytes(jws);
+        var ciphertext = new byte[plaintext.Length];
+        var tag = new byte[16];
+        using (var gcm = new AesGcm(cek, 16))
+        {
+            gcm.Encrypt(iv, plaintext, ciphertext, tag, Encoding.ASCII.GetBytes(header));
+        }
+
+        return string.Join('.', header, B64(recipient.Encrypt(cek, RSAEncryptionPadding.OaepSHA256)), B64(iv), B64(ciphertext), B64(tag));
+    }
+
+    private static byte[] Base64UrlDecode(string value) =>
+        Convert.FromBase64String(value.Replace('-', '+').Replace('_', '/').PadRight(value.Length + (4 - value.Length % 4) % 4, '='));
+
     /// <summary>An RS256 JWT over exactly these claims.</summary>
     public static string Rs256(RSA key, object claims)
     {

@@ -23,6 +23,11 @@ export interface SettingsRecord {
   hasDecryptionKey: boolean;
   hasSecurityKey: boolean;
   backChannelLogoutUri: string;
+  loginLinkLifetimeMinutes: number | null;
+  decryptionKeys: { kid: string; createdAt: string; retiresAt: string | null; current: boolean }[];
+  jwksUrl: string | null;
+  previousHmacSecretUntil: string | null;
+  previousSecurityKeyUntil: string | null;
 }
 
 const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512'];
@@ -93,6 +98,7 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
     allowedAlgorithms: record?.allowedAlgorithms ?? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'],
     clockSkewSeconds: String(record?.clockSkewSeconds ?? 60),
     sessionTtlMinutes: record?.sessionTtlMinutes == null ? '' : String(record.sessionTtlMinutes),
+    loginLinkLifetimeMinutes: record?.loginLinkLifetimeMinutes == null ? '' : String(record.loginLinkLifetimeMinutes),
     claimMapping: Object.entries(record?.claimMapping ?? {}).map(([k, v]) => `${k} = ${v}`).join('\n'),
   });
   const [secretValues, setSecretValues] = useState<Record<string, string>>({});
@@ -124,6 +130,7 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
       allowedAlgorithms: form.allowedAlgorithms,
       clockSkewSeconds: Number(form.clockSkewSeconds),
       sessionTtlMinutes: form.sessionTtlMinutes ? Number(form.sessionTtlMinutes) : null,
+      loginLinkLifetimeMinutes: form.loginLinkLifetimeMinutes ? Number(form.loginLinkLifetimeMinutes) : null,
       claimMapping: mapping,
     };
     for (const [field] of secrets) {
@@ -168,6 +175,7 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
         <label>Page's JS function<input value={form.jsClientFunction} onChange={set('jsClientFunction')} placeholder="getAuthenticationToken" /></label>
         <label>Clock skew (seconds)<input type="number" min={0} max={600} value={form.clockSkewSeconds} onChange={set('clockSkewSeconds')} /></label>
         <label>Session length (minutes; empty: until the token expires)<input type="number" min={1} value={form.sessionTtlMinutes} onChange={set('sessionTtlMinutes')} /></label>
+        <label>Login link lifetime (minutes; empty: the server's default)<input type="number" min={1} max={60} value={form.loginLinkLifetimeMinutes} onChange={set('loginLinkLifetimeMinutes')} /></label>
         <label className="wide">Claim labels for agents (one <code>claim = Label</code> per line)<textarea rows={3} value={form.claimMapping} onChange={set('claimMapping')} /></label>
         {record && (
           <label className="wide">Back-channel logout URI (register it at the identity provider: a logout there signs the customer out here too)
@@ -198,12 +206,84 @@ function SettingsEditor({ record, onDone }: { record: SettingsRecord | null; onD
           </div>
         ))}
       </fieldset>
+      {record && <GeneratedKeys record={record} />}
       {error && <p className="error" role="alert">{error}</p>}
       <div className="row end">
         <button type="button" className="secondary" onClick={() => onDone(null)}>Cancel</button>
         <button type="submit">Save</button>
       </div>
     </form>
+  );
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString();
+
+/**
+ * Keys and secrets Parley generates for a record, and their rotation: the key pair brands encrypt
+ * tokens to (published as a JWKS), the custom login page's security key and the HMAC secret. The
+ * value before a rotation keeps working for the overlap the admin picks.
+ */
+function GeneratedKeys({ record }: { record: SettingsRecord }) {
+  const base = `/admin/authentication-settings/${record.id}`;
+  const { data, reload } = useResource<SettingsRecord>(base);
+  const current = data ?? record;
+  const [overlap, setOverlap] = useState('24');
+  const [shown, setShown] = useState<{ what: string; secret: string } | null>(null);
+  const [run, outcome] = useSave();
+  const body = () => ({ overlapHours: Number(overlap) });
+
+  const rotateSecret = (kind: 'security-key' | 'hmac-secret', what: string) =>
+    run(async () => {
+      const rotated = await post<{ secret: string }>(`${base}/${kind}`, body());
+      setShown({ what, secret: rotated.secret });
+    }, `A new ${what} is set.`).then(reload);
+
+  return (
+    <fieldset className="generated">
+      <legend>Keys Parley generates</legend>
+      <label>When rotating, the previous value keeps working for
+        <select value={overlap} onChange={(e) => setOverlap(e.target.value)}>
+          <option value="0">no time: stop it now (it leaked)</option>
+          <option value="1">1 hour</option>
+          <option value="24">24 hours</option>
+          <option value="168">7 days</option>
+          <option value="720">30 days</option>
+        </select>
+      </label>
+      <h3>Encryption key (brands encrypt tokens to it)</h3>
+      {current.decryptionKeys.length === 0
+        ? <p className="muted">None yet. Generate one, then give the brand the JWKS URL; it encrypts tokens with RSA-OAEP-256 to the first key.</p>
+        : (
+          <>
+            <label className="wide">JWKS URL (public)<input readOnly value={current.jwksUrl ?? ''} onFocus={(e) => e.target.select()} /></label>
+            <ul className="keys" aria-label="Encryption keys">
+              {current.decryptionKeys.map((k) => (
+                <li key={k.kid}>
+                  <code>{k.kid.slice(0, 12)}…</code> created {when(k.createdAt)} · {k.current ? <strong>current</strong> : `decrypts until ${when(k.retiresAt!)}`}
+                  <button type="button" className="danger small" onClick={() => confirm('Stop this key now? Tokens encrypted to it are refused from now on.')
+                    && run(() => del(`${base}/decryption-keys/${encodeURIComponent(k.kid)}`), 'Key stopped.').then(reload)}>Stop</button>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      <button type="button" className="secondary small" onClick={() => run(() => post(`${base}/decryption-keys`, body()), 'A new key pair is published.').then(reload)}>
+        {current.decryptionKeys.length === 0 ? 'Generate a key pair' : 'Rotate the key pair'}
+      </button>
+      <h3>Security key and HMAC secret</h3>
+      <div className="row">
+        <button type="button" className="secondary small" onClick={() => rotateSecret('security-key', 'security key')}>Generate a security key</button>
+        <button type="button" className="secondary small" onClick={() => rotateSecret('hmac-secret', 'HMAC secret')}>Generate an HMAC secret</button>
+      </div>
+      {current.previousSecurityKeyUntil && <p className="muted">The previous security key works until {when(current.previousSecurityKeyUntil)}.</p>}
+      {current.previousHmacSecretUntil && <p className="muted">The previous HMAC secret works until {when(current.previousHmacSecretUntil)}.</p>}
+      {shown && (
+        <label className="wide">New {shown.what} — copy it now: it is not shown again
+          <input readOnly className="mono" value={shown.secret} onFocus={(e) => e.target.select()} />
+        </label>
+      )}
+      <Outcome {...outcome} />
+    </fieldset>
   );
 }
 
