@@ -146,6 +146,16 @@ const scenarios = {
     check(await verified.getByText('149.00').count() === 0, 'page attributes are not in the verified section');
     check(await page.locator('h1 .mark.verified').count() === 1, 'the conversation header shows the check mark');
     await axe(page, 'workspace, authenticated conversation');
+
+    // After the login the customer is one participant: what they read shows as Read.
+    const afterLogin = `Thanks, I can see your account now (${run}).`;
+    await page.getByRole('textbox', { name: 'Message' }).fill(afterLogin);
+    await page.keyboard.press('Enter');
+    const got = await visitor.expect((f) => f.type === 'message' && f.message.text === afterLogin, 'the reply after the login');
+    const replied = transcript(page).locator('li.message.agent', { hasText: afterLogin });
+    await replied.getByText('Sent').or(replied.getByText('Delivered')).waitFor();
+    visitor.read(got.message.seq);
+    await replied.getByText('Read').waitFor();
     await screenshot(page, 'workspace-authenticated');
 
     // The login expires (the demo's tokens live 30 s here): the event, and the panel says so.
