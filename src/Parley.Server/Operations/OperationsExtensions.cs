@@ -12,6 +12,7 @@ public static partial class OperationsExtensions
         services.AddProblemDetails();
         services.AddExceptionHandler<ParleyExceptionHandler>();
         services.AddSingleton<PublicAddress>();
+        services.AddApiDescription();
         return services;
     }
 
@@ -24,6 +25,7 @@ public static partial class OperationsExtensions
                 ? TypedResults.Ok(new HealthView("ready", "reachable"))
                 : TypedResults.Json(new HealthView("not_ready", "unreachable"), statusCode: StatusCodes.Status503ServiceUnavailable))
             .AllowAnonymous();
+        app.MapApiDescription();
         return app;
     }
 
