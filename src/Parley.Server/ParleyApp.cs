@@ -25,6 +25,7 @@ public static class ParleyApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseMetricsEndpoint(); // before the forwarded headers: a proxied request is never a local one
         app.UseForwardedHeaders(); // client addresses from trusted proxies (Parley:Limits:KnownProxies), for the per-address limits
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -46,6 +47,7 @@ public static class ParleyApp
         services.Configure<ParleyOptions>(configuration.GetSection(ParleyOptions.Section));
         services.AddSingleton(TimeProvider.System);
         services.AddOperations();
+        services.AddTelemetry(configuration);
         services.AddParleyStorage(configuration);
         services.AddDemo(configuration);
         services.AddCallerAuthentication();

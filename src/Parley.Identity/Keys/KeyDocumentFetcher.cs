@@ -6,7 +6,28 @@ namespace Parley.Identity.Keys;
 /// <summary>GETs a small JSON or PEM document from a brand with a timeout and a size limit.</summary>
 internal static class KeyDocumentFetcher
 {
+    /// <summary>The meter Parley's server listens to (<c>Parley</c>): key-source fetches, by outcome.</summary>
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Parley");
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> Fetches = Meter.CreateCounter<long>(
+        "parley.keys.fetches", "{fetch}", "Fetches of a brand's keys or discovery document, by outcome (ok or failed).");
+
     public static async Task<string> FetchAsync(HttpClient http, Uri url, KeySourceOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var document = await FetchOnceAsync(http, url, options, cancellationToken);
+            Fetches.Add(1, new KeyValuePair<string, object?>("parley.outcome", "ok"));
+            return document;
+        }
+        catch (KeySourceUnavailableException)
+        {
+            Fetches.Add(1, new KeyValuePair<string, object?>("parley.outcome", "failed"));
+            throw;
+        }
+    }
+
+    private static async Task<string> FetchOnceAsync(HttpClient http, Uri url, KeySourceOptions options, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.FetchTimeout);

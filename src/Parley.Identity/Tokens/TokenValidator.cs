@@ -476,21 +476,13 @@ public sealed partial class TokenValidator(TimeProvider time)
         }
 
         /// <summary>The <c>amr</c> claim: a JSON array of strings (OpenID Connect Core §2), or null when absent.</summary>
-        private static string[]? Methods(JsonElement amr)
+        private static string[]? Methods(JsonElement amr) => amr.ValueKind switch
         {
-            if (amr.ValueKind == JsonValueKind.Undefined)
-            {
-                return null;
-            }
-
-            if (amr.ValueKind != JsonValueKind.Array || amr.GetArrayLength() > 20
-                || amr.EnumerateArray().Any(m => m.ValueKind != JsonValueKind.String || m.GetString()!.Length is 0 or > 100 || m.GetString()!.Any(char.IsControl)))
-            {
-                throw Invalid("amr", "Claim \"amr\" must be an array of at most 20 short strings without control characters.");
-            }
-
-            return [.. amr.EnumerateArray().Select(m => m.GetString()!)];
-        }
+            JsonValueKind.Undefined => null,
+            JsonValueKind.Array when amr.GetArrayLength() <= 20 && amr.EnumerateArray().All(m => m.ValueKind == JsonValueKind.String
+                && m.GetString()! is { Length: > 0 and <= 100 } method && !method.Any(char.IsControl)) => [.. amr.EnumerateArray().Select(m => m.GetString()!)],
+            _ => throw Invalid("amr", "Claim \"amr\" must be an array of at most 20 short strings without control characters."),
+        };
 
         /// <summary>
         /// What Parley stores of the identity holds no C0 control character (tab and line breaks

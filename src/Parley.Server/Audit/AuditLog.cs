@@ -24,8 +24,11 @@ public sealed partial class AuditLog : IAsyncDisposable
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
 
-    public AuditLog(IAuditStore auditStore, TimeProvider time, ILogger<AuditLog> logger)
+    private readonly Operations.ParleyMetrics? _metrics;
+
+    public AuditLog(IAuditStore auditStore, TimeProvider time, ILogger<AuditLog> logger, Operations.ParleyMetrics? metrics = null)
     {
+        _metrics = metrics;
         _auditStore = auditStore;
         _time = time;
         _logger = logger;
@@ -41,6 +44,12 @@ public sealed partial class AuditLog : IAsyncDisposable
             Guid.NewGuid(), tenantId, _time.GetUtcNow(), kind, outcome,
             actor switch { AgentCaller => "agent", ConsumerCaller => "consumer", _ => "visitor" },
             actor?.ParticipantId, deploymentId, conversationId, Truncate(subject, 200), Truncate(reason, 100), Truncate(detail, 500));
+        if (kind is AuditKinds.Login or AuditKinds.MidChatLogin)
+        {
+            // Every visitor login is audited, accepted or refused: counted here, once, by outcome and failed check.
+            _metrics?.Login(kind == AuditKinds.Login ? "pre-chat" : "mid-chat", outcome == AuditEvent.Succeeded, reason);
+        }
+
         var pending = new Pending(auditEvent, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {

@@ -29,8 +29,14 @@ public sealed partial class MessageWriter : BackgroundService
     /// <summary>The writer of each conversation that has messages in flight, and how many.</summary>
     private readonly Dictionary<Guid, Route> _routes = [];
 
-    public MessageWriter(IMessageStore messageStore, ILiveFanout fanout, IOptions<StorageOptions> options, ILogger<MessageWriter> logger)
+    private readonly Operations.ParleyMetrics _metrics;
+    private readonly TimeProvider _time;
+
+    public MessageWriter(
+        IMessageStore messageStore, ILiveFanout fanout, IOptions<StorageOptions> options, ILogger<MessageWriter> logger, Operations.ParleyMetrics metrics, TimeProvider time)
     {
+        _metrics = metrics;
+        _time = time;
         _messageStore = messageStore;
         _fanout = fanout;
         _logger = logger;
@@ -151,9 +157,15 @@ public sealed partial class MessageWriter : BackgroundService
 
     private async Task WriteAsync(List<PendingMessage> batch)
     {
+        // One span per commit, linked to the frames or requests whose messages it stores.
+        using var span = Operations.ParleyMetrics.Tracing.StartActivity("store messages", System.Diagnostics.ActivityKind.Internal, default(System.Diagnostics.ActivityContext),
+            links: batch.Where(p => p.Origin != default).Select(p => new System.Diagnostics.ActivityLink(p.Origin)).Take(32));
+        span?.SetTag("parley.batch.size", batch.Count);
         try
         {
+            var started = _time.GetTimestamp();
             var results = await _messageStore.AppendMessagesAsync(batch.Select(p => p.Message).ToList(), CancellationToken.None);
+            _metrics.BatchStored(results.Count(r => r.Created), _time.GetElapsedTime(started));
             LogBatch(_logger, batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -219,6 +231,9 @@ public sealed partial class MessageWriter : BackgroundService
     private sealed record PendingMessage(Guid TenantId, NewMessage Message)
     {
         public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The span of the frame or request that queued it, to link the commit's span to.</summary>
+        public System.Diagnostics.ActivityContext Origin { get; } = System.Diagnostics.Activity.Current?.Context ?? default;
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Committed a batch of {Count} messages")]

@@ -32,6 +32,15 @@ public abstract record InboundFrame
         .Cast<JsonDerivedTypeAttribute>()
         .Select(a => (string)a.TypeDiscriminator!)
         .ToHashSet(StringComparer.Ordinal);
+
+    private static readonly Dictionary<Type, string> Names = typeof(InboundFrame)
+        .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false)
+        .Cast<JsonDerivedTypeAttribute>()
+        .ToDictionary(a => a.DerivedType, a => (string)a.TypeDiscriminator!);
+
+    /// <summary>This frame's <c>type</c> (for metrics and traces: a name from a fixed list, never client text).</summary>
+    [JsonIgnore]
+    public string Name => Names.TryGetValue(GetType(), out var name) ? name : "unknown";
 }
 
 public sealed record AuthFrame([property: JsonRequired] string Token) : InboundFrame;

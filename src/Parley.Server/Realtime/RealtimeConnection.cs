@@ -48,8 +48,15 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     private TaskCompletionSource? _writerStopped;
     private Exception? _writeFailure;
 
-    public RealtimeConnection(WebSocket socket, RealtimeOptions options, IMessageStore messageStore, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time)
+    private readonly Operations.ParleyMetrics? _metrics;
+    private readonly string _role;
+
+    public RealtimeConnection(
+        WebSocket socket, RealtimeOptions options, IMessageStore messageStore, ILogger logger, Caller? caller, FrameBudget? budget, TimeProvider time,
+        Operations.ParleyMetrics? metrics = null, string role = "consumer")
     {
+        _metrics = metrics;
+        _role = role;
         _socket = socket;
         _options = options;
         _budget = budget;
@@ -190,7 +197,13 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
                     continue;
                 }
 
-                await dispatcher.DispatchAsync(this, FrameReader.Parse(buffer.AsSpan(0, count), out var error), error, cancellationToken);
+                var frame = FrameReader.Parse(buffer.AsSpan(0, count), out var error);
+                var type = frame?.Name ?? "invalid";
+                _metrics?.FrameReceived(_role, type);
+                using var span = Operations.ParleyMetrics.Tracing.StartActivity("frame " + type, System.Diagnostics.ActivityKind.Server);
+                span?.SetTag("parley.frame.type", type);
+                span?.SetTag("parley.role", _role);
+                await dispatcher.DispatchAsync(this, frame, error, cancellationToken);
             }
             finally
             {
@@ -498,6 +511,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         if (message.Seq == cursor + 1)
         {
             await SendFrameAsync(new MessageFrame(message.ToView()), cancellationToken);
+            _metrics?.Delivered(_time.GetUtcNow() - message.SentAt);
             _cursors[message.ConversationId] = message.Seq;
             return;
         }
@@ -557,6 +571,7 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(frame, FrameJsonContext.Default.OutboundFrame);
         await _socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        _metrics?.FrameSent(_role);
     }
 
     private abstract record Outbound;

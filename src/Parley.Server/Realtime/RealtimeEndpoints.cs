@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Parley.Conversations;
+using Parley.Messaging;
 using Parley.Security;
 using Parley.Storage;
 
@@ -130,7 +131,10 @@ public static partial class RealtimeEndpoints
             logger,
             caller,
             role == ParticipantRole.Consumer ? FrameBudgetOf(services) : null,
-            services.GetRequiredService<TimeProvider>());
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<Operations.ParleyMetrics>(),
+            role.Wire());
+        using var connected = services.GetRequiredService<Operations.ParleyMetrics>().Connected(role.Wire());
         using var dispatcher = services.GetRequiredService<FrameDispatcherFactory>().Create(logger, role, deploymentId);
         using var counted = services.GetRequiredService<LiveConnections>().Add(connection);
         await connection.RunAsync(dispatcher, context.RequestAborted);

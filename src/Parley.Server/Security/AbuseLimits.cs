@@ -197,8 +197,13 @@ public static class AbuseLimits
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = (rejected, _) => new ValueTask(RateLimited(rejected.HttpContext,
-                rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1)).ExecuteAsync(rejected.HttpContext));
+            limiter.OnRejected = (rejected, _) =>
+            {
+                var policy = rejected.HttpContext.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute>()?.PolicyName ?? "unknown";
+                rejected.HttpContext.RequestServices.GetRequiredService<Operations.ParleyMetrics>().RateLimited(policy);
+                return new ValueTask(RateLimited(rejected.HttpContext,
+                    rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1)).ExecuteAsync(rejected.HttpContext));
+            };
             limiter.AddPolicy(SessionsPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => PerMinute(context.RequestServices.GetRequiredService<IOptions<LimitOptions>>().Value.SessionsPerIpPerMinute)));
