@@ -85,5 +85,7 @@ case "${1:-}" in
   # dotnet run starts the app in the project folder; pin the database to ./data of the checkout.
   run) shift; ensure_node; exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
   test) run_tests ;;
-  *) echo "usage: ./build.sh run | test" >&2; exit 2 ;;
+  # A self-contained linux-x64 build with the widget and the workspace embedded: what the Dockerfile copies and systemd runs.
+  publish) ensure_node; exec dotnet publish src/Parley.Server -c Release -r linux-x64 --self-contained -o artifacts/parley-linux-x64 ;;
+  *) echo "usage: ./build.sh run | test | publish" >&2; exit 2 ;;
 esac

@@ -20,7 +20,7 @@ public static class ParleyApp
 {
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
         builder.Services.AddParley(builder.Configuration);
         configure?.Invoke(builder);
 
@@ -37,6 +37,16 @@ public static class ParleyApp
         app.MapParley();
         return app;
     }
+
+    /// <summary>
+    /// Where appsettings.json is read from: the working directory when it has one (<c>dotnet run</c>,
+    /// a checkout), else the folder of the binary (a published build started from anywhere, as
+    /// systemd or a container starts it). <c>--contentRoot</c> still decides when given.
+    /// </summary>
+    public static string? ContentRoot(string[] args) =>
+        args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase)) ? null
+        : File.Exists(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json")) ? Directory.GetCurrentDirectory()
+        : AppContext.BaseDirectory;
 
     /// <summary>
     /// Every service of Parley: storage, the use cases, the background work and the web surfaces'

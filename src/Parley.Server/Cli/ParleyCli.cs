@@ -12,7 +12,7 @@ namespace Parley.Cli;
 /// </summary>
 public static class ParleyCli
 {
-    private static readonly string[] Commands = ["migrate", "tenant", "token", "--help", "-h", "-?"];
+    private static readonly string[] Commands = ["migrate", "tenant", "token", "keys", "--help", "-h", "-?"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
 
@@ -59,7 +59,8 @@ public static class ParleyCli
             await Console.Out.WriteLineAsync($"{{\"tenantId\":\"{tenant.Id}\",\"deploymentId\":\"{deployment.Id}\",\"adminId\":\"{admin.Id}\"}}");
             return 0;
         });
-        root.Subcommands.Add(new Command("tenant", "Manage brands.") { tenantCreate });
+        root.Subcommands.Add(new Command("tenant", "Manage brands.") { tenantCreate, OperatorCommands.TenantExport(() => CreateStore(args)) });
+        root.Subcommands.Add(OperatorCommands.KeysRotate(() => CreateServices(args)));
         root.Subcommands.Add(new Command("token", "Check tokens as Parley would.") { TokenCheckCommand.Create() });
 
         var parsed = root.Parse(args.Where(a => !a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray());
@@ -77,10 +78,17 @@ public static class ParleyCli
     }
 
     /// <summary>The provider configured exactly as the server would configure it (appsettings, environment, --Parley:… arguments).</summary>
-    private static SqlParleyStore CreateStore(string[] args)
+    private static SqlParleyStore CreateStore(string[] args) => CreateServices(args).GetRequiredService<SqlParleyStore>();
+
+    /// <summary>Storage and the Data Protection key ring, configured exactly as the server configures them.</summary>
+    private static IServiceProvider CreateServices(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray());
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args.Where(a => a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray(),
+            ContentRootPath = ParleyApp.ContentRoot(args),
+        });
         builder.Services.AddParleyStorage(builder.Configuration);
-        return builder.Build().Services.GetRequiredService<SqlParleyStore>();
+        return builder.Build().Services;
     }
 }
