@@ -83,7 +83,10 @@ run_tests() {
 
 case "${1:-}" in
   # dotnet run starts the app in the project folder; pin the database to ./data of the checkout.
-  run) shift; ensure_node; exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
+  # dotnet run builds without a word first (npm ci and the widget's and workspace's builds included); say so.
+  run) shift; ensure_node
+    echo "==> building Parley (the first build takes about a minute), then starting it in the Development environment; data in ./data"
+    exec dotnet run --project src/Parley.Server -- --Parley:Storage:Sqlite:Path="$PWD/data/parley.db" "$@" ;;
   test) run_tests ;;
   # A self-contained linux-x64 build with the widget and the workspace embedded: what the Dockerfile copies and systemd runs.
   publish) ensure_node; exec dotnet publish src/Parley.Server -c Release -r linux-x64 --self-contained -o artifacts/parley-linux-x64 ;;

@@ -248,6 +248,41 @@ public sealed class AuthenticatedSessionTests(SharedServerFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task A_token_accepted_within_the_clock_skew_after_its_exp_gets_a_session_that_ends_in_the_future()
+    {
+        // The token expired 0.1 s ago by Parley's clock; the brand's clock may be behind, so the
+        // clock skew (60 s) lets it through. The session must not have ended before it starts.
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()).AddMilliseconds(100));
+        await using var server = await TestServer.StartAsync(builder => builder.Services.AddSingleton<TimeProvider>(clock));
+        var (deploymentId, _) = await server.NewTenantAsync();
+        await TestTokens.AttachSettingsAsync(server, deploymentId, Brand, now: clock.GetUtcNow());
+        var exp = clock.GetUtcNow().ToUnixTimeSeconds();
+        string Token(long expires) => TestTokens.Rs256(Brand, new { iss = Issuer, aud = "parley", sub = "late-1", exp = expires, iat = expires - 600 });
+
+        var late = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Token(exp) });
+        Assert.Equal(HttpStatusCode.Created, late.StatusCode);
+        var session = await late.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(session.GetProperty("authenticated").GetBoolean());
+        var expiresAt = session.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(exp).AddSeconds(60), expiresAt); // exp + clock skew: when Parley stops accepting the token itself
+        await using (var device = await server.ConsumerAsync(session.GetProperty("visitorToken").GetString()!, deploymentId))
+        {
+            await device.SendAsync(new { type = "conversation.start", requestId = "late" });
+            await device.ExpectAsync("conversation"); // the session works
+        }
+
+        // A token still before its exp: the session ends at its exp, as before.
+        var current = await (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Token(exp + 300) })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(exp + 300), current.GetProperty("expiresAt").GetDateTimeOffset());
+
+        // Past exp + skew the token itself is refused.
+        clock.Advance(TimeSpan.FromSeconds(60));
+        var refused = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId, jwt = Token(exp) });
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("exp", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("failedCheck").GetString());
+    }
+
+    [Fact]
     public async Task On_a_device_with_both_the_authenticated_conversation_wins_and_the_anonymous_one_returns_when_it_ends_or_on_logout()
     {
         var deploymentId = await AuthenticatedDeploymentAsync();

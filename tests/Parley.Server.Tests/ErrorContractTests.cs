@@ -175,6 +175,31 @@ public sealed class ErrorContractTests(SharedServerFixture fixture) : IClassFixt
         Assert.Equal("request", problem.GetProperty("failedCheck").GetString());
     }
 
+    [Theory]
+    [InlineData("/api/v1/sessions", """{}""", HttpStatusCode.BadRequest, "invalid_request")]
+    [InlineData("/api/v1/sessions", """{"deploymentId":"00000000-0000-0000-0000-000000000000"}""", HttpStatusCode.BadRequest, "invalid_request")]
+    [InlineData("/api/v1/sessions", """{"deploymentId":"7a3c0000-0000-4000-8000-0000000000ff"}""", HttpStatusCode.NotFound, "not_found")]
+    [InlineData("/api/v1/sessions/login", """{"redirectUri":"http://localhost:5080/"}""", HttpStatusCode.BadRequest, "invalid_request")]
+    [InlineData("/api/v1/sessions/login", """{"deploymentId":"7a3c0000-0000-4000-8000-0000000000ff","redirectUri":"http://localhost:5080/"}""", HttpStatusCode.NotFound, "not_found")]
+    public async Task A_session_request_without_a_deployment_id_is_400_and_one_for_an_unknown_deployment_404(
+        string path, string body, HttpStatusCode status, string code)
+    {
+        var response = await Http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Refused(response, await response.Content.ReadFromJsonAsync<JsonElement>(), status, code);
+    }
+
+    [Theory]
+    [InlineData("/ws/consumer", HttpStatusCode.BadRequest)]
+    [InlineData("/ws/consumer?deploymentId=not-an-id", HttpStatusCode.BadRequest)]
+    [InlineData("/ws/consumer?deploymentId=7a3c0000-0000-4000-8000-0000000000ff", HttpStatusCode.NotFound)]
+    public async Task A_consumer_socket_without_a_deployment_id_is_refused_400_and_one_for_an_unknown_deployment_404(string path, HttpStatusCode status)
+    {
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => socket.ConnectAsync(Server.WebSocketUri(path), CancellationToken.None));
+        Assert.Equal(status, socket.HttpStatusCode);
+    }
+
     [Fact]
     public async Task An_unreachable_key_source_is_503_retryable_with_retry_after()
     {

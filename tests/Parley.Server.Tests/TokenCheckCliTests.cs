@@ -18,12 +18,16 @@ public sealed class TokenCheckCliTests : IDisposable
         return TestTokens.Rs256(_brand, new { iss = "https://idp.brand.example", aud = audience, sub = "u-1", exp = now + expOffset, iat = now + iatOffset });
     }
 
-    private async Task<(int Exit, string Output, string Error)> RunAsync(string? stdin, params string[] args)
+    private Task<(int Exit, string Output, string Error)> RunAsync(string? stdin, params string[] args) => RunInAsync(_directory, null, stdin, args);
+
+    /// <summary>The binary started in <paramref name="workingDirectory"/>, from a shell whose directory (<c>PWD</c>) is <paramref name="shellDirectory"/>.</summary>
+    private static async Task<(int Exit, string Output, string Error)> RunInAsync(string workingDirectory, string? shellDirectory, string? stdin, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = _directory,
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = workingDirectory,
         };
+        start.Environment["PWD"] = shellDirectory ?? workingDirectory;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Parley.Server.dll"));
         foreach (var a in args)
         {
@@ -170,6 +174,34 @@ public sealed class TokenCheckCliTests : IDisposable
     {
         var standard = base64Url.Replace('-', '+').Replace('_', '/');
         return standard + new string('=', (4 - standard.Length % 4) % 4);
+    }
+
+    /// <summary>
+    /// <c>dotnet run --project src/Parley.Server -- token check --keys brand.pub …</c> from the
+    /// repository root: dotnet run starts the program in the project's folder, and the shell's
+    /// directory (<c>PWD</c>) says where <c>brand.pub</c> is.
+    /// </summary>
+    [Fact]
+    public async Task A_relative_key_file_is_found_in_the_shells_directory_when_the_program_runs_elsewhere()
+    {
+        KeyFile();
+        var project = Directory.CreateTempSubdirectory("parley-cli-project-").FullName;
+        try
+        {
+            var (exit, output, _) = await RunInAsync(project, _directory, null,
+                "token", "check", "--keys", "brand.pub", "--issuer", "https://idp.brand.example", "--audience", "parley", Token("parley"));
+            Assert.Equal(0, exit);
+            Assert.True(JsonDocument.Parse(output.Trim()).RootElement.GetProperty("valid").GetBoolean());
+
+            (exit, _, var error) = await RunInAsync(project, _directory, null,
+                "token", "check", "--keys", "missing.pub", "--issuer", "https://idp.brand.example", "--audience", "parley", Token("parley"));
+            Assert.Equal(2, exit);
+            Assert.Contains($"in {project} or in {_directory}", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(project, recursive: true);
+        }
     }
 
     [Fact]

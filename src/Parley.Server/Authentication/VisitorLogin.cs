@@ -29,7 +29,7 @@ public static class VisitorLogin
     private static async Task<Ok<CodeLoginResponse>> StartLoginAsync(
         CodeLoginRequest request, IDeploymentStore deploymentStore, VisitorSignIn signIn, LoginLinks links, CancellationToken cancellationToken)
     {
-        var deployment = await deploymentStore.GetDeploymentAsync(request.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
+        var deployment = await deploymentStore.GetDeploymentAsync(ParleyException.RequiredDeploymentId(request.DeploymentId), cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await signIn.SettingsOfAsync(deployment, cancellationToken);
         if (settings.Flow != AuthenticationFlow.Code)
         {

@@ -89,7 +89,7 @@ public sealed partial class VisitorSignIn(
         ConsumerIdentity identity, Deployment deployment, AuthenticationSettings settings, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var authenticatedUntil = settings.SessionTtlMinutes is { } ttl ? now.AddMinutes(ttl) : identity.ExpiresAt;
+        var authenticatedUntil = AuthenticatedUntil(identity, settings, now);
         var expires = new[] { now + options.Value.VisitorSessionLifetime, authenticatedUntil }.Min();
         var (token, hash) = OpaqueToken.Create(OpaqueToken.VisitorPrefix);
         var consumer = await consumerStore.SignInAsync(deployment.TenantId, identity.Issuer, identity.Subject, now, consumer => (
@@ -97,6 +97,28 @@ public sealed partial class VisitorSignIn(
                 identity.AuthTime, identity.Amr is { Count: > 0 } amr ? string.Join(' ', amr) : null),
             new ConsumerSession(hash, consumer.Id, deployment.TenantId, deployment.Id, now, expires)), cancellationToken);
         return new SignedIn(consumer, token, new ConsumerCaller(consumer.Id, deployment.TenantId, deployment.Id, hash, expires), identity);
+    }
+
+    /// <summary>
+    /// When a login ends: the settings' session TTL after it, else the token's <c>exp</c>. A token
+    /// accepted after its <c>exp</c> (within the clock skew: the brand's clock and Parley's differ)
+    /// holds until Parley would stop accepting the token itself, <c>exp</c> + clock skew, so that a
+    /// session never starts already ended.
+    /// </summary>
+    public static DateTimeOffset AuthenticatedUntil(ConsumerIdentity identity, AuthenticationSettings settings, DateTimeOffset now)
+    {
+        if (settings.SessionTtlMinutes is { } ttl)
+        {
+            return now.AddMinutes(ttl);
+        }
+
+        if (identity.ExpiresAt > now)
+        {
+            return identity.ExpiresAt;
+        }
+
+        var accepted = identity.ExpiresAt + TimeSpan.FromSeconds(settings.ClockSkewSeconds);
+        return accepted > now ? accepted : now.AddSeconds(1);
     }
 
     /// <summary>

@@ -78,7 +78,15 @@ internal static class TokenCheckCommand
             if (result.GetValue(decryptKey) is { } keyFile)
             {
                 decryption = RSA.Create();
-                decryption.ImportFromPem(await File.ReadAllTextAsync(keyFile, cancellationToken));
+                try
+                {
+                    decryption.ImportFromPem(await File.ReadAllTextAsync(LocalFile(keyFile), cancellationToken));
+                }
+                catch (IOException exception)
+                {
+                    await Console.Error.WriteLineAsync("parley token check: " + exception.Message);
+                    return 2;
+                }
             }
 
             var settings = new TokenValidationSettings
@@ -124,8 +132,31 @@ internal static class TokenCheckCommand
         }
 
         // A local file is trusted by whoever runs the command, so it may hold symmetric (oct) keys.
-        var set = KeySetParser.Parse(await File.ReadAllTextAsync(keys), allowSymmetric: true);
+        var set = KeySetParser.Parse(await File.ReadAllTextAsync(LocalFile(keys)), allowSymmetric: true);
         return (new StaticKeySource(set), set.Keys.Any(k => k.KeyType == "oct"));
+    }
+
+    /// <summary>
+    /// A file named on the command line. A relative path is relative to the current directory; when
+    /// the file is not there, to the shell's directory (<c>PWD</c>): <c>dotnet run</c> starts Parley in
+    /// its project folder (src/Parley.Server), not where the command was typed.
+    /// </summary>
+    internal static string LocalFile(string path)
+    {
+        if (Path.IsPathRooted(path) || File.Exists(path))
+        {
+            return path;
+        }
+
+        var current = Directory.GetCurrentDirectory();
+        var shell = Environment.GetEnvironmentVariable("PWD");
+        if (shell is { Length: > 0 } && Path.IsPathRooted(shell) && Path.GetFullPath(shell) != current && File.Exists(Path.Combine(shell, path)))
+        {
+            return Path.Combine(shell, path);
+        }
+
+        throw new FileNotFoundException(
+            $"Could not find file '{path}' in {current}{(shell is { Length: > 0 } && shell != current ? $" or in {shell}" : "")}. Give an absolute path (e.g. \"$PWD/{path}\").", path);
     }
 
     private static async IAsyncEnumerable<string> Tokens(string argument, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

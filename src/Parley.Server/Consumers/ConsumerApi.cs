@@ -73,7 +73,7 @@ public static class ConsumerApi
         IOptions<ParleyOptions> options,
         CancellationToken cancellationToken)
     {
-        var deployment = await deploymentStore.GetDeploymentAsync(request.DeploymentId, cancellationToken);
+        var deployment = await deploymentStore.GetDeploymentAsync(ParleyException.RequiredDeploymentId(request.DeploymentId), cancellationToken);
         if (deployment is null)
         {
             throw ParleyException.NotFound("The deployment");

@@ -27,6 +27,14 @@ public sealed class ParleyException(string code, string message, int status = St
 
     public static ParleyException Invalid(string message) => new(ErrorCodes.InvalidRequest, message);
 
+    /// <summary>
+    /// The deployment id of a visitor's request (<c>POST /api/v1/sessions</c>, <c>/sessions/login</c>):
+    /// a request without one is malformed (400 <c>invalid_request</c>), not a request for an unknown deployment (404).
+    /// </summary>
+    public static Guid RequiredDeploymentId(Guid deploymentId) => deploymentId != Guid.Empty
+        ? deploymentId
+        : throw Invalid("deploymentId is required: the id of the deployment the page uses (the snippet's data-deployment).");
+
     /// <summary>A value the database cannot hold: the same request fails the same way, so it is not retryable.</summary>
     public static ParleyException ValueRefused() =>
         new(ErrorCodes.InvalidRequest, "A value in the request cannot be stored (a control character, or out of range). Correct it; sending it again fails the same way.");

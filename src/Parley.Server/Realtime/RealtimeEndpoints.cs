@@ -55,8 +55,13 @@ public static partial class RealtimeEndpoints
             return;
         }
 
-        if (!Guid.TryParse(context.Request.Query["deploymentId"], out var deploymentId)
-            || await deploymentStore.GetDeploymentAsync(deploymentId, context.RequestAborted) is not { } deployment)
+        if (!Guid.TryParse(context.Request.Query["deploymentId"], out var deploymentId) || deploymentId == Guid.Empty)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "deploymentId is required in the query: /ws/consumer?deploymentId=<deployment id>.");
+            return;
+        }
+
+        if (await deploymentStore.GetDeploymentAsync(deploymentId, context.RequestAborted) is not { } deployment)
         {
             await Problem(context, StatusCodes.Status404NotFound, ErrorCodes.NotFound, "Unknown deploymentId.");
             return;
