@@ -64,7 +64,9 @@ public sealed partial class ApiDescriptionTests(SharedServerFixture fixture) : I
     {
         using var json = JsonDocument.Parse(await DocumentAsync());
         var generated = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => Normalized(p.Name)).ToHashSet();
-        var documented = DocumentedPath().Matches(await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "api.md")))
+        var text = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "api.md"));
+        var documented = DocumentedPath().Matches(text)
+            .Where(m => m.Index + m.Length == text.Length || text[m.Index + m.Length] != '…') // "/api/v1/admin/…" names a family, not an endpoint
             .Select(m => Normalized(m.Value)).ToHashSet();
 
         Assert.Empty(generated.Except(documented).Order());

@@ -88,6 +88,8 @@ public static class ParleyCli
             Args = args.Where(a => a.StartsWith("--Parley:", StringComparison.Ordinal)).ToArray(),
             ContentRootPath = ParleyApp.ContentRoot(args),
         });
+        builder.Logging.ClearProviders().AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace); // standard output is the command's
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddParleyStorage(builder.Configuration);
         return builder.Build().Services;
     }
