@@ -263,6 +263,32 @@ public sealed class MidChatTests(SharedServerFixture fixture) : IClassFixture<Sh
         Server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/login-link", visitorToken);
 
     [Fact]
+    public async Task A_case_that_asks_for_an_assurance_level_does_not_run_on_a_weaker_login_however_it_came()
+    {
+        var (deploymentId, _) = await BrandAsync(AuthenticationFlow.Implicit);
+        var deployment = (await Server.Store.GetDeploymentAsync(deploymentId, CancellationToken.None))!;
+        var bot = Bot with { Cases = [new BotCase("Wire transfer", ["transfer"], "Your transfer is on its way.", Acr: "urn:brand:loa:2")] };
+        (await Server.SendAsync(HttpMethod.Put, $"/api/v1/admin/deployments/{deploymentId}/bot", await AdminTokenAsync(deployment.TenantId), bot)).EnsureSuccessStatusCode();
+        var (token, visitor, conversationId) = await VisitorAsync(deploymentId);
+        await using var _ = visitor;
+        await visitor.SendAsync(new { type = "message.send", conversationId, clientMessageId = "ask", text = "a transfer please" });
+        var requested = await MessageAsync(visitor, "event", "authentication.requested");
+        Assert.Contains("acr_values=urn%3Abrand%3Aloa%3A2", requested.GetProperty("data").GetProperty("url").GetString(), StringComparison.Ordinal);
+
+        // The messenger's own login link asks for the same.
+        var link = (await (await LoginLinkAsync(token, conversationId)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString()!;
+        Assert.Contains("acr_values=urn%3Abrand%3Aloa%3A2", link, StringComparison.Ordinal);
+
+        // The page's own token, with no acr: the login holds, but the case asks to step up instead of running.
+        var login = await AuthenticateAsync(token, conversationId, new { jwt = IdToken("weak-page-login", null) });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+        var stepUp = await MessageAsync(visitor, "event", "authentication.requested");
+        Assert.Equal("acr", stepUp.GetProperty("data").GetProperty("stepUp").GetString());
+        var texts = (await Server.Store.GetMessagesAsync(conversationId, 0, 100, CancellationToken.None)).Select(m => m.Text).ToList();
+        Assert.DoesNotContain("Your transfer is on its way.", texts);
+    }
+
+    [Fact]
     public async Task A_login_link_forwarded_to_someone_else_does_not_authenticate_their_conversation()
     {
         var (deploymentId, _) = await BrandAsync();

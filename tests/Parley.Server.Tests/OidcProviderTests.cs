@@ -18,6 +18,16 @@ public sealed class OidcProviderTests
     private const string ClientSecret = "parley-client-secret-for-oidc-provider";
     private const string PageRedirect = "http://localhost:5080/chat";
 
+    /// <summary>An anonymous visitor with a started, subscribed conversation.</summary>
+    private static async Task<(WsClient Socket, Guid ConversationId)> AnonymousChatAsync(TestServer server, Guid deploymentId)
+    {
+        var socket = await server.ConsumerAsync(await server.NewVisitorAsync(deploymentId), deploymentId);
+        await socket.SendAsync(new { type = "conversation.start" });
+        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
+        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        return (socket, conversationId);
+    }
+
     [Fact]
     public async Task Code_flow_logins_at_oidc_provider_work_before_and_mid_chat_and_survive_its_key_rotation()
     {
@@ -48,11 +58,8 @@ public sealed class OidcProviderTests
         {
             Cases = [new BotCase("Statement copy", ["statement"], "Here is your statement.", RequiresAuthentication: true)],
         }, CancellationToken.None);
-        var visitor = await server.NewVisitorAsync(deploymentId);
-        await using var socket = await server.ConsumerAsync(visitor, deploymentId);
-        await socket.SendAsync(new { type = "conversation.start" });
-        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
-        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        var (socket, conversationId) = await AnonymousChatAsync(server, deploymentId);
+        await using var _ = socket;
 
         async Task<JsonElement> LogInMidChatAsync(string account)
         {
@@ -92,11 +99,8 @@ public sealed class OidcProviderTests
                 new BotCase("Wire transfer", ["transfer"], "Your transfer is on its way.", Acr: "urn:parley:loa:2", MaxLoginAgeSeconds: 300),
             ],
         }, CancellationToken.None);
-        var visitor = await server.NewVisitorAsync(deploymentId);
-        await using var socket = await server.ConsumerAsync(visitor, deploymentId);
-        await socket.SendAsync(new { type = "conversation.start" });
-        var conversationId = (await socket.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
-        await socket.SendAsync(new { type = "conversation.subscribe", conversationId, since = 0 });
+        var (socket, conversationId) = await AnonymousChatAsync(server, deploymentId);
+        await using var _ = socket;
 
         async Task<JsonElement> AskAsync(string text)
         {

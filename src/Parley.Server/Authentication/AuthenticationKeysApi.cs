@@ -32,6 +32,9 @@ public static class AuthenticationKeysApi
     public const int KeyBits = 3072;
 
     private static readonly TimeSpan DefaultKeyOverlap = TimeSpan.FromDays(7);
+
+    /// <summary>Published JWKS documents by record version and live keys: an anonymous request never costs a private-key import.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid, DateTimeOffset, string), string> Published = new();
     private static readonly TimeSpan DefaultSecretOverlap = TimeSpan.FromHours(24);
 
     public static IEndpointRouteBuilder MapAuthenticationKeysApi(this IEndpointRouteBuilder app)
@@ -122,21 +125,26 @@ public static class AuthenticationKeysApi
             return Results.NotFound();
         }
 
-        var keys = new JsonArray();
-        foreach (var key in settings.DecryptionKeys.Where(k => k.Live(now)))
+        var live = settings.DecryptionKeys.Where(k => k.Live(now)).ToList();
+        var document = Published.GetOrAdd((settings.Id, settings.UpdatedAt, string.Join(' ', live.Select(k => k.Kid))), _ =>
         {
-            using var rsa = RSA.Create();
-            rsa.ImportFromPem(resolver.Unprotect(key.ProtectedPrivateKey));
-            var parameters = rsa.ExportParameters(false);
-            keys.Add(new JsonObject
+            var keys = new JsonArray();
+            foreach (var key in live)
             {
-                ["kty"] = "RSA", ["use"] = "enc", ["alg"] = "RSA-OAEP-256", ["kid"] = key.Kid,
-                ["n"] = Base64Url.Encode(parameters.Modulus!), ["e"] = Base64Url.Encode(parameters.Exponent!),
-            });
-        }
+                using var rsa = RSA.Create();
+                rsa.ImportFromPem(resolver.Unprotect(key.ProtectedPrivateKey));
+                var parameters = rsa.ExportParameters(false);
+                keys.Add(new JsonObject
+                {
+                    ["kty"] = "RSA", ["use"] = "enc", ["alg"] = "RSA-OAEP-256", ["kid"] = key.Kid,
+                    ["n"] = Base64Url.Encode(parameters.Modulus!), ["e"] = Base64Url.Encode(parameters.Exponent!),
+                });
+            }
 
+            return new JsonObject { ["keys"] = keys }.ToJsonString();
+        });
         context.Response.Headers.CacheControl = "public, max-age=300";
-        return Results.Text(new JsonObject { ["keys"] = keys }.ToJsonString(), "application/jwk-set+json");
+        return Results.Text(document, "application/jwk-set+json");
     }
 
     public static IReadOnlyList<DecryptionKeyView> Views(AuthenticationSettings settings, DateTimeOffset now) =>

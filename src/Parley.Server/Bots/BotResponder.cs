@@ -76,16 +76,7 @@ public sealed partial class BotResponder(
                 return;
             }
 
-            if (matched.Assurance is { } assurance
-                && await consumerStore.GetVerifiedIdentityAsync(conversation.ConsumerId, CancellationToken.None) is var identity
-                && assurance.Shortfall(identity?.Acr, identity?.AuthTime, time.GetUtcNow(), TimeSpan.Zero) is { } shortfall)
-            {
-                // Logged in, but not strongly or recently enough for this case: step up, for this case only.
-                await RequestLoginAsync(conversation, matched, shortfall);
-                return;
-            }
-
-            await RunCaseAsync(conversation, matched, CancellationToken.None);
+            await RunIfAssuredAsync(conversation, matched);
         }
         catch (Exception exception) when (exception is StorageUnavailableException or ParleyException or HttpRequestException or TaskCanceledException)
         {
@@ -102,13 +93,31 @@ public sealed partial class BotResponder(
                 && await BotOfAsync(conversation.DeploymentId, CancellationToken.None) is { } bot
                 && bot.Find(conversation.BotCase) is { NeedsLogin: true } pending)
             {
-                await RunCaseAsync(conversation, pending, CancellationToken.None);
+                // However the login came (a link for this case, the page's own token, a merge), the case's assurance is checked here.
+                await RunIfAssuredAsync(conversation, pending);
             }
         }
         catch (Exception exception) when (exception is StorageUnavailableException or ParleyException or TaskCanceledException)
         {
             LogBotFailed(logger, conversation.Id, exception);
         }
+    }
+
+    /// <summary>
+    /// Runs a case for a logged-in customer whose latest login is strong and recent enough for it
+    /// (as Parley stored it: <c>acr</c>, <c>auth_time</c>); otherwise asks them to step up, for this case only.
+    /// </summary>
+    private async Task RunIfAssuredAsync(Conversation conversation, BotCase botCase)
+    {
+        if (botCase.Assurance is { } assurance
+            && await consumerStore.GetVerifiedIdentityAsync(conversation.ConsumerId, CancellationToken.None) is var identity
+            && assurance.Shortfall(identity?.Acr, identity?.AuthTime, time.GetUtcNow(), TimeSpan.Zero) is { } shortfall)
+        {
+            await RequestLoginAsync(conversation, botCase, shortfall);
+            return;
+        }
+
+        await RunCaseAsync(conversation, botCase, CancellationToken.None);
     }
 
     /// <summary>

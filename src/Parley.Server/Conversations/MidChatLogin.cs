@@ -86,7 +86,9 @@ public sealed partial class MidChatLogin(
                 StatusCodes.Status429TooManyRequests, retryable: true) { RetryAfter = TimeSpan.FromMinutes(10) };
         }
 
-        return await links.CreateAsync(conversation, cancellationToken)
+        // A case waiting for this login may ask for an assurance level or a login age: the link asks for them too.
+        var assurance = (await bots.BotOfAsync(conversation.DeploymentId, cancellationToken))?.Find(conversation.BotCase)?.Assurance;
+        return await links.CreateAsync(conversation, cancellationToken, assurance)
             ?? throw new ParleyException(ErrorCodes.AuthenticationMisconfigured,
                 "This deployment has no login page to send the visitor to (no authentication settings with an authorization endpoint).", StatusCodes.Status409Conflict);
     }
@@ -144,6 +146,8 @@ public sealed partial class MidChatLogin(
         {
             // An ended device session renews its own customer's login only: it is no credential for anything else.
             LogRefused(logger, conversationId, OAuthErrors.InvalidGrant, "subject");
+            await audit.RecordAsync(conversation.TenantId, Audit.AuditKinds.MidChatLogin, Audit.AuditEvent.Refused, caller, deployment.Id, conversationId,
+                identity.Subject, "subject", "a renewal by another customer than the one whose login ended");
             throw SignInRefusal.Of(SignInRefusal.Result(OAuthErrors.InvalidGrant, "subject",
                 "This device's login has ended; it can be renewed by the same customer only. Start a new session to log in as someone else."));
         }

@@ -39,7 +39,7 @@ public static class ApiDescription
                 {
                     Type = SecuritySchemeType.Http,
                     Scheme = "bearer",
-                    Description = "A visitor token (pvt_…/pat_…, from POST /api/v1/sessions) or an agent token (from POST /api/v1/agent/login).",
+                    Description = "A visitor token (pvt_…, from POST /api/v1/sessions) or an agent token (pat_…, from POST /api/v1/agent/login).",
                 };
                 return Task.CompletedTask;
             });

@@ -79,7 +79,10 @@ public static class Telemetry
 
     private static bool MayScrape(HttpContext context, TelemetryOptions options) => options.MetricsPort is { } port
         ? context.Connection.LocalPort == port
-        : context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote) && !context.Request.Headers.ContainsKey("X-Forwarded-For");
+        : context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote) && !ProxyHeaders.Any(context.Request.Headers.ContainsKey);
+
+    /// <summary>Headers a reverse proxy adds: a request with any of them came from elsewhere, whatever its socket says.</summary>
+    private static readonly string[] ProxyHeaders = ["X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"];
 }
 
 /// <summary>Reads the waiting conversations every 15 seconds for the gauges (a scrape never queries the database).</summary>

@@ -511,7 +511,10 @@ internal sealed partial class RealtimeConnection : ILiveSubscriber, IDisposable,
         if (message.Seq == cursor + 1)
         {
             await SendFrameAsync(new MessageFrame(message.ToView()), cancellationToken);
-            _metrics?.Delivered(_time.GetUtcNow() - message.SentAt);
+            if (message.Data?.Contains("\"mergedFrom\"", StringComparison.Ordinal) != true)
+            {
+                _metrics?.Delivered(_time.GetUtcNow() - message.SentAt); // a merged copy keeps its old time: not a lag
+            }
             _cursors[message.ConversationId] = message.Seq;
             return;
         }

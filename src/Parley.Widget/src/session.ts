@@ -12,6 +12,12 @@ interface StoredLogin {
   who?: string | null;
 }
 
+interface Renewal {
+  token: string;
+  conversationId: string;
+  state: string | null;
+}
+
 export type LoginResult = { state?: string; code?: string; id_token?: string; assertion?: string; error?: string; error_description?: string };
 
 const ReturnKey = 'parley.return';
@@ -53,7 +59,10 @@ export class VisitorSession {
   /** The token of a login that ended, kept for renewing it with the notice's Log in button. */
   private endedToken: string | null = null;
   /** A renewal in progress: its result goes to the REST API with the ended token. */
-  private renewal: { token: string; conversationId: string } | null = null;
+  /** A renewal in progress: the ended token, the conversation, and the state of the login link it follows. */
+  private renewal: Renewal | null = null;
+  private linkRequested = false;
+  private failedRenewal: string | null = null;
   private renewalResult: LoginResult | null = null;
 
   constructor(
@@ -75,8 +84,11 @@ export class VisitorSession {
     let stored = this.validLogin();
     const anonymous = this.storage.get<string>('anon');
     let session: Session | null = null;
-    this.notice.text = null;
+    // What a renewal that failed before the start said stays said (the separate window, back from the brand).
+    this.notice.text = this.failedRenewal;
+    this.failedRenewal = null;
     this.notice.blocked = false;
+    this.notice.action = null;
     if (stored && !this.pageMode && this.page.state === 'out') {
       // The page says nobody is logged in: the stored login is over, before anything of it shows.
       await this.endStoredLogin(stored);
@@ -241,6 +253,7 @@ export class VisitorSession {
     // Who logged in is not known here (the login happened at the brand): the next logged-in page finds out.
     this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt, consumerId: frame.consumerId, who: null } satisfies StoredLogin);
     this.notice.text = null;
+    this.notice.action = null;
   }
 
   /** The device session ended (the login expired): renew it from the page, or say where to continue. */
@@ -265,6 +278,7 @@ export class VisitorSession {
         this.use(session, null, this.lastWho);
         this.notice.text = null;
         this.notice.blocked = false;
+        this.notice.action = null;
         this.connection.restart();
       } else {
         this.notice.blocked = true;
@@ -332,8 +346,8 @@ export class VisitorSession {
    */
   async renew(conversationId: string | null): Promise<void> {
     const token = this.endedToken ?? this.token;
-    if (!conversationId || !token) {
-      return;
+    if (!conversationId || !token || this.linkRequested) {
+      return; // a second click while the first link is on its way would spend another login state
     }
     // Opened now, while the click still counts as the visitor's: after the request it would be blocked.
     const popup = this.pageMode ? null : window.open('', 'parley-login', 'popup,width=480,height=680');
@@ -342,9 +356,10 @@ export class VisitorSession {
       this.host.refresh();
       return;
     }
+    this.linkRequested = true;
     try {
       const link = await this.api.loginLink(token, conversationId);
-      this.renewal = { token, conversationId };
+      this.renewal = { token, conversationId, state: new URL(link.url).searchParams.get('state') };
       if (this.pageMode) {
         sessionStorage.setItem(RenewKey, JSON.stringify(this.renewal));
         sessionStorage.setItem(ReturnKey, location.href);
@@ -356,6 +371,8 @@ export class VisitorSession {
       popup?.close();
       this.notice.text = `A new login could not be started: ${(error as Error).message}`;
       this.host.refresh();
+    } finally {
+      this.linkRequested = false;
     }
   }
 
@@ -366,13 +383,7 @@ export class VisitorSession {
     if (!renewal) {
       return;
     }
-    if (result.state) {
-      this.usedStates.add(result.state);
-    }
-    if (result.error) {
-      this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
-      this.failed(result.error, result.error_description ?? result.error);
-      this.host.refresh();
+    if (this.refusedAtTheBrand(result)) {
       return;
     }
     try {
@@ -393,6 +404,20 @@ export class VisitorSession {
     this.host.refresh();
   }
 
+  /** Marks a login result's state as used; true, with the visitor and the page told, when the brand refused the login. */
+  private refusedAtTheBrand(result: LoginResult): boolean {
+    if (result.state) {
+      this.usedStates.add(result.state);
+    }
+    if (!result.error) {
+      return false;
+    }
+    this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
+    this.failed(result.error, result.error_description ?? result.error);
+    this.host.refresh();
+    return true;
+  }
+
   /** A result the login popup posted (from Parley's origin); sent once the conversation is subscribed. */
   received(data: (LoginResult & { type?: string }) | null, origin: string, parley: string, send: () => void): void {
     if (origin !== parley || !data || data.type !== 'parley.login') {
@@ -402,7 +427,7 @@ export class VisitorSession {
     if (data.state && this.usedStates.has(data.state)) {
       return;
     }
-    if (this.renewal) {
+    if (this.renewal && data.state === this.renewal.state) {
       void this.completeRenewal(data, true);
       return;
     }
@@ -419,7 +444,7 @@ export class VisitorSession {
       sessionStorage.removeItem(RenewKey);
       const result = raw ? (JSON.parse(raw) as LoginResult) : null;
       if (result && renewal) {
-        this.renewal = JSON.parse(renewal) as { token: string; conversationId: string };
+        this.renewal = JSON.parse(renewal) as Renewal;
         this.renewalResult = result;
       } else {
         this.pendingLogin = result;
@@ -435,6 +460,7 @@ export class VisitorSession {
     this.renewalResult = null;
     if (result) {
       await this.completeRenewal(result, false);
+      this.failedRenewal = this.authenticated ? null : this.notice.text;
     }
   }
 
@@ -449,13 +475,7 @@ export class VisitorSession {
       return;
     }
     this.pendingLogin = null;
-    if (result.state) {
-      this.usedStates.add(result.state);
-    }
-    if (result.error) {
-      this.notice.text = `The login did not complete: ${result.error_description ?? result.error}`;
-      this.failed(result.error, result.error_description ?? result.error);
-      this.host.refresh();
+    if (this.refusedAtTheBrand(result)) {
       return;
     }
     this.connection.send({

@@ -70,6 +70,7 @@ export class View {
   private readonly notice: HTMLDivElement;
   private readonly noticeText: HTMLParagraphElement;
   private readonly noticeLogIn: HTMLButtonElement;
+  private readonly noticeDismiss: HTMLButtonElement;
   private readonly logBox: HTMLDivElement;
   private readonly log: HTMLOListElement;
   private readonly typingLine: HTMLDivElement;
@@ -112,8 +113,8 @@ export class View {
 
     this.noticeText = el('p');
     this.noticeLogIn = el('button', { type: 'button', class: 'primary', hidden: true, click: () => actions.renewLogin() }, 'Log in');
-    this.notice = el('div', { class: 'notice', role: 'alert', hidden: true }, this.noticeText, this.noticeLogIn,
-      el('button', { type: 'button', 'aria-label': 'Dismiss the notice', click: () => actions.dismissNotice() }, '×'));
+    this.noticeDismiss = el('button', { type: 'button', 'aria-label': 'Dismiss the notice', click: () => actions.dismissNotice() }, '×');
+    this.notice = el('div', { class: 'notice', role: 'alert', hidden: true }, this.noticeText, this.noticeLogIn, this.noticeDismiss);
 
     this.log = el('ol', { class: 'messages' });
     this.logBox = el('div', { class: 'log', role: 'log', 'aria-label': 'Conversation', tabindex: '0' }, this.log);
@@ -189,6 +190,7 @@ export class View {
     this.notice.hidden = text === null;
     this.noticeText.textContent = text ?? '';
     this.noticeLogIn.hidden = action !== 'log-in';
+    this.noticeDismiss.hidden = action === 'log-in'; // the only way on is to log in: nothing to dismiss it into
   }
 
   setTyping(text: string | null): void {

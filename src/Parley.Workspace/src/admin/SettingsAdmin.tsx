@@ -227,10 +227,10 @@ function GeneratedKeys({ record }: { record: SettingsRecord }) {
   const base = `/admin/authentication-settings/${record.id}`;
   const { data, reload } = useResource<SettingsRecord>(base);
   const current = data ?? record;
-  const [overlap, setOverlap] = useState('24');
+  const [overlap, setOverlap] = useState('');
   const [shown, setShown] = useState<{ what: string; secret: string } | null>(null);
   const [run, outcome] = useSave();
-  const body = () => ({ overlapHours: Number(overlap) });
+  const body = () => (overlap === '' ? {} : { overlapHours: Number(overlap) });
 
   const rotateSecret = (kind: 'security-key' | 'hmac-secret', what: string) =>
     run(async () => {
@@ -243,6 +243,7 @@ function GeneratedKeys({ record }: { record: SettingsRecord }) {
       <legend>Keys Parley generates</legend>
       <label>When rotating, the previous value keeps working for
         <select value={overlap} onChange={(e) => setOverlap(e.target.value)}>
+          <option value="">the default: 7 days for a key pair, 24 hours for a secret</option>
           <option value="0">no time: stop it now (it leaked)</option>
           <option value="1">1 hour</option>
           <option value="24">24 hours</option>
