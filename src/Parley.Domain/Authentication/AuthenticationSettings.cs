@@ -87,6 +87,12 @@ public sealed record AuthenticationSettings
     /// <summary>How long a login link (its state) lasts, in minutes (Pega's "Authentication token TTL"); null: the server's default.</summary>
     public int? LoginLinkLifetimeMinutes { get; init; }
 
+    /// <summary>The HMAC secret before the last rotation while its overlap lasts, else null.</summary>
+    public string? LivePreviousHmacSecret(DateTimeOffset now) => PreviousHmacSecretUntil > now ? ProtectedPreviousHmacSecret : null;
+
+    /// <summary>The security key before the last rotation while its overlap lasts, else null.</summary>
+    public string? LivePreviousSecurityKey(DateTimeOffset now) => PreviousSecurityKeyUntil > now ? ProtectedPreviousSecurityKey : null;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }

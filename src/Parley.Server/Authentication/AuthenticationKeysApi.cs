@@ -60,7 +60,7 @@ public static class AuthenticationKeysApi
         Guid id, RotationRequest? request, HttpContext context, IAuthenticationSettingsStore store, AuthenticationSettingsResolver resolver,
         TimeProvider time, Audit.AuditLog audit, Operations.PublicAddress address, CancellationToken cancellationToken)
     {
-        var settings = await OwnAsync(id, context, store, cancellationToken);
+        var settings = await AuthenticationSettingsApi.OwnAsync(id, context, store, cancellationToken);
         var now = time.GetUtcNow();
         var overlap = Overlap(request, DefaultKeyOverlap);
         using var rsa = RSA.Create(KeyBits);
@@ -79,7 +79,7 @@ public static class AuthenticationKeysApi
     private static async Task<NoContent> RemoveKeyAsync(
         Guid id, string kid, HttpContext context, IAuthenticationSettingsStore store, TimeProvider time, Audit.AuditLog audit, CancellationToken cancellationToken)
     {
-        var settings = await OwnAsync(id, context, store, cancellationToken);
+        var settings = await AuthenticationSettingsApi.OwnAsync(id, context, store, cancellationToken);
         if (!settings.DecryptionKeys.Any(k => k.Kid == kid))
         {
             throw ParleyException.NotFound("The decryption key");
@@ -99,7 +99,7 @@ public static class AuthenticationKeysApi
         Guid id, RotationRequest? request, HttpContext context, IAuthenticationSettingsStore store, AuthenticationSettingsResolver resolver,
         TimeProvider time, Audit.AuditLog audit, bool securityKey, CancellationToken cancellationToken)
     {
-        var settings = await OwnAsync(id, context, store, cancellationToken);
+        var settings = await AuthenticationSettingsApi.OwnAsync(id, context, store, cancellationToken);
         var now = time.GetUtcNow();
         var overlap = Overlap(request, DefaultSecretOverlap);
         var secret = Base64Url.Encode(RandomNumberGenerator.GetBytes(32));
@@ -131,8 +131,7 @@ public static class AuthenticationKeysApi
             var keys = new JsonArray();
             foreach (var key in live)
             {
-                using var rsa = RSA.Create();
-                rsa.ImportFromPem(resolver.Unprotect(key.ProtectedPrivateKey));
+                using var rsa = resolver.PrivateKey(key.ProtectedPrivateKey);
                 var parameters = rsa.ExportParameters(false);
                 keys.Add(new JsonObject
                 {
@@ -164,9 +163,4 @@ public static class AuthenticationKeysApi
         var canonical = $"{{\"e\":\"{Base64Url.Encode(p.Exponent!)}\",\"kty\":\"RSA\",\"n\":\"{Base64Url.Encode(p.Modulus!)}\"}}";
         return Base64Url.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
-
-    private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IAuthenticationSettingsStore store, CancellationToken cancellationToken) =>
-        await store.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId
-            ? settings
-            : throw ParleyException.NotFound("The authentication settings record");
 }

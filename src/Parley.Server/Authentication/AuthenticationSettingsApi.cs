@@ -191,7 +191,8 @@ public static class AuthenticationSettingsApi
     /// <summary>What an audit event says about a settings record: its name and id, never a secret.</summary>
     private static string Described(AuthenticationSettings settings) => $"\"{settings.Name}\" ({settings.Id})";
 
-    private static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
+    /// <summary>A record of the admin's tenant; any other is not_found.</summary>
+    internal static async Task<AuthenticationSettings> OwnAsync(Guid id, HttpContext context, IAuthenticationSettingsStore settingsStore, CancellationToken cancellationToken) =>
         await settingsStore.GetAuthenticationSettingsAsync(id, cancellationToken) is { } settings && settings.TenantId == context.Caller<AgentCaller>().TenantId
             ? settings
             : throw ParleyException.NotFound("The authentication settings record");
@@ -350,6 +351,6 @@ public static class AuthenticationSettingsApi
             s.ProtectedClientSecret is not null, s.ProtectedHmacSecret is not null, s.ProtectedDecryptionKey is not null, s.ProtectedSecurityKey is not null,
             s.CreatedAt, s.UpdatedAt, address.Resolve($"/auth/backchannel-logout/{s.Id}").ToString(),
             s.LoginLinkLifetimeMinutes, keys, keys.Count == 0 ? null : address.Resolve(AuthenticationKeysApi.JwksPath(s.Id)).ToString(),
-            s.PreviousHmacSecretUntil > now ? s.PreviousHmacSecretUntil : null, s.PreviousSecurityKeyUntil > now ? s.PreviousSecurityKeyUntil : null);
+            s.LivePreviousHmacSecret(now) is null ? null : s.PreviousHmacSecretUntil, s.LivePreviousSecurityKey(now) is null ? null : s.PreviousSecurityKeyUntil);
     }
 }

@@ -36,6 +36,14 @@ public sealed partial class AuthenticationSettingsResolver(
 
     public string Unprotect(string protectedSecret) => protection.CreateProtector(Purpose).Unprotect(protectedSecret);
 
+    /// <summary>An RSA private key stored protected as PEM (the caller disposes it).</summary>
+    public RSA PrivateKey(string protectedPem)
+    {
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(Unprotect(protectedPem));
+        return rsa;
+    }
+
     /// <summary>
     /// The validation settings for a record (secrets unprotected in memory once per record version,
     /// not on every token), with the nonce of a code-flow login when there is one.
@@ -45,7 +53,7 @@ public sealed partial class AuthenticationSettingsResolver(
         // Keys and secrets kept for a rotation's overlap stop at their end: one more version of the record then.
         var now = time.GetUtcNow();
         var live = settings.DecryptionKeys.Where(k => k.Live(now)).ToList();
-        var previousHmac = settings.PreviousHmacSecretUntil > now ? settings.ProtectedPreviousHmacSecret : null;
+        var previousHmac = settings.LivePreviousHmacSecret(now);
         var cached = _validationSettings.GetOrAdd((settings.Id, settings.UpdatedAt, live.Count * 2 + (previousHmac is null ? 0 : 1)), _ =>
         {
             RSA? decryption = null;
@@ -55,12 +63,7 @@ public sealed partial class AuthenticationSettingsResolver(
                 decryption.ImportFromPem(Unprotect(protectedKey));
             }
 
-            var generated = live.Select(k =>
-            {
-                var rsa = RSA.Create();
-                rsa.ImportFromPem(Unprotect(k.ProtectedPrivateKey));
-                return rsa;
-            }).ToList();
+            var generated = live.Select(k => PrivateKey(k.ProtectedPrivateKey)).ToList();
 
             return new TokenValidationSettings
             {

@@ -71,9 +71,7 @@ public sealed partial class MidChatLogin(
     /// </summary>
     public async Task<LoginLink> LoginLinkAsync(ConsumerCaller caller, Guid conversationId, CancellationToken cancellationToken)
     {
-        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } found && found.ConsumerId == caller.ConsumerId
-            ? found
-            : throw ParleyException.NotFound("The conversation");
+        var conversation = await OwnConversationAsync(caller, conversationId, cancellationToken);
         if (!conversation.IsOpen)
         {
             throw new ParleyException(ErrorCodes.ConversationClosed, "The conversation is closed; resume it before logging in to it.", StatusCodes.Status409Conflict);
@@ -96,11 +94,8 @@ public sealed partial class MidChatLogin(
     public async Task<ConversationAuthenticated> AuthenticateAsync(
         ConsumerCaller caller, Guid conversationId, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
-        // Not conversations.GetAsync: that refuses a device whose login has ended, and renewing that
-        // login is what this is for. The device's session, ended or not, still says whose conversation it is.
-        var conversation = await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } found && found.ConsumerId == caller.ConsumerId
-            ? found
-            : throw ParleyException.NotFound("The conversation");
+        // The device's session, ended or not, still says whose conversation it is.
+        var conversation = await OwnConversationAsync(caller, conversationId, cancellationToken);
         if (!limiter.TryAcquire(conversationId))
         {
             // Before any check or audit row: a flood of forged tokens costs one counter.
@@ -240,6 +235,15 @@ public sealed partial class MidChatLogin(
             "This conversation belongs to another logged-in customer; the login was not applied to it."));
     }
 
+    /// <summary>
+    /// The device's conversation. Not ConversationService.GetAsync: that refuses a device whose login
+    /// has ended, and renewing that login is one thing this is for.
+    /// </summary>
+    private async Task<Conversation> OwnConversationAsync(ConsumerCaller caller, Guid conversationId, CancellationToken cancellationToken) =>
+        await conversationStore.GetConversationAsync(conversationId, cancellationToken) is { } found && found.ConsumerId == caller.ConsumerId
+            ? found
+            : throw ParleyException.NotFound("The conversation");
+
     private async Task<(TokenValidationResult Result, LoginState? State)> ValidateAsync(
         ConsumerCaller caller, Conversation conversation, AuthenticationSettings settings, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
@@ -294,9 +298,7 @@ public sealed partial class MidChatLogin(
                     Audience = settings.ClientId,
                     AllowedAlgorithms = ["HS256", "HS384", "HS512"],
                     HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
-                    PreviousHmacSecret = settings.PreviousSecurityKeyUntil > time.GetUtcNow() && settings.ProtectedPreviousSecurityKey is { } previous
-                        ? Encoding.UTF8.GetBytes(resolver.Unprotect(previous))
-                        : null,
+                    PreviousHmacSecret = settings.LivePreviousSecurityKey(time.GetUtcNow()) is { } previous ? Encoding.UTF8.GetBytes(resolver.Unprotect(previous)) : null,
                     ExpectedNonce = state!.Nonce,
                     RequireIssuedAt = true,
                     MaxTokenAge = MaxAssertionAge,

@@ -26,17 +26,14 @@ public abstract record InboundFrame
 {
     public string? RequestId { get; init; }
 
-    /// <summary>Every known <c>type</c>, read from the attributes above so the two cannot drift apart.</summary>
-    public static readonly IReadOnlySet<string> Types = typeof(InboundFrame)
-        .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false)
-        .Cast<JsonDerivedTypeAttribute>()
-        .Select(a => (string)a.TypeDiscriminator!)
-        .ToHashSet(StringComparer.Ordinal);
-
+    /// <summary>Each frame record's <c>type</c>, read from the attributes above so the two cannot drift apart.</summary>
     private static readonly Dictionary<Type, string> Names = typeof(InboundFrame)
         .GetCustomAttributes(typeof(JsonDerivedTypeAttribute), inherit: false)
         .Cast<JsonDerivedTypeAttribute>()
         .ToDictionary(a => a.DerivedType, a => (string)a.TypeDiscriminator!);
+
+    /// <summary>Every known <c>type</c>.</summary>
+    public static readonly IReadOnlySet<string> Types = Names.Values.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>This frame's <c>type</c> (for metrics and traces: a name from a fixed list, never client text).</summary>
     [JsonIgnore]
