@@ -29,7 +29,13 @@ public sealed class MessengerApiTests(SharedServerFixture fixture) : IClassFixtu
         Assert.Equal(new Uri(Server.Address, $"/messenger/{DemoOptions.ImplicitDeploymentId}").ToString(), implicitFlow.GetProperty("windowUrl").GetString());
         Assert.Equal(["deploymentId", "title", "windowMode", "authentication", "windowUrl", "authenticatedOnly"], implicitFlow.EnumerateObject().Select(p => p.Name));
         Assert.False(implicitFlow.GetProperty("authenticatedOnly").GetBoolean());
-        Assert.Equal(["flow", "jsClientFunction"], implicitFlow.GetProperty("authentication").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["flow", "jsClientFunction", "loginLinks"], implicitFlow.GetProperty("authentication").EnumerateObject().Select(p => p.Name));
+        Assert.True(implicitFlow.GetProperty("authentication").GetProperty("loginLinks").GetBoolean()); // the demo brand has a login page
+
+        // Settings with keys only (no authorization endpoint, no discovery): the messenger cannot send anyone to log in.
+        var (keysOnly, _) = await Server.NewTenantAsync();
+        await TestTokens.AttachSettingsAsync(Server, keysOnly, System.Security.Cryptography.RSA.Create(2048));
+        Assert.False((await ConfigAsync(keysOnly)).GetProperty("authentication").GetProperty("loginLinks").GetBoolean());
 
         var code = await ConfigAsync(DemoOptions.CodeFlowDeploymentId);
         Assert.Equal("code", code.GetProperty("authentication").GetProperty("flow").GetString());

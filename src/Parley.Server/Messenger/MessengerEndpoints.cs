@@ -9,7 +9,11 @@ using Parley.Tenants;
 namespace Parley.Messenger;
 
 /// <summary>What the messenger needs to know about a deployment's login: the flow and the page's JS function.</summary>
-public sealed record MessengerAuthenticationView(string Flow, string JsClientFunction);
+/// <summary>
+/// How the widget logs a visitor in: the flow, the page's function, and whether the messenger can
+/// send the visitor to the brand's login page itself (a login link: the Log in button after an expiry).
+/// </summary>
+public sealed record MessengerAuthenticationView(string Flow, string JsClientFunction, bool LoginLinks);
 
 /// <summary>
 /// A deployment's messenger, as the widget reads it before it opens (public: it holds nothing a
@@ -81,7 +85,8 @@ public static class MessengerEndpoints
             deployment.Id,
             messenger.Title is { Length: > 0 } title ? title : deployment.Name,
             messenger.WindowMode,
-            settings is null ? null : new MessengerAuthenticationView(settings.Flow == AuthenticationFlow.Code ? "code" : "implicit", settings.JsClientFunction),
+            settings is null ? null : new MessengerAuthenticationView(settings.Flow == AuthenticationFlow.Code ? "code" : "implicit", settings.JsClientFunction,
+                LoginLinks: settings.AuthorizationEndpoint is not null || settings.DiscoveryUrl is not null),
             address.Resolve($"/messenger/{deployment.Id}")) { AuthenticatedOnly = messenger.AuthenticatedOnly && settings is not null });
     }
 

@@ -18,7 +18,8 @@ export interface MessengerConfig {
   authenticatedOnly?: boolean;
   title: string;
   windowMode: 'embedded' | 'window';
-  authentication: { flow: 'implicit' | 'code'; jsClientFunction: string } | null;
+  /** `loginLinks`: the messenger can send the visitor to the brand's login page itself (the Log in button after an expiry). */
+  authentication: { flow: 'implicit' | 'code'; jsClientFunction: string; loginLinks?: boolean } | null;
   windowUrl: string;
 }
 

@@ -282,7 +282,7 @@ export class VisitorSession {
         this.connection.restart();
       } else {
         this.notice.blocked = true;
-        if (this.config.authentication) {
+        if (this.config.authentication?.loginLinks) {
           // The messenger logs the visitor in again itself: a fresh login link for this conversation.
           this.endedToken = this.token;
           this.notice.action = 'log-in';

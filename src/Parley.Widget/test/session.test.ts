@@ -173,7 +173,7 @@ describe('VisitorSession', () => {
   });
 
   it('an expired login where the brand has a login page offers Log in: a fresh link, then the renewal with the ended token', async () => {
-    const { visitor, device, notice, calls, shown, events } = harness(() => session('pvt'), { authentication: { flow: 'code', jsClientFunction: 'getCode' } });
+    const { visitor, device, notice, calls, shown, events } = harness(() => session('pvt'), { authentication: { flow: 'code', jsClientFunction: 'getCode', loginLinks: true } });
     const opened: string[] = [];
     (globalThis as Record<string, unknown>).open = () => ({ location: { assign: (url: string) => opened.push(url) }, close: () => undefined });
     device.set('auth', { token: 'pat_ended', expiresAt: future });
