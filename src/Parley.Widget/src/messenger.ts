@@ -304,7 +304,7 @@ export class Messenger implements ViewActions {
       this.options.emit('unread', unread);
     }
     this.view.setUnread(unread);
-    this.view.setConnection(connectionText(this.connectionState, this.session.authenticated, this.retryInMs));
+    this.view.setConnection(connectionText(this.connectionState, this.session.shownLogin, this.retryInMs));
     this.view.setNotice(this.notice.text, this.notice.action ?? null);
     this.view.setConversationState(conversationState(this.notice.blocked, this.sync.status, conversationId));
     this.view.render(messages, this.sync.pending, this.sync.readUpTo, loginDone(messages, this.session.authenticated));

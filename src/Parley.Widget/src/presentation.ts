@@ -4,9 +4,12 @@ import type { Message } from './protocol';
 
 export type ShownConnection = 'connecting' | 'connected' | 'reconnecting';
 
-export function connectionText(state: ShownConnection, authenticated: boolean, retryInMs: number | undefined): string {
+/** The visitor's login as the status line shows it: none, logged in, or a login that ended (not renewed yet). */
+export type ShownLogin = 'none' | 'in' | 'ended';
+
+export function connectionText(state: ShownConnection, login: ShownLogin, retryInMs: number | undefined): string {
   switch (state) {
-    case 'connected': return authenticated ? 'Connected · logged in' : 'Connected';
+    case 'connected': return login === 'in' ? 'Connected · logged in' : login === 'ended' ? 'Connected · login expired' : 'Connected';
     case 'connecting': return 'Connecting…';
     default: return `Reconnecting${retryInMs ? ` in ${Math.ceil(retryInMs / 1000)} s` : ''}…`;
   }

@@ -63,6 +63,12 @@ export class VisitorSession {
   private renewal: Renewal | null = null;
   private linkRequested = false;
   private failedRenewal: string | null = null;
+  /** The login ended and was not renewed yet (the status line says so). */
+  private loginEnded = false;
+
+  get shownLogin(): 'none' | 'in' | 'ended' {
+    return !this.authenticated ? 'none' : this.loginEnded ? 'ended' : 'in';
+  }
   private renewalResult: LoginResult | null = null;
 
   constructor(
@@ -149,6 +155,7 @@ export class VisitorSession {
   private signedInNow = false;
 
   private use(session: Session, anonymous: string | null, who?: string | null): void {
+    this.loginEnded = false;
     this.authenticated = session.authenticated;
     this.token = session.visitorToken;
     if (session.authenticated) {
@@ -249,6 +256,7 @@ export class VisitorSession {
   adopt(frame: Pick<Authenticated, 'visitorToken' | 'expiresAt' | 'consumerId'>): void {
     this.host.authentication({ type: 'signed-in', how: 'mid-chat' });
     this.authenticated = true;
+    this.loginEnded = false;
     this.token = frame.visitorToken;
     // Who logged in is not known here (the login happened at the brand): the next logged-in page finds out.
     this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt, consumerId: frame.consumerId, who: null } satisfies StoredLogin);
@@ -282,6 +290,7 @@ export class VisitorSession {
         this.connection.restart();
       } else {
         this.notice.blocked = true;
+        this.loginEnded = true;
         if (this.config.authentication?.loginLinks) {
           // The messenger logs the visitor in again itself: a fresh login link for this conversation.
           this.endedToken = this.token;

@@ -4,11 +4,12 @@ import { connectionText, conversationState, fromOthersAfter, loginDone } from '.
 
 describe('what the messenger shows', () => {
   it('says how it is connected, with the retry delay in whole seconds', () => {
-    expect(connectionText('connected', false, undefined)).toBe('Connected');
-    expect(connectionText('connected', true, undefined)).toBe('Connected · logged in');
-    expect(connectionText('connecting', false, undefined)).toBe('Connecting…');
-    expect(connectionText('reconnecting', false, 1200)).toBe('Reconnecting in 2 s…');
-    expect(connectionText('reconnecting', false, undefined)).toBe('Reconnecting…');
+    expect(connectionText('connected', 'none', undefined)).toBe('Connected');
+    expect(connectionText('connected', 'in', undefined)).toBe('Connected · logged in');
+    expect(connectionText('connected', 'ended', undefined)).toBe('Connected · login expired');
+    expect(connectionText('connecting', 'none', undefined)).toBe('Connecting…');
+    expect(connectionText('reconnecting', 'none', 1200)).toBe('Reconnecting in 2 s…');
+    expect(connectionText('reconnecting', 'none', undefined)).toBe('Reconnecting…');
   });
 
   it('hides the composer behind a blocking notice or a closed conversation', () => {

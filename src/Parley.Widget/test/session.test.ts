@@ -180,6 +180,8 @@ describe('VisitorSession', () => {
     visitor.token = 'pat_ended';
     await visitor.expired();
     expect(notice).toEqual({ blocked: true, action: 'log-in', text: 'Your login has expired. Log in again to continue this conversation.' });
+    visitor.authenticated = true;
+    expect(visitor.shownLogin).toBe('ended');
 
     await visitor.renew('conv');
     expect(calls).toEqual(['link pat_ended conv']);
@@ -191,6 +193,7 @@ describe('VisitorSession', () => {
     expect(sent).toEqual([]); // a renewal goes over REST with the ended token, not over the socket
     expect(calls).toEqual(['link pat_ended conv', 'authenticate pat_ended conv s9 c9', 'restart']);
     expect([visitor.token, visitor.authenticated, notice.blocked, notice.action, notice.text]).toEqual(['pat_renewed', true, false, null, null]);
+    expect(visitor.shownLogin).toBe('in');
     expect(shown).toEqual(['conv']);
     expect(device.get<{ token: string }>('auth')?.token).toBe('pat_renewed');
     expect(events.map((e) => (e as { type: string }).type)).toEqual(['expired', 'signed-in']);
