@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using OpenTelemetry.Trace;
+using Parley.Testing;
 
 namespace Parley.Server.Tests;
 
@@ -54,8 +55,24 @@ public sealed class TelemetryTests
     [Fact]
     public async Task The_metrics_endpoint_shows_the_instruments_after_a_short_session_with_no_secret_in_them_and_only_to_the_machine_itself()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartAsync("--Parley:Limits:TokenTestsPerAdminPerMinute=1");
         var secrets = await SessionAsync(server);
+
+        // A brand whose keys are fetched from its URL, and an admin over the token tester's limit.
+        await using var idp = await BrandEndpoint.StartAsync();
+        idp.Serve("/keys.pem", Brand.ExportSubjectPublicKeyInfoPem());
+        var (fetched, _) = await server.NewTenantAsync();
+        var settings = await TestTokens.AttachSettingsAsync(server, fetched, Brand);
+        await server.Store.SaveAuthenticationSettingsAsync(settings with { KeysDocument = null, KeysUrl = idp.Url("/keys.pem").ToString() }, CancellationToken.None);
+        Assert.Equal(HttpStatusCode.Created, (await server.Http.PostAsJsonAsync("/api/v1/sessions", new { deploymentId = fetched, jwt = Jwt("fetched", "f@pii.example") })).StatusCode);
+        var admin = await server.AdminTokenAsync(settings.TenantId);
+        var tests = new List<HttpStatusCode>();
+        for (var i = 0; i < 2; i++)
+        {
+            tests.Add((await server.SendAsync(HttpMethod.Post, $"/api/v1/admin/authentication-settings/{settings.Id}/test", admin, new { token = "x.y.z" })).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, tests[^1]);
 
         var scrape = await server.Http.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
@@ -65,6 +82,7 @@ public sealed class TelemetryTests
             "parley_connections", "parley_frames_received_total", "parley_frames_sent_total", "parley_messages_stored_total",
             "parley_storage_commit_duration_seconds_bucket", "parley_storage_batch_size_bucket", "parley_fanout_lag_seconds_bucket",
             "parley_logins_total", "parley_conversations_waiting", "parley_conversations_longest_wait_seconds",
+            "parley_keys_fetches_total", "parley_rate_limit_refusals_total",
         })
         {
             Assert.Contains(instrument, text, StringComparison.Ordinal);
@@ -72,6 +90,8 @@ public sealed class TelemetryTests
 
         Assert.Contains("parley_login_outcome=\"refused\"", text, StringComparison.Ordinal);
         Assert.Contains("parley_frame_type=\"message.send\"", text, StringComparison.Ordinal);
+        Assert.Contains("parley_outcome=\"ok\"", text, StringComparison.Ordinal);
+        Assert.Contains("parley_policy=\"parley-token-test\"", text, StringComparison.Ordinal);
         foreach (var secret in secrets)
         {
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
