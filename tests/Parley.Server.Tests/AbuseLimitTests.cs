@@ -155,19 +155,28 @@ public sealed class AbuseLimitTests : IAsyncLifetime
     [Fact]
     public async Task The_messengers_login_button_shares_the_bots_budget_of_login_links()
     {
+        // Each request from an address of its own: only the conversation's link budget can refuse here.
         var deploymentId = Parley.Demo.DemoOptions.ImplicitDeploymentId;
-        var token = await _server.NewVisitorAsync(deploymentId);
+        var session = await SessionAsync($"198.51.100.{Random.Shared.Next(1, 250)}", deploymentId);
+        var token = (await session.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("visitorToken").GetString()!;
         await using var visitor = await _server.ConsumerAsync(token, deploymentId);
         await visitor.SendAsync(new { type = "conversation.start" });
         var conversationId = (await visitor.ExpectAsync("conversation")).GetProperty("conversation").GetProperty("id").GetGuid();
 
-        var statuses = new List<HttpStatusCode>();
+        var responses = new List<HttpResponseMessage>();
         for (var i = 0; i < 3; i++)
         {
-            statuses.Add((await _server.SendAsync(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/login-link", token)).StatusCode);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/consumer/conversations/{conversationId}/login-link")
+            {
+                Headers = { Authorization = new("Bearer", token) },
+            };
+            request.Headers.Add("X-Forwarded-For", $"203.0.113.{10 + i}");
+            responses.Add(await _server.Http.SendAsync(request));
         }
 
-        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], responses.Select(r => r.StatusCode));
+        Assert.Contains("login links", (await responses[^1].Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("parley_policy=\"parley-login-links\"", await _server.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -132,8 +132,8 @@ public sealed class ConsumerConnections(IOptions<LimitOptions> options)
     }
 }
 
-/// <summary>A fixed-window limit per id (a deployment, a conversation), on this node.</summary>
-public abstract class PerIdLimiter(int permits, TimeSpan window) : IDisposable
+/// <summary>A fixed-window limit per id (a deployment, a conversation), on this node; each refusal is counted under <paramref name="policy"/>.</summary>
+public abstract class PerIdLimiter(int permits, TimeSpan window, string policy, Operations.ParleyMetrics? metrics) : IDisposable
 {
     private readonly PartitionedRateLimiter<Guid> _limiter = PartitionedRateLimiter.Create<Guid, Guid>(id =>
         RateLimitPartition.GetFixedWindowLimiter(id, _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = window, QueueLimit = 0 }));
@@ -141,6 +141,11 @@ public abstract class PerIdLimiter(int permits, TimeSpan window) : IDisposable
     public bool TryAcquire(Guid id)
     {
         using var lease = _limiter.AttemptAcquire(id);
+        if (!lease.IsAcquired)
+        {
+            metrics?.RateLimited(policy);
+        }
+
         return lease.IsAcquired;
     }
 
@@ -152,19 +157,19 @@ public abstract class PerIdLimiter(int permits, TimeSpan window) : IDisposable
 }
 
 /// <summary>Mid-chat login links per conversation: each is a login state Parley stores until it expires.</summary>
-public sealed class LoginLinkLimiter(IOptions<LimitOptions> options)
-    : PerIdLimiter(options.Value.LoginLinksPerConversation, TimeSpan.FromMinutes(10));
+public sealed class LoginLinkLimiter(IOptions<LimitOptions> options, Operations.ParleyMetrics? metrics = null)
+    : PerIdLimiter(options.Value.LoginLinksPerConversation, TimeSpan.FromMinutes(10), "parley-login-links", metrics);
 
 /// <summary>
 /// Mid-chat login attempts per conversation (REST and WebSocket alike): each refused one is
 /// audited, so a flood of forged tokens at one conversation stops here.
 /// </summary>
-public sealed class MidChatLoginLimiter(IOptions<LimitOptions> options)
-    : PerIdLimiter(options.Value.MidChatLoginsPerConversationPerMinute, TimeSpan.FromMinutes(1));
+public sealed class MidChatLoginLimiter(IOptions<LimitOptions> options, Operations.ParleyMetrics? metrics = null)
+    : PerIdLimiter(options.Value.MidChatLoginsPerConversationPerMinute, TimeSpan.FromMinutes(1), "parley-mid-chat-logins", metrics);
 
 /// <summary>Session starts per deployment, checked once the deployment is known (it is in the request body).</summary>
-public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options)
-    : PerIdLimiter(options.Value.SessionsPerDeploymentPerMinute, TimeSpan.FromMinutes(1));
+public sealed class DeploymentSessionLimiter(IOptions<LimitOptions> options, Operations.ParleyMetrics? metrics = null)
+    : PerIdLimiter(options.Value.SessionsPerDeploymentPerMinute, TimeSpan.FromMinutes(1), "parley-deployment-sessions", metrics);
 
 public static class AbuseLimits
 {
