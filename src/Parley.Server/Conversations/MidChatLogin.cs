@@ -110,8 +110,8 @@ public sealed partial class MidChatLogin(
 
         var deployment = await deploymentStore.GetDeploymentAsync(conversation.DeploymentId, cancellationToken) ?? throw ParleyException.NotFound("The deployment");
         var settings = await signIn.SettingsOfAsync(deployment, cancellationToken);
-        var (validated, state) = await ValidateAsync(caller, conversation, settings, request, cancellationToken);
-        var result = SignInRefusal.NotAnEventToken(validated);
+        var (state, refusal) = await CheckRequestAsync(caller, conversation, settings, request, cancellationToken);
+        var result = refusal ?? SignInRefusal.NotAnEventToken(await ValidateAsync(settings, request, state, cancellationToken));
         if (result.IsValid && state?.Assurance?.Shortfall(result.Identity!.Acr, result.Identity.AuthTime, time.GetUtcNow(), TimeSpan.FromSeconds(settings.ClockSkewSeconds)) is { } shortfall)
         {
             // The link asked the identity provider for more than this login proves (a step-up for a bot case).
@@ -244,71 +244,73 @@ public sealed partial class MidChatLogin(
             ? found
             : throw ParleyException.NotFound("The conversation");
 
-    private async Task<(TokenValidationResult Result, LoginState? State)> ValidateAsync(
+    /// <summary>
+    /// The request's shape, the record's flow, and the login link's single-use state (consumed
+    /// here, after the cheaper checks, so a malformed request spends nothing): the state, or why
+    /// the request is refused before any token is looked at.
+    /// </summary>
+    private async Task<(LoginState? State, TokenValidationResult? Refusal)> CheckRequestAsync(
         ConsumerCaller caller, Conversation conversation, AuthenticationSettings settings, AuthenticateConversationRequest request, CancellationToken cancellationToken)
     {
-        LoginState? state = null;
-        var result = await CheckAsync();
-        return (result, state);
-
-        async Task<TokenValidationResult> CheckAsync()
+        var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
+        if (given != 1)
         {
-            var given = new[] { request.Code, request.Jwt, request.Assertion }.Count(v => !string.IsNullOrEmpty(v));
-            if (given != 1)
-            {
-                return SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion).");
-            }
-
-            if (SignInRefusal.WrongFlow(settings, request.Jwt, request.Code) is { } wrongFlow)
-            {
-                return wrongFlow;
-            }
-
-            if (!string.IsNullOrEmpty(request.State))
-            {
-                state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
-                if (state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId)
-                {
-                    return SignInRefusal.Result(OAuthErrors.InvalidGrant, "state",
-                        "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link.");
-                }
-            }
-            else if (request.Jwt is null)
-            {
-                return SignInRefusal.Result(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers.");
-            }
-
-            if (request.Code is { } code)
-            {
-                return await resolver.ExchangeCodeAsync(settings, code, state!, null, cancellationToken);
-            }
-
-            if (request.Assertion is { } assertion)
-            {
-                if (settings.ProtectedSecurityKey is not { } protectedKey)
-                {
-                    return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
-                }
-
-                // The custom login page signs (HS256) the identity it verified together with the login's
-                // nonce: an HMAC over the state's binding and the identity, checked like any token.
-                var keyed = new TokenValidationSettings
-                {
-                    Issuer = settings.Issuer,
-                    Audience = settings.ClientId,
-                    AllowedAlgorithms = ["HS256", "HS384", "HS512"],
-                    HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
-                    PreviousHmacSecret = settings.LivePreviousSecurityKey(time.GetUtcNow()) is { } previous ? Encoding.UTF8.GetBytes(resolver.Unprotect(previous)) : null,
-                    ExpectedNonce = state!.Nonce,
-                    RequireIssuedAt = true,
-                    MaxTokenAge = MaxAssertionAge,
-                    ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
-                };
-                return await validator.ValidateAsync(assertion, keyed, new StaticKeySource(KeySet.Empty), cancellationToken);
-            }
-
-            return await validator.ValidateAsync(request.Jwt!, resolver.ValidationSettings(settings, state?.Nonce), resolver.KeySource(settings), cancellationToken);
+            return (null, SignInRefusal.Result(OAuthErrors.InvalidRequest, "request", "Send exactly one of \"code\", \"jwt\" or \"assertion\" (with the login link's \"state\" for a code or an assertion)."));
         }
+
+        if (SignInRefusal.WrongFlow(settings, request.Jwt, request.Code) is { } wrongFlow)
+        {
+            return (null, wrongFlow);
+        }
+
+        if (string.IsNullOrEmpty(request.State))
+        {
+            return request.Jwt is null
+                ? (null, SignInRefusal.Result(OAuthErrors.InvalidRequest, "state", "A code or an assertion needs the \"state\" of the login link it answers."))
+                : (null, null);
+        }
+
+        var state = await loginStateStore.ConsumeLoginStateAsync(OpaqueToken.Hash(request.State), time.GetUtcNow(), cancellationToken);
+        return state is null || state.ConversationId != conversation.Id || state.ConsumerId != caller.ConsumerId
+            ? (null, SignInRefusal.Result(OAuthErrors.InvalidGrant, "state",
+                "The login state is unknown, expired, already used, or for another conversation. Ask for a new login link."))
+            : (state, null);
+    }
+
+    /// <summary>What the login returned, checked with the state's nonce: a code exchanged, a custom login page's assertion, or a token.</summary>
+    private async Task<TokenValidationResult> ValidateAsync(
+        AuthenticationSettings settings, AuthenticateConversationRequest request, LoginState? state, CancellationToken cancellationToken)
+    {
+        if (request.Code is { } code)
+        {
+            return await resolver.ExchangeCodeAsync(settings, code, state!, null, cancellationToken);
+        }
+
+        if (request.Assertion is { } assertion)
+        {
+            if (settings.ProtectedSecurityKey is not { } protectedKey)
+            {
+                return SignInRefusal.Result(OAuthErrors.UnauthorizedClient, "security_key", "These authentication settings have no authentication security key for a custom login page.");
+            }
+
+            // The custom login page signs (HS256) the identity it verified together with the login's
+            // nonce: an HMAC over the state's binding and the identity, checked like any token.
+            var keyed = new TokenValidationSettings
+            {
+                Issuer = settings.Issuer,
+                Audience = settings.ClientId,
+                AllowedAlgorithms = ["HS256", "HS384", "HS512"],
+                HmacSecret = Encoding.UTF8.GetBytes(resolver.Unprotect(protectedKey)),
+                PreviousHmacSecret = settings.LivePreviousSecurityKey(time.GetUtcNow()) is { } previous ? Encoding.UTF8.GetBytes(resolver.Unprotect(previous)) : null,
+                ExpectedNonce = state!.Nonce,
+                RequireIssuedAt = true,
+                MaxTokenAge = MaxAssertionAge,
+                ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+            };
+            return await validator.ValidateAsync(assertion, keyed, new StaticKeySource(KeySet.Empty), cancellationToken);
+        }
+
+        return await validator.ValidateAsync(request.Jwt!, resolver.ValidationSettings(settings, state?.Nonce), resolver.KeySource(settings), cancellationToken);
     }
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Conversation {ConversationId} authenticated mid-chat as consumer {ConsumerId}")]
