@@ -56,18 +56,15 @@ export class VisitorSession {
   private readonly usedStates = new Set<string>();
   private renewing = false;
   private unauthorizedInARow = 0;
-  /** The token of a login that ended, kept for renewing it with the notice's Log in button. */
+  /** The token of a login that ended and is not renewed yet: the status line says so, and the notice's Log in button renews it. */
   private endedToken: string | null = null;
   /** A renewal in progress: its result goes to the REST API with the ended token. */
   /** A renewal in progress: the ended token, the conversation, and the state of the login link it follows. */
   private renewal: Renewal | null = null;
   private linkRequested = false;
   private failedRenewal: string | null = null;
-  /** The login ended and was not renewed yet (the status line says so). */
-  private loginEnded = false;
-
   get shownLogin(): 'none' | 'in' | 'ended' {
-    return !this.authenticated ? 'none' : this.loginEnded ? 'ended' : 'in';
+    return !this.authenticated ? 'none' : this.endedToken !== null ? 'ended' : 'in';
   }
   private renewalResult: LoginResult | null = null;
 
@@ -155,7 +152,7 @@ export class VisitorSession {
   private signedInNow = false;
 
   private use(session: Session, anonymous: string | null, who?: string | null): void {
-    this.loginEnded = false;
+    this.endedToken = null;
     this.authenticated = session.authenticated;
     this.token = session.visitorToken;
     if (session.authenticated) {
@@ -256,7 +253,7 @@ export class VisitorSession {
   adopt(frame: Pick<Authenticated, 'visitorToken' | 'expiresAt' | 'consumerId'>): void {
     this.host.authentication({ type: 'signed-in', how: 'mid-chat' });
     this.authenticated = true;
-    this.loginEnded = false;
+    this.endedToken = null;
     this.token = frame.visitorToken;
     // Who logged in is not known here (the login happened at the brand): the next logged-in page finds out.
     this.storage.set('auth', { token: frame.visitorToken, expiresAt: frame.expiresAt, consumerId: frame.consumerId, who: null } satisfies StoredLogin);
@@ -290,10 +287,9 @@ export class VisitorSession {
         this.connection.restart();
       } else {
         this.notice.blocked = true;
-        this.loginEnded = true;
+        this.endedToken = this.token;
         if (this.config.authentication?.loginLinks) {
           // The messenger logs the visitor in again itself: a fresh login link for this conversation.
-          this.endedToken = this.token;
           this.notice.action = 'log-in';
           this.notice.text = 'Your login has expired. Log in again to continue this conversation.';
         } else {
@@ -399,9 +395,7 @@ export class VisitorSession {
       const done = await this.api.authenticate(renewal.token, renewal.conversationId,
         { state: result.state, code: result.code, jwt: result.id_token, assertion: result.assertion });
       this.adopt(done);
-      this.endedToken = null;
       this.notice.blocked = false;
-      this.notice.action = null;
       this.host.show(done.conversation.id);
       if (reconnect) {
         this.connection.restart();
