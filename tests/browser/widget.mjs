@@ -174,7 +174,7 @@ const scenarios = {
     check(await conversationOf(page) === customers, 'the laptop did not continue in the customer\'s conversation');
     await log(page).getByText(`Phone, before the laptop (${run})`, { exact: true }).waitFor();
     await log(page).getByText(`Can I get a statement copy? (${run})`, { exact: true }).waitFor();
-    await log(page).getByText('You logged in: your messages from before are above', { exact: false }).last().waitFor();
+    await log(page).getByText('You logged in: your chat from before the login was added above.', { exact: false }).last().waitFor();
     check(await log(page).getByRole('button', { name: 'Log in', disabled: false }).count() === 0, 'a login button is still active');
     if (!(await page.getByRole('alert').isHidden())) throw new Error(`a notice is shown after the login: ${await page.getByRole('alert').textContent()}`);
 

@@ -50,7 +50,7 @@ function describe(message: Message): string {
     case 'authentication.logged_out': return 'You logged out.';
     case 'conversation.merged': return message.data?.into
       ? 'You logged in: this chat continues in your conversation as a logged-in customer.'
-      : 'You logged in: your messages from before are above, and the chat continues here.';
+      : 'You logged in: your chat from before the login was added above.';
     default: return message.text;
   }
 }
