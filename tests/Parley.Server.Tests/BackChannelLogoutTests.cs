@@ -65,12 +65,13 @@ public sealed class BackChannelLogoutTests
     private static readonly RSA Brand = RSA.Create(2048);
     private static readonly RSA Forger = RSA.Create(2048);
 
+    /// <summary>A logout token valid for an hour: the theory's rows are made when the tests are found, minutes before they run.</summary>
     private static string LogoutToken(Action<Dictionary<string, object>>? change = null, RSA? key = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var claims = new Dictionary<string, object>
         {
-            ["iss"] = TestTokens.Issuer, ["aud"] = "parley", ["iat"] = now, ["exp"] = now + 120, ["jti"] = Guid.NewGuid().ToString(),
+            ["iss"] = TestTokens.Issuer, ["aud"] = "parley", ["iat"] = now, ["exp"] = now + 3600, ["jti"] = Guid.NewGuid().ToString(),
             ["sub"] = "C-1815", ["events"] = new Dictionary<string, object> { [BackChannelLogout.LogoutEvent] = new Dictionary<string, object>() },
         };
         change?.Invoke(claims);
